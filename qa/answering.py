@@ -1,0 +1,100 @@
+"""Answerers turn retrieved chunks into a Draft: a short answer, its sentence and evidence.
+
+The default offline answerer picks the best supporting sentence (dense similarity plus word
+overlap with the question) and, where the question type allows, a short span inside it. A
+trained reader (``qa.reader``) and an LLM plug in through the same ``Answerer`` protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from qa.chunking import sentence_spans
+from qa.embedding import Embedder
+from qa.schema import Draft, Evidence, Hit
+from qa.spans import content_words, expects_specific, short_answer
+
+# Calibrated on the unanswerable questions of SQuAD 2.0 dev (see docs/ABSTENTION.md and
+# benchmarks/calibrate_abstention.py): the best-F1 threshold on the combined sentence score.
+DEFAULT_SENTENCE_THRESHOLD = 0.45
+# Weight of dense similarity vs. share of question words found in the sentence.
+DENSE_WEIGHT = 0.6
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved hits into a Draft."""
+
+    name: str
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        """Answer from ``hits`` only; abstain (``Draft.abstained``) when they do not say."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSentence:
+    """A sentence of a retrieved chunk with its support score."""
+
+    hit: Hit
+    start: int  # document offsets
+    end: int
+    text: str
+    dense: float
+    overlap: float
+    score: float
+
+
+class SentenceAnswerer:
+    """Extractive answers without a trained model: best sentence plus a heuristic short span."""
+
+    name = "sentence"
+
+    def __init__(self, embedder: Embedder, *, threshold: float | None = None, max_hits: int = 5) -> None:
+        self._embedder = embedder
+        self.threshold = DEFAULT_SENTENCE_THRESHOLD if threshold is None else threshold
+        self._max_hits = max_hits
+
+    def score_sentences(self, question: str, hits: Sequence[Hit]) -> list[ScoredSentence]:
+        """Every distinct sentence of the top hits, best supported first."""
+        seen: set[tuple[str, int]] = set()
+        located: list[tuple[Hit, int, int, str]] = []
+        for hit in hits[: self._max_hits]:
+            chunk = hit.chunk
+            for start, end in sentence_spans(chunk.text):
+                key = (chunk.doc_id, chunk.start + start)
+                if key not in seen:
+                    seen.add(key)
+                    located.append((hit, chunk.start + start, chunk.start + end, chunk.text[start:end]))
+        if not located:
+            return []
+        question_vector = self._embedder.embed_query(question)
+        dense = self._embedder.embed_documents([text for *_, text in located]) @ question_vector
+        question_words = content_words(question)
+        scored = []
+        for (hit, start, end, text), cosine in zip(located, np.asarray(dense, dtype=float), strict=True):
+            overlap = len(question_words & content_words(text)) / len(question_words) if question_words else 0.0
+            score = DENSE_WEIGHT * float(cosine) + (1 - DENSE_WEIGHT) * overlap
+            scored.append(ScoredSentence(hit, start, end, text, float(cosine), overlap, score))
+        return sorted(scored, key=lambda s: -s.score)
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        """The best sentence and short span; abstains below the threshold or on a type mismatch."""
+        ranked = self.score_sentences(question, hits)
+        if not ranked:
+            return Draft(None, None, (), 0.0, True)
+        best = ranked[0]
+        span = short_answer(question, best.text)
+        if best.score < self.threshold or (expects_specific(question) and span is None):
+            return Draft(None, None, (), best.score, True)
+        evidence = Evidence(chunk=best.hit.chunk, start=best.start, end=best.end, score=best.score)
+        return Draft(
+            answer=span.text if span else best.text,
+            sentence=best.text,
+            evidence=(evidence,),
+            confidence=best.score,
+            abstained=False,
+        )

@@ -1,0 +1,177 @@
+"""Sentence-aware chunking with overlap; every chunk keeps offsets into its document."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+
+from qa.schema import Chunk, Document
+
+# Words that end with a full stop without ending a sentence.
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "eg",
+        "ie",
+        "al",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rep",
+        "sen",
+        "gov",
+        "no",
+        "nos",
+        "fig",
+        "figs",
+        "vol",
+        "pp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mt",
+        "ft",
+        "approx",
+        "dept",
+        "est",
+        "u.s",
+        "u.k",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+    ]
+)
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in ``text``, whitespace trimmed.
+
+    Line breaks always end a sentence (headlines, list items); full stops after common
+    abbreviations, initials and inside numbers do not.
+    """
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for boundary in _BOUNDARY.finditer(line.group(0)):
+            end = line.start() + boundary.end()
+            if _is_abbreviation(text, line.start() + boundary.start()):
+                continue
+            following = text[end:].lstrip()
+            if following and following[0].islower():
+                continue
+            spans.append((start, end))
+            start = end
+        spans.append((start, line.end()))
+    return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[1] > trimmed[0]]
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    match = re.search(r"([\w.]+)$", text[max(0, dot - 12) : dot])
+    if not match:
+        return False
+    word = match.group(1).lower().strip(".")
+    # Single letters are initials ("J. Smith"); listed words are abbreviations.
+    return len(word) == 1 or word in _ABBREVIATIONS
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def chunk_id(source: str, text: str, start: int) -> str:
+    """Content-derived id: the same source, text and position give the same id on every rebuild."""
+    digest = hashlib.sha256(f"{source}\x00{start}\x00{text}".encode()).hexdigest()
+    return digest[:20]
+
+
+def chunk_document(
+    document: Document,
+    *,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Group whole sentences into chunks of at most ``max_tokens`` model tokens.
+
+    A sentence longer than the limit becomes a chunk of its own (never split). Consecutive
+    chunks share ``overlap_sentences`` sentences so an answer near a border is seen whole.
+    """
+    spans = sentence_spans(document.text)
+    lengths = [count_tokens(document.text[s:e]) for s, e in spans]
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(spans):
+        last = first
+        total = lengths[first]
+        while last + 1 < len(spans) and total + lengths[last + 1] <= max_tokens:
+            last += 1
+            total += lengths[last]
+        chunks.append(_make_chunk(document, spans[first][0], spans[last][1]))
+        if last + 1 >= len(spans):
+            break
+        # Step back for overlap, but always advance at least one sentence.
+        first = max(first + 1, last + 1 - overlap_sentences)
+    return chunks
+
+
+def _make_chunk(document: Document, start: int, end: int) -> Chunk:
+    text = document.text[start:end]
+    return Chunk(
+        id=chunk_id(document.source, text, start),
+        doc_id=document.id,
+        source=document.source,
+        title=document.title,
+        text=text,
+        start=start,
+        end=end,
+    )
+
+
+def chunk_documents(
+    documents: Sequence[Document],
+    *,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Chunk several documents, in order."""
+    return [
+        chunk
+        for document in documents
+        for chunk in chunk_document(
+            document, count_tokens=count_tokens, max_tokens=max_tokens, overlap_sentences=overlap_sentences
+        )
+    ]

@@ -1,0 +1,191 @@
+"""The `qa` command line: ingest, ask, chat, doctor, serve. A thin layer over QAService."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from qa.config import Settings
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.schema import Answer, Turn
+    from qa.service import QAService
+
+app = typer.Typer(
+    name="qa",
+    help="Offline, cited answers over the documents in your seeds folder.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SeedsOption = Annotated[Optional[Path], typer.Option("--seeds", help="Documents folder (QA_SEEDS_DIR).")]  # noqa: UP045
+IndexOption = Annotated[Optional[Path], typer.Option("--index", help="Index folder (QA_INDEX_DIR).")]  # noqa: UP045
+
+
+def _settings(seeds: Path | None = None, index: Path | None = None) -> Settings:
+    overrides = {k: v for k, v in {"seeds_dir": seeds, "index_dir": index}.items() if v is not None}
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _service(settings: Settings) -> QAService:
+    from qa.service import QAService
+
+    return QAService(settings)
+
+
+def _fail(error: QAError) -> typer.Exit:
+    typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2 if error.status_code < 500 else 1)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything, ignoring the old index.")] = False,
+    seeds: SeedsOption = None,
+    index: IndexOption = None,
+) -> None:
+    """(Re)build the index from the seeds folder; only changed files are re-embedded."""
+    settings = _settings(seeds, index)
+    try:
+        report = _service(settings).ingest(rebuild=rebuild, show_progress=True)
+    except QAError as error:
+        raise _fail(error) from None
+    for skipped in report.skipped:
+        typer.secho(f"skipped {skipped.source}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
+    if not report.changed:
+        typer.echo(f"Index is up to date: {report.chunks} chunks from {len(report.unchanged)} files.")
+        return
+    typer.echo(
+        f"Indexed {report.chunks} chunks ({report.embedded_chunks} embedded) into {settings.index_dir} "
+        f"in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged."
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Chunks to retrieve.")] = None,  # noqa: UP045
+    seeds: SeedsOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer one question with citations (builds the index first if there is none)."""
+    from qa.validation import validate_question
+
+    settings = _settings(seeds, index)
+    try:
+        validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
+        service = _service(settings)
+        service.ensure_index(show_progress=not as_json)
+        answer = service.ask(question, top_k=top_k)
+    except QAError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
+    """A terminal chat: follow-up questions use the conversation so far. Ctrl-D to quit."""
+    from qa.schema import Turn
+
+    settings = _settings(seeds, index)
+    try:
+        service = _service(settings)
+        service.ensure_index(show_progress=True)
+    except QAError as error:
+        raise _fail(error) from None
+    history: list[Turn] = []
+    typer.echo("Ask about your documents. Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            return
+        if not question:
+            return
+        try:
+            answer = service.ask(question, history=history)
+        except QAError as error:
+            typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
+            continue
+        _print_answer(answer)
+        history.append(Turn(question=question, answer=answer.answer))
+
+
+@app.command()
+def doctor(seeds: SeedsOption = None, index: IndexOption = None) -> None:
+    """Check, offline, that the model, index and seeds are ready and consistent."""
+    from qa.health import run_checks
+
+    checks = run_checks(_settings(seeds, index))
+    for check in checks:
+        colour = typer.colors.GREEN if check.ok else typer.colors.RED
+        typer.secho(f"{'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}", fg=colour)
+    if not all(check.ok for check in checks):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (QA_HOST).")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option(help="Port (QA_PORT).")] = None,  # noqa: UP045
+    seeds: SeedsOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Run the HTTP API and web chat (builds the index first if there is none)."""
+    try:
+        from api.server import run_server
+    except ImportError as exc:
+        typer.secho(f"error: the web server is not installed ({exc}).", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    settings = _settings(seeds, index)
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    try:
+        run_server(settings.model_copy(update=overrides))
+    except QAError as error:
+        raise _fail(error) from None
+
+
+def _print_answer(answer: Answer) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    if answer.status == "abstained":
+        console.print(f"[yellow]{escape(answer.message or 'The documents do not cover this.')}[/yellow]")
+        return
+    console.print(f"[bold green]{escape(answer.answer or '')}[/bold green]")
+    if answer.sentence and answer.sentence != answer.answer:
+        console.print(f"  {escape(answer.sentence)}")
+    for citation in answer.citations:
+        console.print(
+            f"  [cyan][{citation.n}][/cyan] {escape(citation.title)} "
+            f"[dim]({escape(citation.source)}, chars {citation.start}-{citation.end})[/dim]"
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

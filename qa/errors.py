@@ -1,0 +1,105 @@
+"""One error hierarchy for the whole library.
+
+    QAError                      500 internal_error
+    ├── ConfigurationError       500 configuration_error
+    │   └── ModelNotFoundError   500 model_not_found
+    ├── InvalidQuestionError     422 invalid_question
+    ├── NoDocumentsError         400 no_documents
+    ├── DocumentNotFoundError    404 document_not_found
+    ├── IndexNotReadyError       503 index_not_ready
+    │   └── IndexBuildingError   503 index_building
+    ├── IndexCorruptError        500 index_corrupt
+    ├── IndexMismatchError       409 index_mismatch
+    └── SessionError             404 session_not_found
+        └── SessionStoreUnavailableError  503 session_store_unavailable
+
+Every class carries an HTTP status and a stable machine-readable ``code``; front ends turn
+them into ``{"error": {"code", "message"}}`` (HTTP) or a one-line message and exit code (CLI).
+Messages say how to fix the problem.
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(QAError):
+    """A setting is missing or has an unusable value."""
+
+    code = "configuration_error"
+
+
+class ModelNotFoundError(ConfigurationError):
+    """The embedding (or reader) model is not available offline."""
+
+    code = "model_not_found"
+
+
+class InvalidQuestionError(QAError):
+    """The question is empty, too long, or contains control characters."""
+
+    status_code = 422
+    code = "invalid_question"
+
+
+class NoDocumentsError(QAError):
+    """The seeds folder holds no loadable documents."""
+
+    status_code = 400
+    code = "no_documents"
+
+
+class DocumentNotFoundError(QAError):
+    """No indexed document has the requested id."""
+
+    status_code = 404
+    code = "document_not_found"
+
+
+class IndexNotReadyError(QAError):
+    """There is no index on disk yet."""
+
+    status_code = 503
+    code = "index_not_ready"
+
+
+class IndexBuildingError(IndexNotReadyError):
+    """The index is being built and cannot answer yet."""
+
+    code = "index_building"
+
+
+class IndexCorruptError(QAError):
+    """Index files are unreadable or do not match their recorded checksums."""
+
+    code = "index_corrupt"
+
+
+class IndexMismatchError(QAError):
+    """The index was built with another model or chunking configuration."""
+
+    status_code = 409
+    code = "index_mismatch"
+
+
+class SessionError(QAError):
+    """A chat session id is unknown or expired."""
+
+    status_code = 404
+    code = "session_not_found"
+
+
+class SessionStoreUnavailableError(SessionError):
+    """The shared session store cannot be reached."""
+
+    status_code = 503
+    code = "session_store_unavailable"

@@ -1,0 +1,57 @@
+"""`qa doctor`: offline checks that the model, index and seeds are ready and consistent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa.config import Settings
+from qa.errors import QAError
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One named check and what it found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Seeds, model, index and their consistency, each reported separately."""
+    from qa.index import FaissStore, check_compatible, read_manifest
+    from qa.loading import load_documents
+    from qa.service import QAService
+
+    checks: list[Check] = []
+    files: dict[str, str] = {}
+    try:
+        loaded = load_documents(settings.seeds_dir)
+        files = {d.source: d.content_hash for d in loaded.documents}
+        skipped = f"; {len(loaded.skipped)} skipped" if loaded.skipped else ""
+        checks.append(Check("seeds", bool(files), f"{len(files)} documents in {settings.seeds_dir}{skipped}"))
+    except QAError as error:
+        checks.append(Check("seeds", False, error.message))
+    service = QAService(settings)
+    try:
+        embedder = service.embedder
+        checks.append(Check("model", True, f"{embedder.model_id} (dim {embedder.dim}) loads offline"))
+    except QAError as error:
+        checks.append(Check("model", False, error.message))
+        return checks
+    try:
+        manifest = read_manifest(settings.index_dir)
+        check_compatible(manifest.config, service.index_config())
+        FaissStore.load(settings.index_dir)
+        checks.append(Check("index", True, f"{manifest.chunk_count} chunks, generation {manifest.generation}"))
+    except QAError as error:
+        checks.append(Check("index", False, error.message))
+        return checks
+    stale = sorted(
+        {s for s in files if manifest.files.get(s) != files[s]} | {s for s in manifest.files if s not in files}
+    )
+    detail = (
+        "index matches the seeds" if not stale else f"run `qa ingest`: changed since indexing: {', '.join(stale[:5])}"
+    )
+    checks.append(Check("consistency", not stale, detail))
+    return checks

@@ -1,0 +1,186 @@
+"""Load seed files (.txt, .md, .html, .pdf) into Documents, stripping known boilerplate."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import NoDocumentsError
+from qa.schema import Document
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+# Publisher notices that are not content. They are blanked with spaces (not removed) so every
+# other character keeps its offset into the source file.
+BOILERPLATE_PATTERNS = (
+    re.compile(r"You have \d+(?:\.\d+)?% of this article left to read\.\s*The rest is for subscribers only\.?"),
+    re.compile(r"(?im)^\s*(?:subscribe|sign in|log in) to (?:continue|read) (?:reading|the full article)\b.*$"),
+    re.compile(r"(?im)^\s*this article is (?:reserved|available) (?:for|to) subscribers\b.*$"),
+)
+
+_TITLE_MAX_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file that could not be loaded, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """Documents loaded from a folder plus the files that were skipped."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def content_hash(data: bytes) -> str:
+    """The sha256 hex digest of a file's bytes; the manifest records it per file."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def document_id(source: str) -> str:
+    """A stable id from the source path, so links to a document survive edits to it."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def strip_boilerplate(text: str) -> str:
+    """Blank known boilerplate with spaces, keeping the text length and line breaks."""
+    for pattern in BOILERPLATE_PATTERNS:
+        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return text
+
+
+def iter_seed_files(seeds_dir: Path) -> Iterator[Path]:
+    """Supported files under ``seeds_dir``, recursively, in a stable order; hidden files skipped."""
+    for path in sorted(seeds_dir.rglob("*")):
+        relative = path.relative_to(seeds_dir)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield path
+
+
+def load_documents(seeds_dir: Path) -> LoadResult:
+    """Load every supported file under ``seeds_dir``; unreadable ones are skipped with a warning.
+
+    Raises:
+        NoDocumentsError: the folder is missing or holds no supported files.
+    """
+    if not seeds_dir.is_dir():
+        raise NoDocumentsError(
+            f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put .txt, .md, "
+            ".html or .pdf files in it, or point QA_SEEDS_DIR at your documents."
+        )
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for path in iter_seed_files(seeds_dir):
+        source = path.relative_to(seeds_dir).as_posix()
+        try:
+            document = load_file(path, source=source)
+        except (OSError, ValueError) as exc:
+            logger.warning("Skipping %s: %s", source, exc)
+            skipped.append(SkippedFile(source, str(exc)))
+            continue
+        documents.append(document)
+    if not documents and not skipped:
+        raise NoDocumentsError(
+            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html or .pdf files, then run `qa ingest`."
+        )
+    return LoadResult(tuple(documents), tuple(skipped))
+
+
+def load_file(path: Path, *, source: str) -> Document:
+    """Load one file. Raises ValueError with a readable reason when it holds no usable text."""
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        text, title = _read_pdf(path)
+    else:
+        raw = _decode(data)
+        if suffix in (".html", ".htm"):
+            text, title = _read_html(raw)
+        elif suffix in (".md", ".markdown"):
+            text, title = raw, _markdown_title(raw)
+        else:
+            text, title = raw, _first_line_title(raw)
+    text = strip_boilerplate(text)
+    if not text.strip():
+        raise ValueError("the file is empty or holds only boilerplate")
+    return Document(
+        id=document_id(source),
+        source=source,
+        title=title or _title_from_filename(path),
+        text=text,
+        content_hash=content_hash(data),
+    )
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _first_line_title(text: str) -> str | None:
+    # A short first line without a final full stop reads as a headline.
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            if len(line) <= _TITLE_MAX_CHARS and not line.endswith((".", "?", "!")):
+                return line.lstrip("# ").strip() or None
+            return None
+    return None
+
+
+def _markdown_title(text: str) -> str | None:
+    match = re.search(r"(?m)^#\s+(.+?)\s*#*\s*$", text)
+    return match.group(1).strip() if match else _first_line_title(text)
+
+
+def _title_from_filename(path: Path) -> str:
+    stem = re.sub(r"^\d+[_-]", "", path.stem)
+    words = re.split(r"[_\-\s]+", stem)
+    return " ".join(word[:1].upper() + word[1:] for word in words if word) or path.name
+
+
+def _read_html(raw: str) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "lxml")
+    title_tag = soup.find("title")
+    heading = soup.find("h1")
+    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
+        heading.get_text(" ", strip=True) if heading else ""
+    )
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks = [re.sub(r"\s+", " ", block).strip() for block in root.get_text("\n").split("\n")]
+    return "\n".join(block for block in blocks if block), title or None
+
+
+def _read_pdf(path: Path) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable PDF ({exc})") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    return text, (str(title).strip() or None) if title else _first_line_title(text)

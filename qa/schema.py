@@ -1,0 +1,173 @@
+"""Frozen types that flow between modules: Document -> Chunk -> Hit -> Draft -> Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["answered", "abstained"]
+
+ABSTAIN_MESSAGE = "The documents don't cover this."
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A loaded source file. ``text`` is the cleaned text; offsets into it are citation offsets.
+
+    For plain-text and Markdown files ``text`` has the same length as the file's text and
+    matches it outside stripped boilerplate (which is blanked with spaces), so offsets point
+    straight into the file.
+    """
+
+    id: str
+    source: str
+    title: str
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of whole sentences of one document; ``text == document.text[start:end]``."""
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever scores behind it."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense_score: float | None = None
+    keyword_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A supporting span chosen by an answerer; offsets are into the document text."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    score: float
+
+    @property
+    def quote(self) -> str:
+        """The exact document text the span covers."""
+        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What an answerer returns before the service turns it into an ``Answer``."""
+
+    answer: str | None
+    sentence: str | None
+    evidence: tuple[Evidence, ...]
+    confidence: float
+    abstained: bool
+    mode: str = "extractive"
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered pointer to an exact quote: ``quote == document.text[start:end]``."""
+
+    n: int
+    source: str
+    title: str
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    supported: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One exchange of a conversation, used to resolve follow-up questions."""
+
+    question: str
+    answer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The final, citable answer that every front end converts at its edge."""
+
+    question: str
+    answer: str | None
+    status: Status
+    sentence: str | None
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    confidence: float = 0.0
+    mode: str = "extractive"
+    message: str | None = None
+    retrieval_query: str | None = None
+
+    def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
+        """The JSON contract shared by the CLI, HTTP API and Slack."""
+        data: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.answer,
+            "status": self.status,
+            "sentence": self.sentence,
+            "message": self.message,
+            "mode": self.mode,
+            "confidence": round(self.confidence, 4),
+            "citations": [citation_to_dict(c) for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+        if self.retrieval_query and self.retrieval_query != self.question:
+            data["retrieval_query"] = self.retrieval_query
+        if include_hits:
+            data["hits"] = [hit_to_dict(h) for h in self.hits]
+        return data
+
+
+def citation_to_dict(citation: Citation) -> dict[str, Any]:
+    """A citation as a JSON object (``supported`` only when a checker set it)."""
+    data: dict[str, Any] = {
+        "n": citation.n,
+        "source": citation.source,
+        "title": citation.title,
+        "doc_id": citation.doc_id,
+        "chunk_id": citation.chunk_id,
+        "start": citation.start,
+        "end": citation.end,
+        "quote": citation.quote,
+        "score": round(citation.score, 4),
+    }
+    if citation.supported is not None:
+        data["supported"] = citation.supported
+    return data
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    """A retrieval hit as a JSON object."""
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
+        "keyword_score": None if hit.keyword_score is None else round(hit.keyword_score, 4),
+        "chunk_id": hit.chunk.id,
+        "doc_id": hit.chunk.doc_id,
+        "source": hit.chunk.source,
+        "title": hit.chunk.title,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "text": hit.chunk.text,
+    }

@@ -1,0 +1,348 @@
+"""QAService: the one object every front end holds. ``ingest()``, ``ask()``, ``search()``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.answering import Answerer, SentenceAnswerer
+from qa.chunking import chunk_documents
+from qa.config import Settings
+from qa.conversation import condense
+from qa.embedding import Embedder, build_embedder
+from qa.errors import DocumentNotFoundError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
+from qa.index import FaissStore, IndexConfig, Manifest, check_compatible, read_artifact, read_manifest
+from qa.keyword import KeywordIndex
+from qa.loading import LoadResult, SkippedFile, load_documents
+from qa.retrieval import HybridRetriever, RetrievalConfig
+from qa.schema import ABSTAIN_MESSAGE, Answer, Citation, Document, Draft, Hit, Turn
+from qa.validation import validate_question
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What an ingest changed."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+    chunks: int
+    embedded_chunks: int
+    seconds: float
+    rebuilt: bool
+
+    @property
+    def changed(self) -> bool:
+        """Whether the index on disk was rewritten."""
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadedIndex:
+    store: FaissStore
+    retriever: HybridRetriever
+    manifest: Manifest
+    documents: dict[str, Document]
+
+
+class QAService:
+    """Ingests a folder of documents and answers questions over it with citations."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._answerer = answerer
+        self._loaded: _LoadedIndex | None = None
+        self._lock = threading.RLock()
+        self.building = False
+
+    # Parts, created on first use so `import qa` and `qa --help` stay fast -------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder (loads the model on first use)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = build_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def answerer(self) -> Answerer:
+        """The configured answerer."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = build_answerer(self.settings, self.embedder)
+            return self._answerer
+
+    def index_config(self) -> IndexConfig:
+        """The index configuration the current settings call for."""
+        return IndexConfig(
+            model_id=self.embedder.model_id,
+            dim=self.embedder.dim,
+            chunk_max_tokens=self.settings.chunk_max_tokens,
+            chunk_overlap_sentences=self.settings.chunk_overlap_sentences,
+        )
+
+    # Index lifecycle ----------------------------------------------------------------------
+
+    @property
+    def is_ready(self) -> bool:
+        """True once an index is loaded in memory."""
+        return self._loaded is not None
+
+    def load(self) -> Manifest:
+        """Load the committed index from disk and swap it in atomically."""
+        index_dir = self.settings.index_dir
+        store, manifest = FaissStore.load(index_dir, expected=self.index_config())
+        try:
+            rows = read_artifact(index_dir, manifest, "documents").decode("utf-8").splitlines()
+            documents = {d.id: d for d in (Document(**json.loads(row)) for row in rows if row)}
+        except (ValueError, TypeError) as exc:
+            raise IndexCorruptError(
+                f"The stored documents are unreadable ({exc}). Run `qa ingest --rebuild`."
+            ) from None
+        keyword = KeywordIndex([chunk.text for chunk in store.chunks()])
+        retriever = HybridRetriever(store, keyword, self.embedder, config=RetrievalConfig(rrf_k=self.settings.rrf_k))
+        self._loaded = _LoadedIndex(store, retriever, manifest, documents)
+        return manifest
+
+    def ensure_index(self, *, show_progress: bool = False) -> None:
+        """Load the index, building it first when there is none on disk."""
+        try:
+            self.load()
+        except IndexNotReadyError:
+            self.ingest(show_progress=show_progress)
+
+    def ingest(self, *, rebuild: bool = False, show_progress: bool = False) -> IngestReport:
+        """(Re)build the index from the seeds folder, re-embedding only changed files.
+
+        The new index is committed atomically; an interrupted ingest leaves the previous one.
+        """
+        started = time.perf_counter()
+        with _ingest_lock(self.settings.index_dir):
+            self.building = True
+            try:
+                report = self._ingest(rebuild=rebuild, show_progress=show_progress, started=started)
+            finally:
+                self.building = False
+        self.load()
+        return report
+
+    def _ingest(self, *, rebuild: bool, show_progress: bool, started: float) -> IngestReport:
+        loaded: LoadResult = load_documents(self.settings.seeds_dir)
+        config = self.index_config()
+        previous = None if rebuild else self._previous_index(config)
+        old_files = previous[1].files if previous else {}
+        current = {doc.source: doc for doc in loaded.documents}
+        unchanged = [s for s, d in current.items() if old_files.get(s) == d.content_hash]
+        added = [s for s in current if s not in old_files]
+        updated = [s for s in current if s in old_files and s not in unchanged]
+        removed = [s for s in old_files if s not in current]
+        kept_chunks, kept_vectors = [], []
+        if previous:
+            keep = set(unchanged)
+            store = previous[0]
+            positions = [i for i, c in enumerate(store.chunks()) if c.source in keep]
+            kept_chunks = [store.chunks()[i] for i in positions]
+            kept_vectors = [store.vectors()[positions]] if positions else []
+        to_embed = [current[s] for s in added + updated]
+        new_chunks = chunk_documents(
+            to_embed,
+            count_tokens=self.embedder.count_tokens,
+            max_tokens=self.settings.chunk_max_tokens,
+            overlap_sentences=self.settings.chunk_overlap_sentences,
+        )
+        new_vectors = self._embed_with_progress([c.text for c in new_chunks], show_progress=show_progress)
+        rebuilt = previous is None
+        if previous and not (added or updated or removed):
+            logger.info("Index is up to date (%d files).", len(unchanged))
+        else:
+            chunks = kept_chunks + new_chunks
+            vectors = np.concatenate([*kept_vectors, new_vectors]) if chunks else np.zeros((0, config.dim))
+            order = {s: i for i, s in enumerate(current)}  # keep chunks in seeds order
+            ranked = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].source], chunks[i].start))
+            store = FaissStore([chunks[i] for i in ranked], vectors[ranked] if ranked else vectors, dim=config.dim)
+            documents = "".join(json.dumps(asdict(d), ensure_ascii=False) + "\n" for d in loaded.documents)
+            store.save(
+                self.settings.index_dir,
+                config=config,
+                files={s: d.content_hash for s, d in current.items()},
+                extra_artifacts={"documents": documents.encode("utf-8")},
+            )
+        return IngestReport(
+            added=tuple(added),
+            updated=tuple(updated),
+            removed=tuple(removed),
+            unchanged=tuple(unchanged) if previous else (),
+            skipped=loaded.skipped,
+            chunks=len(kept_chunks) + len(new_chunks) if previous else len(new_chunks),
+            embedded_chunks=len(new_chunks),
+            seconds=time.perf_counter() - started,
+            rebuilt=rebuilt,
+        )
+
+    def _previous_index(self, config: IndexConfig) -> tuple[FaissStore, Manifest] | None:
+        try:
+            check_compatible(read_manifest(self.settings.index_dir).config, config)
+            return FaissStore.load(self.settings.index_dir, expected=config)
+        except IndexNotReadyError:
+            return None
+        except (IndexMismatchError, IndexCorruptError) as exc:
+            logger.warning("Rebuilding the whole index: %s", exc.message)
+            return None
+
+    def _embed_with_progress(self, texts: Sequence[str], *, show_progress: bool) -> np.ndarray:
+        from tqdm import tqdm
+
+        batch = self.settings.embedding_batch_size
+        parts = [np.zeros((0, self.embedder.dim), dtype=np.float32)]
+        with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not show_progress) as bar:
+            for offset in range(0, len(texts), batch):
+                parts.append(self.embedder.embed_documents(texts[offset : offset + batch]))
+                bar.update(len(texts[offset : offset + batch]))
+        return np.concatenate(parts)
+
+    # Questions ----------------------------------------------------------------------------
+
+    def _require_index(self) -> _LoadedIndex:
+        loaded = self._loaded
+        if loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self.load()
+                loaded = self._loaded
+        assert loaded is not None
+        return loaded
+
+    def search(self, query: str, *, top_k: int | None = None) -> list[Hit]:
+        """Hybrid retrieval only: the best chunks for ``query``."""
+        text = validate_question(query, max_chars=self.settings.max_question_chars)
+        return self._require_index().retriever.search(text, top_k=top_k or self.settings.top_k)
+
+    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+        """Answer ``question`` from the indexed documents, with citations, or abstain."""
+        text = validate_question(question, max_chars=self.settings.max_question_chars)
+        loaded = self._require_index()
+        started = time.perf_counter()
+        query = condense(text, history)
+        hits = loaded.retriever.search(query, top_k=top_k or self.settings.top_k)
+        retrieved = time.perf_counter()
+        draft = self.answerer.answer(text, hits)
+        finished = time.perf_counter()
+        timings = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (finished - retrieved) * 1000,
+            "total": (finished - started) * 1000,
+        }
+        return self.to_answer(text, draft, hits, timings=timings, query=query)
+
+    def to_answer(
+        self, question: str, draft: Draft, hits: Sequence[Hit], *, timings: dict[str, float], query: str | None = None
+    ) -> Answer:
+        """Turn an answerer's Draft into the final Answer, numbering citations."""
+        if draft.abstained or not draft.evidence:
+            return Answer(
+                question=question,
+                answer=None,
+                status="abstained",
+                sentence=None,
+                citations=(),
+                hits=tuple(hits),
+                timings_ms=timings,
+                confidence=draft.confidence,
+                mode=draft.mode,
+                message=draft.note or ABSTAIN_MESSAGE,
+                retrieval_query=query,
+            )
+        citations = tuple(
+            Citation(
+                n=n,
+                source=ev.chunk.source,
+                title=ev.chunk.title,
+                doc_id=ev.chunk.doc_id,
+                chunk_id=ev.chunk.id,
+                start=ev.start,
+                end=ev.end,
+                quote=ev.quote,
+                score=ev.score,
+            )
+            for n, ev in enumerate(draft.evidence, start=1)
+        )
+        return Answer(
+            question=question,
+            answer=draft.answer,
+            status="answered",
+            sentence=draft.sentence,
+            citations=citations,
+            hits=tuple(hits),
+            timings_ms=timings,
+            confidence=draft.confidence,
+            mode=draft.mode,
+            message=draft.note,
+            retrieval_query=query,
+        )
+
+    # Documents ----------------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        """Every indexed document, in seeds order."""
+        return list(self._require_index().documents.values())
+
+    def document(self, doc_id: str) -> Document:
+        """One indexed document by id; DocumentNotFoundError otherwise (never reads the disk)."""
+        found = self._require_index().documents.get(doc_id)
+        if found is None:
+            raise DocumentNotFoundError(f"No indexed document has id {doc_id!r}. List ids with GET /api/documents.")
+        return found
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest of the loaded index."""
+        return self._require_index().manifest
+
+
+def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
+    """The trained reader when asked for (or available, with "auto"); else the sentence answerer."""
+    if settings.answerer in ("auto", "reader"):
+        try:
+            from qa.reader import load_default_answerer
+        except ImportError:
+            load_default_answerer = None  # type: ignore[assignment]
+        answerer = load_default_answerer(settings.abstain_threshold) if load_default_answerer else None
+        if answerer is not None:
+            return answerer
+        if settings.answerer == "reader":
+            raise QAError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
+    return SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
+
+
+@contextlib.contextmanager
+def _ingest_lock(index_dir: Path) -> Iterator[None]:
+    """One ingest at a time per index folder (an advisory lock file)."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".ingest.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

