@@ -18,7 +18,13 @@ from qa.chunking import chunk_documents
 from qa.config import Settings
 from qa.conversation import condense
 from qa.embedding import Embedder, build_embedder
-from qa.errors import DocumentNotFoundError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
+from qa.errors import (
+    ConfigurationError,
+    DocumentNotFoundError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotReadyError,
+)
 from qa.index import FaissStore, IndexConfig, Manifest, check_compatible, read_artifact, read_manifest
 from qa.keyword import KeywordIndex
 from qa.loading import LoadResult, SkippedFile, load_documents
@@ -232,6 +238,13 @@ class QAService:
         assert loaded is not None
         return loaded
 
+    def retrieval_query(self, question: str, history: Sequence[Turn] = ()) -> str:
+        """A standalone query for retrieval; an answerer with ``condense`` (the LLM) rewrites it."""
+        if not history:
+            return question
+        condenser = getattr(self.answerer, "condense", None)
+        return str(condenser(question, history)) if condenser else condense(question, history)
+
     def search(self, query: str, *, top_k: int | None = None) -> list[Hit]:
         """Hybrid retrieval only: the best chunks for ``query``."""
         text = validate_question(query, max_chars=self.settings.max_question_chars)
@@ -242,7 +255,7 @@ class QAService:
         text = validate_question(question, max_chars=self.settings.max_question_chars)
         loaded = self._require_index()
         started = time.perf_counter()
-        query = condense(text, history)
+        query = self.retrieval_query(text, history)
         hits = loaded.retriever.search(query, top_k=top_k or self.settings.top_k)
         retrieved = time.perf_counter()
         draft = self.answerer.answer(text, hits)
@@ -320,18 +333,34 @@ class QAService:
 
 
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The trained reader when asked for (or available, with "auto"); else the sentence answerer."""
+    """The answerer the settings ask for.
+
+    Offline: the trained reader when asked for (or shipped, with "auto"), else the sentence
+    answerer. With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer wraps the
+    offline one, which stays its fallback.
+    """
+    offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
-        try:
-            from qa.reader import load_default_answerer
-        except ImportError:
-            load_default_answerer = None  # type: ignore[assignment]
-        answerer = load_default_answerer(settings.abstain_threshold) if load_default_answerer else None
-        if answerer is not None:
-            return answerer
-        if settings.answerer == "reader":
-            raise QAError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
-    return SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
+        reader = _load_reader(settings.abstain_threshold)
+        if reader is not None:
+            offline = reader
+        elif settings.answerer == "reader":
+            raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
+    if settings.llm_base_url and settings.llm_model:
+        from qa.generation import build_generative_answerer
+
+        return build_generative_answerer(settings, embedder=embedder, fallback=offline)
+    return offline
+
+
+def _load_reader(threshold: float | None) -> Answerer | None:
+    # TODO(integration): qa.reader is being written alongside; call it directly once it lands.
+    try:
+        from qa import reader
+    except ImportError:
+        return None
+    loader = getattr(reader, "load_default_answerer", None)
+    return loader(threshold) if loader else None
 
 
 @contextlib.contextmanager
