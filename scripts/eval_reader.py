@@ -1,0 +1,263 @@
+#!/usr/bin/env python
+"""Evaluate the extractive reader on the 7 held-out SQuAD 2.0 dev articles, SQuAD-2.0 style.
+
+Each question is read against its own gold paragraph.  Metrics use the official SQuAD 2.0
+normalisation (lower-case, strip punctuation and articles, collapse whitespace), max over the gold
+answers; an unanswerable question scores 1 only when the prediction is empty.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
+        --squad2 /work/shared/data/squad-v2.0-dev.json [--weights qa/reader_model] \
+        [--json reports/reader_eval.json] [--write-threshold]
+
+Abstention: the reader answers when ``confidence = sigmoid(best span score - no-answer score)``
+is at least the threshold.  Three thresholds are reported:
+
+* ``0.5`` -- the model's own decision (span beats [CLS]); no tuning at all.
+* ``calibrated`` -- the official SQuAD 2.0 "best_f1_thresh" procedure run on the held-out
+  questions: every distinct confidence is tried as threshold and the one that maximises overall F1
+  (answerable + unanswerable) is kept; ties go to the higher threshold.  This is the shipped
+  default (``--write-threshold`` stores it in ``reader_config.json``).  Its metrics are in-sample
+  and therefore optimistic.
+* ``leave-one-article-out`` -- for each held-out article the threshold is calibrated as above on
+  the other 6 and applied to it: an honest estimate of what calibration buys.
+
+The no-answer accuracy (share of unanswerable questions with an empty prediction) and the share of
+answerable questions answered are printed for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import string
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HELD_OUT = ["Islamism", "Imperialism", "Warsaw", "French_and_Indian_War", "Force", "Rhine", "Scottish_Parliament"]
+
+
+def normalize_answer(s: str) -> str:
+    """Official SQuAD normalisation."""
+
+    def remove_articles(text):
+        return re.sub(r"\b(a|an|the)\b", " ", text)
+
+    def white_space_fix(text):
+        return " ".join(text.split())
+
+    def remove_punc(text):
+        exclude = set(string.punctuation)
+        return "".join(ch for ch in text if ch not in exclude)
+
+    return white_space_fix(remove_articles(remove_punc(s.lower())))
+
+
+def get_tokens(s: str) -> list[str]:
+    return normalize_answer(s).split() if s else []
+
+
+def compute_exact(a_gold: str, a_pred: str) -> int:
+    return int(normalize_answer(a_gold) == normalize_answer(a_pred))
+
+
+def compute_f1(a_gold: str, a_pred: str) -> float:
+    gold_toks = get_tokens(a_gold)
+    pred_toks = get_tokens(a_pred)
+    common = collections.Counter(gold_toks) & collections.Counter(pred_toks)
+    num_same = sum(common.values())
+    if len(gold_toks) == 0 or len(pred_toks) == 0:
+        return float(gold_toks == pred_toks)
+    if num_same == 0:
+        return 0.0
+    precision = num_same / len(pred_toks)
+    recall = num_same / len(gold_toks)
+    return 2 * precision * recall / (precision + recall)
+
+
+def score_rows(rows: list[dict], threshold: float) -> dict:
+    """EM/F1 etc. when predictions with confidence < threshold are turned into 'no answer'."""
+    em = f1 = 0.0
+    has_em = has_f1 = 0.0
+    n_has = n_no = 0
+    no_correct = 0
+    answered_has = 0
+    for r in rows:
+        pred = r["pred"] if r["conf"] >= threshold else ""
+        golds = r["golds"] or [""]
+        e = max(compute_exact(g, pred) for g in golds)
+        f = max(compute_f1(g, pred) for g in golds)
+        em += e
+        f1 += f
+        if r["golds"]:
+            n_has += 1
+            has_em += e
+            has_f1 += f
+            answered_has += bool(pred)
+        else:
+            n_no += 1
+            no_correct += not pred
+    n = max(1, len(rows))
+    return {
+        "threshold": threshold,
+        "n": len(rows),
+        "exact": 100 * em / n,
+        "f1": 100 * f1 / n,
+        "has_ans_exact": 100 * has_em / max(1, n_has),
+        "has_ans_f1": 100 * has_f1 / max(1, n_has),
+        "no_ans_accuracy": 100 * no_correct / max(1, n_no),
+        "has_ans_answered": 100 * answered_has / max(1, n_has),
+        "n_has_ans": n_has,
+        "n_no_ans": n_no,
+    }
+
+
+def best_threshold(rows: list[dict]) -> float:
+    """Threshold maximising overall F1 (official best_f1_thresh sweep; ties -> higher threshold)."""
+    # Gain of answering each question vs. abstaining
+    items = []
+    for r in rows:
+        golds = r["golds"] or [""]
+        f_ans = max(compute_f1(g, r["pred"]) for g in golds) if r["pred"] else (0.0 if r["golds"] else 1.0)
+        f_abs = 0.0 if r["golds"] else 1.0
+        items.append((r["conf"], f_ans - f_abs))
+    items.sort(key=lambda t: -t[0])
+    # threshold just above everything = abstain on all; walk down confidences
+    best_gain, best_t, gain = 0.0, (items[0][0] + 1e-6 if items else 1.0), 0.0
+    i = 0
+    while i < len(items):
+        c = items[i][0]
+        while i < len(items) and items[i][0] == c:
+            gain += items[i][1]
+            i += 1
+        if gain > best_gain + 1e-12:
+            best_gain, best_t = gain, c
+    return float(best_t)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--squad2", required=True)
+    ap.add_argument("--weights", default=None, help="weights folder (default: qa/reader_model)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--quantize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
+    )
+    ap.add_argument("--max-len", type=int, default=None, help="override the window length")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N questions (smoke test)")
+    ap.add_argument("--batch", type=int, default=32, help="(question, paragraph) pairs per forward batch")
+    ap.add_argument("--json", type=Path, default=None, help="write metrics (and predictions) here")
+    ap.add_argument(
+        "--write-threshold", action="store_true", help="store the calibrated threshold in reader_config.json"
+    )
+    args = ap.parse_args(argv)
+
+    from qa.reader import DEFAULT_MODEL_DIR, ExtractiveReader, best_answer
+
+    kw = {"max_len": args.max_len} if args.max_len else {}
+    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+    with open(args.squad2) as fh:
+        data = json.load(fh)
+    pairs = []
+    for art in data["data"]:
+        if art["title"] not in HELD_OUT:
+            continue
+        for p in art["paragraphs"]:
+            for q in p["qas"]:
+                golds = [a["text"] for a in q["answers"] if normalize_answer(a["text"])]
+                pairs.append(
+                    {
+                        "id": q["id"],
+                        "article": art["title"],
+                        "question": q["question"],
+                        "context": p["context"],
+                        "golds": golds,
+                    }
+                )
+    if args.limit:
+        pairs = pairs[: args.limit]
+    t0 = time.time()
+    rows = []
+    for b in range(0, len(pairs), args.batch):
+        chunk = pairs[b : b + args.batch]
+        preds = reader.read_pairs([c["question"] for c in chunk], [c["context"] for c in chunk])
+        for c, p in zip(chunk, preds, strict=True):
+            ba = best_answer([p])
+            rows.append(
+                {
+                    **{k: c[k] for k in ("id", "article", "golds")},
+                    "pred": p.text,
+                    "conf": ba.confidence,
+                    "margin": ba.margin,
+                }
+            )
+        if (b // args.batch) % 20 == 0:
+            print(f"  {len(rows)}/{len(pairs)} read, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    secs = time.time() - t0
+
+    t_cal = best_threshold(rows)
+    # leave-one-article-out
+    loao_rows = []
+    loao_t = {}
+    for art in sorted({r["article"] for r in rows}):
+        t = best_threshold([r for r in rows if r["article"] != art])
+        loao_t[art] = t
+        for r in rows:
+            if r["article"] == art:
+                loao_rows.append({**r, "conf": 1.0 if r["conf"] >= t else 0.0})
+    results = {
+        "model_default_0.5": score_rows(rows, 0.5),
+        "calibrated": score_rows(rows, t_cal),
+        "leave_one_article_out": {**score_rows(loao_rows, 0.5), "threshold": None, "thresholds": loao_t},
+        "no_threshold": {**score_rows([{**r, "conf": 1.0} for r in rows], 0.5), "threshold": None},
+    }
+    results["calibrated_threshold"] = t_cal
+    results["seconds"] = round(secs, 1)
+    results["questions_per_second"] = round(len(rows) / secs, 1)
+    results["articles"] = HELD_OUT
+    results["weights"] = str(args.weights or DEFAULT_MODEL_DIR)
+    results["quantized"] = reader.quantized
+    results["max_len"] = reader.max_len
+
+    hdr = f"{'setting':<24}{'thresh':>8}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAcc':>7}{'Ans%':>7}"
+    print(hdr)
+    print("-" * len(hdr))
+    for name in ("no_threshold", "model_default_0.5", "calibrated", "leave_one_article_out"):
+        r = results[name]
+        t = "-" if r["threshold"] is None else f"{r['threshold']:.3f}"
+        print(
+            f"{name:<24}{t:>8}{r['exact']:>7.1f}{r['f1']:>7.1f}{r['has_ans_f1']:>7.1f}{r['no_ans_accuracy']:>7.1f}{r['has_ans_answered']:>7.1f}"
+        )
+    r = results["calibrated"]
+    print(
+        f"n={r['n']} (has answer {r['n_has_ans']}, no answer {r['n_no_ans']}); "
+        f"{secs:.0f}s, {results['questions_per_second']} q/s"
+    )
+    print("Ans% = share of answerable questions that got an answer; NoAcc = unanswerable ones left empty")
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"metrics": results, "predictions": rows}, indent=1) + "\n")
+    if args.write_threshold:
+        wd = Path(args.weights) if args.weights else DEFAULT_MODEL_DIR
+        rc_path = wd / "reader_config.json"
+        rc = json.loads(rc_path.read_text()) if rc_path.exists() else {}
+        rc["threshold"] = round(t_cal, 4)
+        rc["threshold_quantized"] = reader.quantized
+        rc["threshold_how"] = (
+            "best_f1_thresh sweep (official SQuAD 2.0) on the 7 held-out SQuAD 2.0 dev articles, "
+            "each question against its gold paragraph; see scripts/eval_reader.py"
+        )
+        rc_path.write_text(json.dumps(rc, indent=2) + "\n")
+        print(f"wrote threshold {t_cal:.4f} to {rc_path}")
+
+
+if __name__ == "__main__":
+    main()

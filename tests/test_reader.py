@@ -1,0 +1,115 @@
+"""Tests of the trained extractive reader shipped in qa/reader_model (no /work/shared needed)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qa import reader as reader_mod
+
+pytestmark = pytest.mark.skipif(not reader_mod.weights_installed(), reason="reader weights not installed")
+
+BAYKAR = (
+    "In January, executives from the privately-owned Baykar company, which manufactures the Bayraktar TB2 "
+    "drone, widely used by Ukrainians against Russians at the start of the conflict, inaugurated a factory "
+    "to manufacture these aircraft on the outskirts of Kyiv."
+)
+AMMO = "Kyiv's allies are seeking to acquire some 800,000 rounds of ammunition and shells from non-European countries"
+UMEROV = (
+    "Traveling to Istanbul with his defense minister, Rustem Umerov, Zelensky was counting on the support of Turkey"
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> reader_mod.ExtractiveReader:
+    return reader_mod.ExtractiveReader.load(num_threads=2)
+
+
+@pytest.mark.parametrize(
+    ("passage", "question", "expected"),
+    [
+        (BAYKAR, "Who makes the TB2?", "Baykar"),
+        (AMMO, "How many rounds are allies seeking?", "800,000"),
+        (UMEROV, "Who is the defense minister?", "Rustem Umerov"),
+    ],
+)
+def test_reads_short_passage(reader, passage, question, expected):
+    (pred,) = reader.read(question, [passage])
+    assert pred.passage_index == 0
+    assert passage[pred.start : pred.end] == pred.text
+    assert expected.lower() in pred.text.lower()
+    assert len(pred.text) <= len(expected) + 12
+    best = reader_mod.best_answer([pred])
+    assert best.confidence >= reader.threshold
+
+
+def test_best_span_across_passages(reader):
+    passages = [UMEROV, AMMO, BAYKAR]
+    preds = reader.read("Who makes the TB2?", passages)
+    assert [p.passage_index for p in preds] == [0, 1, 2]
+    for p, text in zip(preds, passages, strict=True):
+        assert text[p.start : p.end] == p.text
+        assert math.isfinite(p.no_answer_score)
+    best = reader_mod.best_answer(preds)
+    assert best.span is not None and best.span.passage_index == 2
+    assert "baykar" in best.span.text.lower()
+    assert 0.0 < best.confidence < 1.0
+    assert best.confidence == pytest.approx(
+        reader_mod.has_answer_confidence(best.span.score, min(p.no_answer_score for p in preds))
+    )
+
+
+def test_long_passage_uses_windows(reader):
+    filler = "The weather in the region was mild for most of the year and nothing else happened. " * 40
+    passage = filler + BAYKAR + " " + filler
+    (pred,) = reader.read("Who makes the TB2?", [passage])
+    assert passage[pred.start : pred.end] == pred.text
+    assert "baykar" in pred.text.lower()
+
+
+def test_unrelated_question_has_low_confidence(reader):
+    related = reader_mod.best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
+    unrelated = reader_mod.best_answer(reader.read("What is the boiling point of mercury?", [BAYKAR]))
+    assert unrelated.confidence < related.confidence
+
+
+def test_empty_inputs(reader):
+    assert reader.read("Who?", []) == []
+    assert reader_mod.best_answer([]).span is None
+
+
+def test_reader_answerer_draft(reader):
+    schema = pytest.importorskip("qa.schema")
+    prefix = "Unrelated opening sentence. "
+    doc_text = prefix + BAYKAR + " Another sentence follows here."
+    start = len(prefix)
+    text = doc_text[start:]
+    chunk = schema.Chunk(
+        id="c1", doc_id="d1", source="news.txt", title="News", text=text, start=start, end=len(doc_text)
+    )
+    other = schema.Chunk(id="c2", doc_id="d2", source="ammo.txt", title="Ammo", text=AMMO, start=0, end=len(AMMO))
+    hits = [schema.Hit(chunk=other, score=0.5, rank=1), schema.Hit(chunk=chunk, score=0.4, rank=2)]
+    answerer = reader_mod.ReaderAnswerer(reader, threshold=reader.threshold)
+    draft = answerer.answer("Who makes the TB2?", hits)
+    assert not draft.abstained
+    assert "baykar" in draft.answer.lower()
+    assert draft.sentence == BAYKAR
+    (ev,) = draft.evidence
+    assert ev.chunk is chunk
+    assert doc_text[ev.start : ev.end] == BAYKAR
+    assert ev.quote == BAYKAR
+    assert draft.confidence >= answerer.threshold
+
+    strict = reader_mod.ReaderAnswerer(reader, threshold=1.0)
+    abstained = strict.answer("Who makes the TB2?", hits)
+    assert abstained.abstained and abstained.answer is None and abstained.evidence == ()
+    assert reader_mod.ReaderAnswerer(reader).answer("Who makes the TB2?", []).abstained
+
+
+def test_default_answerer_uses_calibrated_threshold():
+    answerer = reader_mod.load_default_answerer()
+    assert answerer is not None
+    assert answerer.name == "reader"
+    assert 0.0 < answerer.threshold < 1.0
+    assert reader_mod.load_default_answerer(0.3).threshold == 0.3
