@@ -1,0 +1,158 @@
+"""Chat sessions: the turns of a conversation, kept so follow-up questions can use them.
+
+The HTTP chat and the Slack bot share one ``SessionStore``; the default keeps sessions in a
+SQLite file under the data folder, so they survive a restart, and forgets them ``ttl_s``
+seconds after their last turn.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
+from qa.schema import Turn
+
+if TYPE_CHECKING:
+    from qa.config import Settings
+
+#: Turns returned by ``history``: follow-ups only lean on the recent past.
+MAX_HISTORY_TURNS = 20
+# Purge expired sessions at most this often (seconds), on writes.
+_PURGE_EVERY_S = 60.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);
+"""
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where chat turns live between requests."""
+
+    def new_id(self) -> str:
+        """A fresh random, url-safe session id."""
+        ...
+
+    def exists(self, session_id: str) -> bool:
+        """False if the session is unknown or expired."""
+        ...
+
+    def history(self, session_id: str) -> list[Turn]:
+        """The session's turns, oldest first; SessionError if unknown or expired."""
+        ...
+
+    def append(self, session_id: str, turn: Turn) -> None:
+        """Add a turn, creating the session if new and refreshing its expiry."""
+        ...
+
+
+class SQLiteSessionStore:
+    """Sessions in one SQLite file (WAL); safe to share between threads."""
+
+    def __init__(self, path: Path, *, ttl_s: int, clock: Callable[[], float] = time.time) -> None:
+        if ttl_s <= 0:
+            raise ConfigurationError(f"session_ttl_s must be a positive number of seconds, got {ttl_s}.")
+        self.path = path
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_purge = 0.0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise SessionStoreUnavailableError(
+                f"Cannot open the session store at {path} ({exc}). Check that QA_DATA_DIR is writable."
+            ) from None
+
+    def new_id(self) -> str:
+        """A fresh random, url-safe session id."""
+        return secrets.token_urlsafe(18)
+
+    def exists(self, session_id: str) -> bool:
+        """False if the session is unknown or expired."""
+        with self._lock:
+            row = self._query("SELECT expires FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None and row[0] > self._clock()
+
+    def history(self, session_id: str) -> list[Turn]:
+        """The last MAX_HISTORY_TURNS turns, oldest first; SessionError if unknown or expired."""
+        if not self.exists(session_id):
+            raise SessionError(
+                f"Chat session {session_id!r} is unknown or expired. Start a new chat (omit session_id)."
+            )
+        with self._lock:
+            rows = self._query(
+                "SELECT question, answer FROM turns WHERE session_id = ? ORDER BY seq DESC LIMIT ?",
+                (session_id, MAX_HISTORY_TURNS),
+            ).fetchall()
+        return [Turn(question=q, answer=a) for q, a in reversed(rows)]
+
+    def append(self, session_id: str, turn: Turn) -> None:
+        """Add a turn, creating the session if new and refreshing its expiry."""
+        now = self._clock()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                # An expired session with the same id starts over rather than resurrecting old turns.
+                self._db.execute("DELETE FROM sessions WHERE id = ? AND expires <= ?", (session_id, now))
+                self._db.execute(
+                    "INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET expires = excluded.expires",
+                    (session_id, now, now + self.ttl_s),
+                )
+                self._db.execute(
+                    "INSERT INTO turns (session_id, seq, question, answer, created) VALUES "
+                    "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?), ?, ?, ?)",
+                    (session_id, session_id, turn.question, turn.answer, now),
+                )
+                if now - self._last_purge >= _PURGE_EVERY_S:
+                    self._db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+                    self._last_purge = now
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise SessionStoreUnavailableError(f"Cannot save the chat turn ({exc}); try again.") from None
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise SessionStoreUnavailableError(f"Cannot read chat sessions ({exc}); try again.") from None
+
+
+def build_session_store(settings: Settings) -> SessionStore:
+    """The session store the settings ask for (QA_SESSION_STORE, default "sqlite")."""
+    if settings.session_store == "redis":
+        raise ConfigurationError(
+            "The redis session store is not installed; set QA_SESSION_STORE=sqlite (the default)."
+        )
+    return SQLiteSessionStore(settings.sessions_path, ttl_s=settings.session_ttl_s)

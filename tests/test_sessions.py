@@ -1,0 +1,134 @@
+"""SQLiteSessionStore: turns kept per session, expiry, restarts, threads."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from qa import Settings, Turn
+from qa.errors import ConfigurationError, SessionError
+from qa.sessions import SessionStore, SQLiteSessionStore, build_session_store
+
+
+class Clock:
+    """A settable clock, so expiry is tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> SQLiteSessionStore:
+    return SQLiteSessionStore(tmp_path / "sessions.sqlite3", ttl_s=60, clock=clock)
+
+
+def test_store_satisfies_the_protocol(store: SQLiteSessionStore) -> None:
+    assert isinstance(store, SessionStore)
+
+
+def test_new_ids_are_random_and_url_safe(store: SQLiteSessionStore) -> None:
+    ids = {store.new_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{20,}", i) for i in ids)
+
+
+def test_append_creates_the_session_and_history_keeps_order(store: SQLiteSessionStore) -> None:
+    sid = store.new_id()
+    assert not store.exists(sid)
+    store.append(sid, Turn("Who makes the TB2?", "Baykar"))
+    store.append(sid, Turn("Where did they open a factory?", None))
+    assert store.exists(sid)
+    assert store.history(sid) == [Turn("Who makes the TB2?", "Baykar"), Turn("Where did they open a factory?", None)]
+
+
+def test_sessions_are_separate(store: SQLiteSessionStore) -> None:
+    store.append("a", Turn("qa", "x"))
+    store.append("b", Turn("qb", "y"))
+    assert store.history("a") == [Turn("qa", "x")]
+    assert store.history("b") == [Turn("qb", "y")]
+
+
+def test_unknown_session_history_raises_session_error(store: SQLiteSessionStore) -> None:
+    with pytest.raises(SessionError) as info:
+        store.history("nope")
+    assert info.value.status_code == 404
+    assert "nope" in info.value.message
+
+
+def test_sessions_expire_after_ttl_and_appends_refresh_expiry(store: SQLiteSessionStore, clock: Clock) -> None:
+    store.append("s", Turn("q1", "a1"))
+    clock.now += 50
+    store.append("s", Turn("q2", "a2"))  # refreshes: expires at +110 now
+    clock.now += 50
+    assert store.exists("s")
+    clock.now += 11
+    assert not store.exists("s")
+    with pytest.raises(SessionError):
+        store.history("s")
+
+
+def test_an_expired_id_appended_again_starts_empty(store: SQLiteSessionStore, clock: Clock) -> None:
+    store.append("s", Turn("old", "turn"))
+    clock.now += 61
+    store.append("s", Turn("new", None))
+    assert store.history("s") == [Turn("new", None)]
+
+
+def test_expired_sessions_are_purged_from_disk(tmp_path: Path, store: SQLiteSessionStore, clock: Clock) -> None:
+    store.append("old", Turn("q", "a"))
+    clock.now += 3600
+    store.append("fresh", Turn("q", "a"))
+    rows = store._db.execute("SELECT id FROM sessions").fetchall()
+    turns = store._db.execute("SELECT COUNT(*) FROM turns WHERE session_id = 'old'").fetchone()[0]
+    assert rows == [("fresh",)]
+    assert turns == 0
+
+
+def test_sessions_survive_reopening_the_file(tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "data" / "sessions.sqlite3"
+    first = SQLiteSessionStore(path, ttl_s=60, clock=clock)
+    first.append("s", Turn("Who makes the TB2?", "Baykar"))
+    first.close()
+    second = SQLiteSessionStore(path, ttl_s=60, clock=clock)
+    assert second.history("s") == [Turn("Who makes the TB2?", "Baykar")]
+    assert second._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_parallel_appends_from_threads_all_land(store: SQLiteSessionStore) -> None:
+    def worker(n: int) -> None:
+        for i in range(10):
+            store.append(f"s{n % 3}", Turn(f"q{n}-{i}", None))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = sum(len(store._db.execute("SELECT 1 FROM turns WHERE session_id = ?", (f"s{k}",)).fetchall()) for k in range(3))
+    assert total == 90
+    assert len(store.history("s0")) == 20  # history returns the recent turns only
+
+
+def test_build_session_store_uses_the_data_folder(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", session_ttl_s=5)  # type: ignore[call-arg]
+    store = build_session_store(settings)
+    store.append("s", Turn("q", None))
+    assert settings.sessions_path.is_file()
+    assert isinstance(store, SQLiteSessionStore) and store.ttl_s == 5
+
+
+def test_redis_store_is_not_installed_yet(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, session_store="redis")  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match="not installed"):
+        build_session_store(settings)
