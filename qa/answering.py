@@ -16,11 +16,14 @@ import numpy as np
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
 from qa.schema import Draft, Evidence, Hit
-from qa.spans import content_words, expects_specific, short_answer
+from qa.spans import SpanCandidate, content_words, expects_specific, short_answer
 
 # Calibrated on the unanswerable questions of SQuAD 2.0 dev (see docs/ABSTENTION.md and
 # benchmarks/calibrate_abstention.py): the best-F1 threshold on the combined sentence score.
 DEFAULT_SENTENCE_THRESHOLD = 0.45
+# For typed questions, a slightly lower-scored sentence holding a candidate of the right type
+# (a name for "who") beats a top sentence with none.
+TYPED_MARGIN = 0.08
 # Weight of dense similarity vs. share of question words found in the sentence.
 DENSE_WEIGHT = 0.6
 
@@ -86,8 +89,7 @@ class SentenceAnswerer:
         ranked = self.score_sentences(question, hits)
         if not ranked:
             return Draft(None, None, (), 0.0, True)
-        best = ranked[0]
-        span = short_answer(question, best.text)
+        best, span = _best_with_span(question, ranked)
         if best.score < self.threshold or (expects_specific(question) and span is None):
             return Draft(None, None, (), best.score, True)
         evidence = Evidence(chunk=best.hit.chunk, start=best.start, end=best.end, score=best.score)
@@ -98,3 +100,14 @@ class SentenceAnswerer:
             confidence=best.score,
             abstained=False,
         )
+
+
+def _best_with_span(question: str, ranked: Sequence[ScoredSentence]) -> tuple[ScoredSentence, SpanCandidate | None]:
+    """The top sentence, or a close runner-up that holds a short answer of the expected type."""
+    for sentence in ranked:
+        if sentence.score < ranked[0].score - TYPED_MARGIN:
+            break
+        span = short_answer(question, sentence.text)
+        if span is not None:
+            return sentence, span
+    return ranked[0], None

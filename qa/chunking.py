@@ -100,7 +100,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         return False
     word = match.group(1).lower().strip(".")
     # Single letters are initials ("J. Smith"); listed words are abbreviations.
-    return len(word) == 1 or word in _ABBREVIATIONS
+    return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

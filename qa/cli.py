@@ -182,6 +182,71 @@ def _print_answer(answer: Answer) -> None:
         )
 
 
+@app.command()
+def slack(seeds: SeedsOption = None, index: IndexOption = None) -> None:
+    """Answer Slack mentions and DMs over Socket Mode (QA_SLACK_APP_TOKEN, QA_SLACK_BOT_TOKEN)."""
+    try:
+        from api.slack import run_socket_mode
+    except ImportError as exc:
+        typer.secho(f"error: the Slack bot is not installed ({exc}).", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    try:
+        run_socket_mode(_settings(seeds, index))
+    except QAError as error:
+        raise _fail(error) from None
+
+
+@app.command("eval")
+def eval_(
+    testset: Annotated[Optional[Path], typer.Argument(help="Test set: .jsonl, SQuAD .json or a BEIR folder.")] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, squad or beir.")] = "jsonl",
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write report.json/.md/.html here.")] = None,  # noqa: UP045
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Seeded sample of questions.")] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the --limit sample.")] = 0,
+    gates: Annotated[Optional[list[str]], typer.Option("--min", help="METRIC=VALUE floor; repeatable.")] = None,  # noqa: UP045
+    sweep_abstention: Annotated[bool, typer.Option("--sweep-abstention", help="Abstention P/R per threshold.")] = False,
+    compare: Annotated[Optional[tuple[Path, Path]], typer.Option("--compare", help="OLD NEW report.json.")] = None,  # noqa: UP045
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="auto, reader or sentence.")] = None,  # noqa: UP045
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Abstention threshold.")] = None,  # noqa: UP045
+    article: Annotated[Optional[list[str]], typer.Option("--article", help="SQuAD: only this article.")] = None,  # noqa: UP045
+    exclude_article: Annotated[Optional[list[str]], typer.Option("--exclude-article", help="SQuAD: skip it.")] = None,  # noqa: UP045
+    work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Keep imported corpus+index here.")] = None,  # noqa: UP045
+    seeds: SeedsOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Score answers, citations, abstention and retrieval on a test set (docs/EVALUATION.md)."""
+    from pydantic import ValidationError
+
+    from qa.evaluation.command import EvalOptions, run_command
+
+    if fmt not in ("jsonl", "squad", "beir"):
+        raise typer.BadParameter(f"--format must be jsonl, squad or beir, got {fmt!r}.")
+    try:
+        settings = _settings(seeds, index)
+        overrides = {k: v for k, v in {"answerer": answerer, "abstain_threshold": threshold}.items() if v is not None}
+        settings = Settings(**{**settings.model_dump(), **overrides}) if overrides else settings
+        options = EvalOptions(
+            testset=testset,
+            format=fmt,  # type: ignore[arg-type]
+            report_dir=report,
+            limit=limit,
+            seed=seed,
+            gates=tuple(gates or ()),
+            sweep_abstention=sweep_abstention,
+            compare=compare,
+            articles=tuple(article or ()),
+            exclude_articles=tuple(exclude_article or ()),
+            work_dir=work_dir,
+        )
+        code = run_command(settings, options)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc.errors()[0]["msg"])) from None
+    except QAError as error:
+        raise _fail(error) from None
+    if code:
+        raise typer.Exit(code=code)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

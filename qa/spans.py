@@ -143,7 +143,7 @@ def answer_type(question: str) -> AnswerType:
 
 def content_words(text: str) -> set[str]:
     """Lower-cased, crudely singularised words that are not stopwords."""
-    return {_normalise_word(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+    return {_normalise_word(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
 def _normalise_word(word: str) -> str:
@@ -165,6 +165,10 @@ def candidates(question: str, sentence: str) -> list[SpanCandidate]:
     for pattern in patterns:
         for match in pattern.finditer(sentence):
             start, end = _strip_leading_stopword(sentence, match.start(), match.end())
+            if kind in (AnswerType.NAME, AnswerType.PLACE):
+                start = _strip_leading_titles(sentence, start, end)
+                if _at_sentence_start(sentence, start) and " " not in sentence[start:end]:
+                    continue  # a capitalised first word says nothing
             text = sentence[start:end]
             words = content_words(text)
             if not words or words & question_words:
@@ -177,6 +181,8 @@ def candidates(question: str, sentence: str) -> list[SpanCandidate]:
                 score += 1.0 / (1.0 + distance / 40.0)
             if kind is AnswerType.NAME and _ORG_SUFFIX.match(sentence[end:]):
                 score += 0.5
+            if kind is AnswerType.NAME and " " in text:
+                score += 0.3  # full names beat single capitalised words
             if kind is AnswerType.PLACE and re.search(r"\b(in|at|of|near|to)\s+$", sentence[:start]):
                 score += 0.5
             found.append(SpanCandidate(start, end, text, score))
@@ -203,5 +209,26 @@ def _strip_leading_stopword(sentence: str, start: int, end: int) -> tuple[int, i
 
 
 def _looks_like_group_noun(text: str) -> bool:
-    # Plural demonyms ("Ukrainians") name groups, not the specific answer to "who".
-    return bool(re.fullmatch(r"[A-Z][a-z]+(?:ians|ans|ese)", text))
+    # Demonyms ("Ukrainians", "Russian", "Turkish") name groups, not the answer to "who".
+    return bool(re.fullmatch(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)", text))
+
+
+_TITLES = frozenset(
+    "president minister foreign defense defence prime secretary general chancellor king queen mp senator "
+    "governor mayor chief executive ceo director ambassador spokesman spokeswoman".split()
+)
+
+
+def _strip_leading_titles(sentence: str, start: int, end: int) -> int:
+    # "Ukrainian Foreign Minister Dmytro Kuleba" -> "Dmytro Kuleba".
+    new_start = start
+    for match in re.finditer(r"\S+\s+", sentence[start:end]):
+        word = match.group(0).strip()
+        if word.lower() not in _TITLES and not _looks_like_group_noun(word):
+            break
+        new_start = start + match.end()
+    return new_start
+
+
+def _at_sentence_start(sentence: str, start: int) -> bool:
+    return not sentence[:start].strip(" \"'“‘(")

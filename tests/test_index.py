@@ -1,0 +1,111 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import HashingEmbedder, QAService, Settings
+from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
+from qa.index import FaissStore, IndexConfig, read_manifest
+from qa.schema import Chunk
+
+CONFIG = IndexConfig(model_id="m", dim=4, chunk_max_tokens=10, chunk_overlap_sentences=1)
+
+
+def _store() -> FaissStore:
+    chunks = [Chunk(id=f"c{i}", doc_id="d", source="a.txt", title="A", text=f"t{i}", start=i, end=i + 1) for i in range(3)]
+    vectors = np.eye(3, 4, dtype=np.float32)
+    return FaissStore(chunks, vectors, dim=4)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    _store().save(tmp_path, config=CONFIG, files={"a.txt": "abc"})
+    store, manifest = FaissStore.load(tmp_path, expected=CONFIG)
+    assert [c.id for c in store.chunks()] == ["c0", "c1", "c2"]
+    assert store.search(np.array([0, 1, 0, 0], dtype=np.float32), 1) == [(1, pytest.approx(1.0))]
+    assert manifest.files == {"a.txt": "abc"} and manifest.config == CONFIG
+    assert "faiss-cpu" in manifest.versions
+
+
+def test_only_the_committed_generation_remains(tmp_path: Path) -> None:
+    _store().save(tmp_path, config=CONFIG, files={})
+    manifest = _store().save(tmp_path, config=CONFIG, files={})
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["manifest.json", manifest.artifacts["vectors"]["file"], manifest.artifacts["chunks"]["file"]])
+
+
+def test_crash_before_the_manifest_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.index as index_module
+
+    first = _store().save(tmp_path, config=CONFIG, files={"a.txt": "old"})
+    real_write = index_module._atomic_write_bytes
+
+    def crash_on_manifest(path: Path, data: bytes) -> None:
+        if path.name == "manifest.json":
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(index_module, "_atomic_write_bytes", crash_on_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        _store().save(tmp_path, config=CONFIG, files={"a.txt": "new"})
+    monkeypatch.undo()
+    _store_again, manifest = FaissStore.load(tmp_path, expected=CONFIG)
+    assert manifest.generation == first.generation and manifest.files == {"a.txt": "old"}
+
+
+def test_corrupt_missing_and_mismatched_indexes_say_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotReadyError, match="qa ingest"):
+        FaissStore.load(tmp_path)
+    manifest = _store().save(tmp_path, config=CONFIG, files={})
+    with pytest.raises(IndexMismatchError, match="qa ingest --rebuild"):
+        FaissStore.load(tmp_path, expected=IndexConfig("other-model", 4, 10, 1))
+    vectors = tmp_path / manifest.artifacts["vectors"]["file"]
+    vectors.write_bytes(vectors.read_bytes()[:-7])
+    with pytest.raises(IndexCorruptError, match="qa ingest --rebuild"):
+        FaissStore.load(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json", "utf-8")
+    with pytest.raises(IndexCorruptError, match="qa ingest --rebuild"):
+        read_manifest(tmp_path)
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def test_incremental_ingest_embeds_only_changed_files(fake_settings: Settings) -> None:
+    seeds = fake_settings.seeds_dir
+    (seeds / "extra.md").write_text("# Extra\n\nThe Anka-3 flew in December 2023.\n", "utf-8")
+    embedder = CountingEmbedder()
+    service = QAService(fake_settings, embedder=embedder)
+    first = service.ingest()
+    assert first.rebuilt and len(first.added) == 2
+    embedder.embedded.clear()
+
+    again = service.ingest()
+    assert not again.changed and embedder.embedded == []
+
+    (seeds / "extra.md").write_text("# Extra\n\nThe Anka-3 first flew in December 2023.\n", "utf-8")
+    (seeds / "new.txt").write_text("Kuleba spoke in Vilnius.", "utf-8")
+    changed = service.ingest()
+    assert changed.updated == ("extra.md",) and changed.added == ("new.txt",)
+    assert all("Zelensky" not in text for text in embedder.embedded)  # the seed article was not re-embedded
+
+    (seeds / "new.txt").unlink()
+    removed = service.ingest()
+    assert removed.removed == ("new.txt",)
+    assert "new.txt" not in read_manifest(fake_settings.index_dir).files
+    assert all(hit.chunk.source != "new.txt" for hit in service.search("Kuleba spoke in Vilnius", top_k=20))
+
+
+def test_rebuild_after_model_change(fake_settings: Settings) -> None:
+    QAService(fake_settings, embedder=HashingEmbedder(dim=64)).ingest()
+    service = QAService(fake_settings, embedder=HashingEmbedder(dim=32))
+    with pytest.raises(IndexMismatchError):
+        service.load()
+    report = service.ingest()  # ingest rebuilds on a mismatch
+    assert report.rebuilt and read_manifest(fake_settings.index_dir).config.dim == 32
