@@ -1,0 +1,174 @@
+"""Importers: SQuAD v1.1/v2.0 JSON and BEIR folders become an EvalSet with its own corpus.
+
+SQuAD: one document per article (its paragraphs joined by blank lines), gold answer spans
+mapped to offsets in that document. BEIR: one document per corpus entry (title, blank line,
+text); qrels become whole-document evidence, so only retrieval is scored.
+
+``limit`` takes a seeded shuffle of the questions while the corpus stays whole, so retrieval
+is as hard for a sample as for the full set and the same seed gives the same sample.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.evaluation.testset import CorpusFile, EvalCase, EvalSet, GoldEvidence, InvalidTestSetError, question_type
+
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
+def import_squad(
+    path: Path,
+    *,
+    limit: int | None = None,
+    seed: int = 0,
+    articles: Collection[str] = (),
+    exclude_articles: Collection[str] = (),
+) -> EvalSet:
+    """Load a SQuAD v1.1 or v2.0 JSON file (v1.1 has no unanswerable questions).
+
+    Args:
+        articles: only these article titles (all when empty).
+        exclude_articles: leave these article titles out (held-out data, say).
+    """
+    data = _read_json(path)
+    try:
+        raw_articles = data["data"]
+    except (KeyError, TypeError):
+        raise InvalidTestSetError(f"{path} is not SQuAD JSON (no top-level 'data' list).") from None
+    titles = {str(article.get("title", "")) for article in raw_articles}
+    unknown = sorted((set(articles) | set(exclude_articles)) - titles)
+    if unknown:
+        raise InvalidTestSetError(f"No article titled {unknown[0]!r} in {path}; titles look like {sorted(titles)[:3]}.")
+    corpus: list[CorpusFile] = []
+    cases: list[EvalCase] = []
+    used_names: set[str] = set()
+    for number, article in enumerate(raw_articles):
+        title = str(article.get("title") or f"article-{number}")
+        if (articles and title not in articles) or title in exclude_articles:
+            continue
+        source = _unique_name(_safe_name(title), used_names)
+        offset = 0
+        parts: list[str] = []
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            cases.extend(_squad_case(qa, source, offset, context) for qa in paragraph["qas"])
+            parts.append(context)
+            offset += len(context) + len(PARAGRAPH_SEPARATOR)
+        corpus.append(CorpusFile(source=source, text=PARAGRAPH_SEPARATOR.join(parts)))
+    if not cases:
+        raise InvalidTestSetError(f"{path}: no questions left after the article filters.")
+    return EvalSet(name=path.name, cases=sample_cases(cases, limit=limit, seed=seed), corpus=tuple(corpus))
+
+
+def _squad_case(qa: dict[str, Any], source: str, offset: int, context: str) -> EvalCase:
+    impossible = bool(qa.get("is_impossible", False)) or not qa.get("answers")
+    answers: list[str] = []
+    evidence: list[GoldEvidence] = []
+    if not impossible:
+        for answer in qa["answers"]:
+            text, start = answer["text"], int(answer["answer_start"])
+            if text not in answers:
+                answers.append(text)
+            if context[start : start + len(text)] != text:  # a few official spans are off; fall back to a search
+                found = context.find(text)
+                if found < 0:
+                    continue
+                start = found
+            span = GoldEvidence(source=source, start=offset + start, end=offset + start + len(text))
+            if span not in evidence:
+                evidence.append(span)
+    question = qa["question"].strip()
+    return EvalCase(
+        id=str(qa["id"]),
+        question=question,
+        answers=tuple(answers),
+        evidence=tuple(evidence),
+        answerable=not impossible,
+        type=question_type(question),
+    )
+
+
+def import_beir(folder: Path, *, split: str = "test", limit: int | None = None, seed: int = 0) -> EvalSet:
+    """Load a BEIR-style folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv."""
+    corpus_path, queries_path, qrels_path = folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels"
+    for needed in (corpus_path, queries_path, qrels_path / f"{split}.tsv"):
+        if not needed.is_file():
+            raise InvalidTestSetError(f"{needed} is missing; a BEIR folder holds corpus.jsonl, queries.jsonl, qrels/.")
+    sources: dict[str, CorpusFile] = {}
+    used_names: set[str] = set()
+    for row in _read_jsonl(corpus_path):
+        title, text = str(row.get("title") or "").strip(), str(row.get("text") or "")
+        source = _unique_name(_safe_name(str(row["_id"])), used_names)
+        sources[str(row["_id"])] = CorpusFile(source, f"{title}{PARAGRAPH_SEPARATOR}{text}" if title else text)
+    queries = {str(row["_id"]): str(row["text"]) for row in _read_jsonl(queries_path)}
+    relevant: dict[str, list[GoldEvidence]] = {}
+    with (qrels_path / f"{split}.tsv").open(encoding="utf-8", newline="") as handle:
+        for line in csv.reader(handle, delimiter="\t"):
+            if len(line) < 3 or line[0] == "query-id":
+                continue
+            query_id, doc_id, score = line[0], line[1], int(line[2])
+            document = sources.get(doc_id)
+            if score > 0 and document is not None and query_id in queries:
+                gold = GoldEvidence(source=document.source, start=0, end=len(document.text), relevance=score)
+                relevant.setdefault(query_id, []).append(gold)
+    cases = [
+        EvalCase(
+            id=qid, question=text, answers=(), evidence=tuple(relevant[qid]), answerable=True, type=question_type(text)
+        )
+        for qid, text in queries.items()
+        if qid in relevant and text.strip()
+    ]
+    if not cases:
+        raise InvalidTestSetError(f"{folder}: no query has a relevant document in qrels/{split}.tsv.")
+    return EvalSet(
+        name=folder.name,
+        cases=sample_cases(cases, limit=limit, seed=seed),
+        corpus=tuple(sources.values()),
+        retrieval_only=True,
+        rank_unit="document",
+    )
+
+
+def sample_cases(cases: Sequence[EvalCase], *, limit: int | None, seed: int) -> tuple[EvalCase, ...]:
+    """A seeded shuffle cut to ``limit``, returned in file order so reports read naturally."""
+    if limit is None or limit >= len(cases):
+        return tuple(cases)
+    chosen = set(random.Random(seed).sample(range(len(cases)), limit))
+    return tuple(case for i, case in enumerate(cases) if i in chosen)
+
+
+def _safe_name(name: str) -> str:
+    stem = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._") or "document"
+    return f"{stem[:100]}.txt"
+
+
+def _unique_name(name: str, used: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{name[:-4]}-{n}.txt"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidTestSetError(f"{path} does not exist.") from None
+    except ValueError as exc:
+        raise InvalidTestSetError(f"{path} is not valid JSON ({exc}).") from None
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except ValueError as exc:
+        raise InvalidTestSetError(f"{path} is not valid JSONL ({exc}).") from None
