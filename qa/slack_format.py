@@ -1,0 +1,94 @@
+"""Slack messages from an ``Answer``: Block Kit payloads and question clean-up. Pure functions, no Slack import.
+
+Every piece of document text is escaped (``&``, ``<``, ``>``) and sent as ``verbatim`` mrkdwn, so a
+document that contains ``<!channel>`` or ``<@U123>`` is shown as text and never pings anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from qa.schema import ABSTAIN_MESSAGE, Answer
+
+ERROR_MESSAGE = "Sorry, something went wrong while answering that. Please try again in a minute."
+NOT_READY_MESSAGE = "I am still loading the documents. Please ask again in a minute."
+HELP_MESSAGE = "Ask me a question about the documents, for example: _who makes the TB2?_"
+
+# Slack's limits: 3,000 characters per section text, 50 blocks per message.
+_SECTION_LIMIT = 3000
+_QUOTE_CHARS = 1200
+_MAX_SOURCES = 10
+
+_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup (``&``, ``<``, ``>``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` in text a user typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def question_from_slack(text: str, *, bot_user_id: str | None = None) -> str:
+    """The plain question in a Slack message: the bot's mention removed, links and entities made plain.
+
+    ``<@BOT> who makes the <https://x.io|TB2>?`` becomes ``who makes the TB2?``. Without a known
+    bot user id, a mention at the very start is taken to be the bot's.
+    """
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    else:
+        text = re.sub(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if label:
+            return label
+        if target.startswith("@"):  # another user: keep something readable
+            return target
+        if target.startswith(("#", "!")):
+            return ""
+        return target
+
+    return " ".join(unescape(_LINK.sub(plain, text)).split())
+
+
+def answer_message(answer: Answer) -> dict[str, Any]:
+    """``text`` (notification fallback) and ``blocks`` for ``chat.postMessage``: the answer, then numbered sources."""
+    if answer.status == "abstained" or not answer.citations:
+        return notice_message(answer.message or ABSTAIN_MESSAGE)
+    blocks: list[dict[str, Any]] = [_section(f"*{_fit(answer.answer or answer.sentence or '', 2900)}*")]
+    blocks.append({"type": "context", "elements": [_mrkdwn("*Sources*")]})
+    for citation in answer.citations[:_MAX_SOURCES]:
+        quote = _fit(" ".join(citation.quote.split()), _QUOTE_CHARS)
+        heading = f"*[{citation.n}]* *{_fit(citation.title, 300)}*  ·  `{_fit(citation.source, 300)}`"
+        blocks.append(_section(f"{heading}\n> {quote}"))
+    sources = ", ".join(f"[{c.n}] {c.title}" for c in answer.citations[:_MAX_SOURCES])
+    return {"text": _fit(f"{answer.answer or ''} ({sources})", 2900), "blocks": blocks}
+
+
+def notice_message(text: str) -> dict[str, Any]:
+    """A plain one-section message (abstention, help, error); ``text`` is escaped here."""
+    return {"text": _fit(text, 2900), "blocks": [_section(_fit(text, 2900))]}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: no auto-linking of URLs, channel names or mentions in what we send.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _fit(raw: str, limit: int) -> str:
+    """``raw`` escaped and cut (before escaping, so no entity is split) to at most ``limit`` characters."""
+    escaped = escape(raw)
+    while len(escaped) > limit:
+        raw = raw[: max(0, len(raw) - (len(escaped) - limit) - 1)]
+        escaped = escape(raw) + "…"
+    return escaped

@@ -1,0 +1,158 @@
+"""Fixtures: a stand-in of Slack's Web API, the real app on loopback, and signed Slack requests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from qa import Answer, QAService, SessionError, Settings, Turn
+from tests.slack.slack_standin import SIGNING_SECRET, Slack, SlackStandIn
+
+REPO = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "xoxb-seed-qa-test"
+
+# A document that tries to ping the whole channel; the bot must show it as text.
+NOTICE = (
+    "Office notices\n\n"
+    "The quarterly fire drill is announced to <!channel> and <@U0ADMIN> by the facilities team every March & "
+    "September.\nVisitors must sign in at the front desk.\n"
+)
+
+
+class MemorySessions:
+    """The ``SessionStore`` protocol in memory."""
+
+    def __init__(self) -> None:
+        self.turns: dict[str, list[Turn]] = {}
+        self._lock = threading.Lock()
+
+    def new_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def exists(self, session_id: str) -> bool:
+        return session_id in self.turns
+
+    def history(self, session_id: str) -> list[Turn]:
+        with self._lock:
+            if session_id not in self.turns:
+                raise SessionError(f"Unknown session {session_id!r}.")
+            return list(self.turns[session_id])
+
+    def append(self, session_id: str, turn: Turn) -> None:
+        with self._lock:
+            self.turns.setdefault(session_id, []).append(turn)
+
+
+@dataclass
+class RecordingService:
+    """A QAService that remembers what each ``ask`` received, and can be told to fail."""
+
+    service: QAService
+    asked: list[tuple[str, tuple[Turn, ...]]] = field(default_factory=list)
+    fail_on: str | None = None
+
+    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+        self.asked.append((question, tuple(history)))
+        if self.fail_on and self.fail_on in question:
+            raise RuntimeError("the disk is on fire")
+        return self.service.ask(question, top_k=top_k, history=history)
+
+
+def make_settings(tmp: Path, *, api_url: str, **overrides: Any) -> Settings:
+    """Settings with Slack on, pointed at the stand-in; documents and index under ``tmp``."""
+    seeds = tmp / "seeds"
+    if not seeds.exists():
+        shutil.copytree(REPO / "seeds", seeds)
+        (seeds / "office-notices.txt").write_text(NOTICE, encoding="utf-8")
+    values: dict[str, Any] = {
+        "embedder": "hashing",
+        "answerer": "sentence",
+        "seeds_dir": seeds,
+        "index_dir": tmp / "index",
+        "data_dir": tmp / "data",
+        "slack_bot_token": SecretStr(BOT_TOKEN),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_url": api_url,
+        "_env_file": None,
+    }
+    return Settings(**(values | overrides))
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port; yield its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[SlackStandIn]:
+    server = SlackStandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def fast_settings(tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("slack-fast"), api_url=standin.api_url)
+
+
+@pytest.fixture(scope="session")
+def fast_service(fast_settings: Settings) -> QAService:
+    service = QAService(fast_settings)
+    service.ensure_index()
+    return service
+
+
+@dataclass
+class Bot:
+    """The running app with Slack mounted, and what it used."""
+
+    slack: Slack
+    service: RecordingService
+    sessions: MemorySessions
+
+
+@pytest.fixture(scope="module")
+def bot(fast_service: QAService, fast_settings: Settings, standin: SlackStandIn) -> Iterator[Bot]:
+    """A minimal FastAPI app with only ``mount_slack``, served by uvicorn on loopback."""
+    from api.slack import mount_slack
+
+    service, sessions = RecordingService(fast_service, fail_on="EXPLODE"), MemorySessions()
+    app = FastAPI()
+    mount_slack(app, service=service, settings=fast_settings, sessions=sessions)  # type: ignore[arg-type]
+    with serve(app) as url:
+        yield Bot(Slack(url, standin), service, sessions)
+
+
+@pytest.fixture
+def channel() -> str:
+    """A channel id no other test uses, so stand-in calls can be told apart."""
+    return f"C{uuid.uuid4().hex[:8].upper()}"
