@@ -231,7 +231,7 @@ def run_socket_mode(
     if sessions is None:
         sessions = build_session_store(settings)
     bolt = build_bolt_app(service=service, settings=settings, sessions=sessions, socket_mode=True)
-    SocketModeHandler(bolt, app_token).start()
+    SocketModeHandler(bolt, app_token).start()  # type: ignore[no-untyped-call]
 
 
 def _secret(value: SecretStr | None, env: str) -> str:

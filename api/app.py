@@ -1,0 +1,136 @@
+"""The app factory: ``create_app(settings=None, service=None)``; ``uvicorn api.app:app`` also works."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import answers, completions, documents, health
+from api.routes.pages import mount_pages
+from api.security import APIKeyMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from qa import __version__
+from qa.config import Settings
+from qa.errors import IndexBuildingError, IndexNotReadyError, QAError
+from qa.service import QAService
+from qa.sessions import SessionStore, build_session_store
+
+logger = logging.getLogger(__name__)
+
+
+class IndexLoader:
+    """Loads (or builds) the index in a background thread so probes answer at once."""
+
+    def __init__(self, service: QAService) -> None:
+        self.service = service
+        self.error: QAError | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start loading unless the index is loaded already or loading."""
+        if self.service.is_ready or (self._thread is not None and self._thread.is_alive()):
+            return
+        self.error = None
+        self._thread = threading.Thread(target=self._run, name="qa-index-loader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.service.ensure_index()
+            logger.info("Index loaded: %d documents.", len(self.service.documents()))
+        except QAError as error:
+            self.error = error
+            logger.error("Cannot load the index: %s", error.message)
+        except Exception as exc:  # surfaced by /readyz instead of dying silently in a thread
+            logger.exception("Cannot load the index")
+            self.error = QAError(f"Loading the index failed ({exc}); see the server log, fix, restart.")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until loading ends; True when the index is ready."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.service.is_ready
+
+    def require_ready(self) -> None:
+        """Raise the 503-class error that says why the index cannot answer yet."""
+        if self.service.is_ready:
+            return
+        if self.error is not None:
+            raise IndexNotReadyError(f"The index failed to load: {self.error.message}")
+        if self.service.building:
+            raise IndexBuildingError("The index is being built from the seeds folder; retry in a few seconds.")
+        raise IndexNotReadyError("The index is loading; retry in a few seconds.")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start loading the index in the background; the server answers /healthz meanwhile."""
+    app.state.index.start()
+    yield
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
+    """Build the HTTP app; the service (and its index) come from ``settings`` unless given."""
+    settings = settings or (service.settings if service is not None else Settings())
+    service = service or QAService(settings)  # lazy: the model and index load in the lifespan
+    sessions: SessionStore = build_session_store(settings)
+    metrics = Metrics()
+    app = FastAPI(
+        title="seed-qa",
+        version=__version__,
+        summary="Cited answers from the documents in the seeds folder.",
+        lifespan=lifespan,
+        docs_url=None,  # served offline by api.routes.pages
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.sessions = sessions
+    app.state.metrics = metrics
+    app.state.index = IndexLoader(service)
+
+    install_error_handlers(app)
+    for module in (answers, completions, documents, health):
+        app.include_router(module.router)
+    mount_pages(app)
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        from api.slack import mount_slack
+
+        mount_slack(app, service=service, settings=settings, sessions=sessions)
+
+    # Starlette runs the last-added middleware first: metrics see every response, 401s and 413s included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.api_keys:
+        app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Session-Id"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+_default_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn api.app:app` reads settings from the environment; building the app lazily keeps
+    # `import api.app` free of side effects (no data folder or SQLite file created on import).
+    global _default_app
+    if name == "app":
+        if _default_app is None:
+            _default_app = create_app()
+        return _default_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

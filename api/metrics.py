@@ -1,0 +1,86 @@
+"""Prometheus metrics: request counts by route and status, latency per request and per answer stage."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.schema import Answer
+
+#: Answer stages recorded from ``Answer.timings_ms``.
+STAGES = ("retrieve", "answer", "total")
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The app's metrics, in a registry of their own so several apps can live in one process."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "qa_http_requests",
+            "HTTP requests by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "qa_http_request_duration_seconds",
+            "Time to the end of the HTTP response, by route template.",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.stage_seconds = Histogram(
+            "qa_answer_stage_seconds",
+            "Time spent per answering stage (retrieve, answer, total).",
+            ["stage"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            "qa_answers", "Answers given, by status (answered or abstained).", ["status"], registry=self.registry
+        )
+
+    def observe_answer(self, answer: Answer) -> None:
+        """Record the stage timings and status of one answer."""
+        for stage in STAGES:
+            if stage in answer.timings_ms:
+                self.stage_seconds.labels(stage=stage).observe(answer.timings_ms[stage] / 1000)
+        self.answers.labels(status=answer.status).inc()
+
+    def render(self) -> bytes:
+        """The metrics in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Count every HTTP request and time it to the end of its response body."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            # The route template, not the raw path, keeps label cardinality bounded.
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.requests.labels(route=route, method=scope["method"], status=str(status)).inc()
+            self.metrics.request_seconds.labels(route=route).observe(time.perf_counter() - started)

@@ -1,0 +1,148 @@
+"""Pydantic models for HTTP requests and responses; the library's dataclasses stay inside."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Long enough for any valid question; the exact limit (QA_MAX_QUESTION_CHARS) is checked by
+# qa.validation so the API, CLI and Slack give the same message.
+_MAX_FIELD_CHARS = 100_000
+
+
+class AskRequest(BaseModel):
+    """``POST /api/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=_MAX_FIELD_CHARS, examples=["Who makes the TB2?"])
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Chunks to retrieve (default QA_TOP_K).")
+    include_hits: bool = Field(default=False, description="Also return the retrieved chunks as `hits`.")
+
+
+class ChatRequest(BaseModel):
+    """``POST /api/chat``: one message of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(max_length=_MAX_FIELD_CHARS, examples=["Where did they open a factory?"])
+    session_id: str | None = Field(
+        default=None, max_length=200, description="Omit to start a new chat; send back the returned id."
+    )
+    stream: bool = Field(default=False, description="Answer as Server-Sent Events (citations, delta, done).")
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    include_hits: bool = False
+
+
+class CitationModel(BaseModel):
+    """A numbered pointer to an exact quote: ``quote == document.text[start:end]``."""
+
+    n: int
+    source: str
+    title: str
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    supported: bool | None = None
+
+
+class AnswerModel(BaseModel):
+    """The answer JSON shared with ``qa ask --json`` (``Answer.to_dict()``)."""
+
+    question: str
+    answer: str | None
+    status: Literal["answered", "abstained"]
+    sentence: str | None
+    message: str | None
+    mode: str
+    confidence: float
+    citations: list[CitationModel]
+    timings_ms: dict[str, float]
+    retrieval_query: str | None = Field(default=None, description="Only when a follow-up was rewritten.")
+    hits: list[dict[str, Any]] | None = Field(default=None, description="Only with include_hits.")
+
+
+class ChatAnswerModel(AnswerModel):
+    """A chat answer: the answer JSON plus the session to continue."""
+
+    session_id: str
+
+
+class DocumentSummary(BaseModel):
+    """An indexed document, without its text."""
+
+    id: str
+    title: str
+    source: str
+    length: int
+
+
+class DocumentList(BaseModel):
+    """``GET /api/documents``."""
+
+    documents: list[DocumentSummary]
+
+
+class DocumentModel(BaseModel):
+    """``GET /api/documents/{doc_id}``: the cleaned text that citation offsets point into."""
+
+    id: str
+    title: str
+    source: str
+    text: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong and how to fix it."""
+
+    code: str
+    message: str
+
+
+class ErrorModel(BaseModel):
+    """The one error shape."""
+
+    error: ErrorDetail
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; ``content`` may be a string or a list of text parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text, with list parts joined."""
+        if isinstance(self.content, str):
+            return self.content
+        parts = self.content or []
+        return "".join(str(p.get("text", "")) for p in parts if p.get("type") in ("text", "input_text"))
+
+
+class ChatCompletionRequest(BaseModel):
+    """``POST /v1/chat/completions``; sampling parameters are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    top_k: int | None = Field(default=None, ge=1, le=50, description="Extension: chunks to retrieve.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorModel, "description": text}
+    for code, text in {
+        401: "Missing or wrong API key",
+        404: "Unknown document or chat session",
+        413: "Request body too large",
+        422: "Invalid question or request",
+        503: "Index not loaded yet",
+    }.items()
+}

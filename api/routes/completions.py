@@ -1,0 +1,133 @@
+"""OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` over the same answers.
+
+The content is the answer followed by ``[n]`` citation markers ("Baykar [1]"); the citations
+themselves travel in an extra top-level ``citations`` field (and in the last stream chunk).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.errors import error_body
+from api.metrics import Metrics
+from api.models import ERROR_RESPONSES, ChatCompletionRequest, ChatMessage
+from api.routes.deps import MetricsDep, ServiceDep
+from qa.errors import InvalidQuestionError, QAError
+from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, citation_to_dict
+from qa.service import QAService
+from qa.streaming import answer_text, stream_answer
+from qa.validation import validate_question
+
+MODEL_ID = "seed-qa"
+_MARKERS = re.compile(r"\s*(\[\d+\])+\s*$")
+
+router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES)
+
+
+@router.get("/models")
+async def list_models() -> dict[str, Any]:
+    """The one model this server answers as."""
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "seed-qa"}]}
+
+
+@router.post("/chat/completions")
+async def chat_completions(body: ChatCompletionRequest, service: ServiceDep, metrics: MetricsDep) -> Any:
+    """Answer the last user message, using earlier messages as the conversation."""
+    question, history = split_conversation(body.messages)
+    question = validate_question(question, max_chars=service.settings.max_question_chars)
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if body.stream:
+        chunks = stream_chunks(service, metrics, question, history, completion_id, created, top_k=body.top_k)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    answer = await run_in_threadpool(service.ask, question, top_k=body.top_k, history=history)
+    metrics.observe_answer(answer)
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": completion_content(answer)},
+                "finish_reason": "stop",
+            }
+        ],
+        "citations": [citation_to_dict(c) for c in answer.citations],
+        "status": answer.status,
+    }
+
+
+def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Turn]]:
+    """The last user message and the earlier user/assistant exchanges as Turns."""
+    if messages[-1].role != "user":
+        raise InvalidQuestionError(f"The last message must have role 'user', got {messages[-1].role!r}.")
+    history: list[Turn] = []
+    for message in messages[:-1]:
+        if message.role == "user":
+            history.append(Turn(question=message.text(), answer=None))
+        elif message.role == "assistant" and history and history[-1].answer is None:
+            said = _MARKERS.sub("", message.text()).strip()
+            history[-1] = Turn(question=history[-1].question, answer=None if said == ABSTAIN_MESSAGE else said or None)
+    return messages[-1].text(), history
+
+
+def completion_content(answer: Answer) -> str:
+    """The answer with its citation markers ("Baykar [1]"), or the abstention message."""
+    return answer_text(answer) + citation_markers(answer)
+
+
+def citation_markers(answer: Answer) -> str:
+    """`` [1][2]`` for an answered question, else nothing."""
+    if answer.status != "answered" or not answer.citations:
+        return ""
+    return " " + "".join(f"[{c.n}]" for c in answer.citations)
+
+
+async def stream_chunks(
+    service: QAService,
+    metrics: Metrics,
+    question: str,
+    history: Sequence[Turn],
+    completion_id: str,
+    created: int,
+    *,
+    top_k: int | None,
+) -> AsyncIterator[str]:
+    """``chat.completion.chunk`` events; the last one carries ``citations``; then ``[DONE]``."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        data = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for event in iterate_in_threadpool(stream_answer(service, question, history=history, top_k=top_k)):
+            if event.kind == "delta":
+                yield chunk({"content": event.data})
+            elif isinstance(event.data, Answer):
+                metrics.observe_answer(event.data)
+                markers = citation_markers(event.data)
+                if markers:
+                    yield chunk({"content": markers})
+                citations = [citation_to_dict(c) for c in event.data.citations]
+                yield chunk({}, "stop", citations=citations, status=event.data.status)
+    except QAError as error:  # headers are sent already: report in-band, as OpenAI does
+        yield f"data: {json.dumps(error_body(error.code, error.message))}\n\n"
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,31 @@
+"""Probes and metrics: ``/healthz`` (alive), ``/readyz`` (index loaded), ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from api.routes.deps import MetricsDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers HTTP (never touches the index)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Index missing, loading or failed"}})
+async def readyz(request: Request) -> dict[str, Any]:
+    """Readiness: 200 once the index is loaded, 503 with the reason before that."""
+    request.app.state.index.require_ready()
+    service = request.app.state.service
+    return {"status": "ready", "documents": len(service.documents())}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(metrics: MetricsDep) -> Response:
+    """Request counts, latencies and answer-stage timings in the Prometheus text format."""
+    return Response(metrics.render(), media_type=metrics.content_type)

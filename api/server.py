@@ -1,0 +1,25 @@
+"""``qa serve``: build the index if missing, then serve the API and page with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from api.app import create_app
+from qa.config import Settings
+from qa.service import QAService
+
+
+def server_url(settings: Settings) -> str:
+    """The address to open in a browser."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/"
+
+
+def run_server(settings: Settings) -> None:
+    """Build or load the index from the seeds folder, print the URL, and serve until interrupted."""
+    service = QAService(settings)
+    service.ensure_index(show_progress=True)
+    app = create_app(settings, service)
+    print(f"seed-qa: {len(service.documents())} documents indexed; open {server_url(settings)}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
