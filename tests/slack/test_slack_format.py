@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from qa.schema import ABSTAIN_MESSAGE, Answer, Citation
 from qa.slack_format import ERROR_MESSAGE, answer_message, escape, notice_message, question_from_slack
@@ -78,3 +81,14 @@ def test_question_loses_the_bot_mention_and_slack_markup() -> None:
     assert question_from_slack("is <https://baykar.tech|Baykar> &amp; co &lt;big&gt;?") == "is Baykar & co <big>?"
     assert question_from_slack("<@UBOT>", bot_user_id="UBOT") == ""
     assert question_from_slack("ask <@U0BOB> about <!here>", bot_user_id="UBOT") == "ask @U0BOB about"
+
+
+def test_manifest_asks_for_what_the_bot_handles() -> None:
+    yaml = pytest.importorskip("yaml")
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "slack-manifest.yml").read_text())
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "app_mentions:read", "chat:write", "im:history", "im:read", "im:write", "commands"
+    }  # fmt: skip
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
