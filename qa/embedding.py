@@ -55,7 +55,8 @@ class BaseEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one question."""
-        return self.embed_documents([text])[0]
+        vectors: Vectors = self.embed_documents([text])
+        return vectors[0]  # type: ignore[no-any-return]
 
 
 class HashingEmbedder(BaseEmbedder):
@@ -100,7 +101,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True)
         except (OSError, ValueError) as exc:
@@ -165,4 +166,5 @@ def build_embedder(settings: Settings) -> Embedder:
 def _normalise(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
+    normalised: Vectors = (vectors / norms).astype(np.float32)
+    return normalised

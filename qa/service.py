@@ -296,6 +296,7 @@ class QAService:
                 end=ev.end,
                 quote=ev.quote,
                 score=ev.score,
+                supported=draft.supported[n - 1] if draft.supported else None,
             )
             for n, ev in enumerate(draft.evidence, start=1)
         )
@@ -341,7 +342,9 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """
     offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
-        reader = _load_reader(settings.abstain_threshold)
+        from qa.reader import load_default_answerer
+
+        reader = load_default_answerer(settings.abstain_threshold)
         if reader is not None:
             offline = reader
         elif settings.answerer == "reader":
@@ -351,16 +354,6 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
 
         return build_generative_answerer(settings, embedder=embedder, fallback=offline)
     return offline
-
-
-def _load_reader(threshold: float | None) -> Answerer | None:
-    # TODO(integration): qa.reader is being written alongside; call it directly once it lands.
-    try:
-        from qa import reader
-    except ImportError:
-        return None
-    loader = getattr(reader, "load_default_answerer", None)
-    return loader(threshold) if loader else None
 
 
 @contextlib.contextmanager
