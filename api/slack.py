@@ -231,7 +231,12 @@ def run_socket_mode(
     if sessions is None:
         sessions = build_session_store(settings)
     bolt = build_bolt_app(service=service, settings=settings, sessions=sessions, socket_mode=True)
-    SocketModeHandler(bolt, app_token).start()  # type: ignore[no-untyped-call]
+    handler = SocketModeHandler(bolt, app_token)
+    logger.info("Connecting to Slack over Socket Mode; Ctrl-C stops.")
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    except KeyboardInterrupt:
+        handler.close()  # type: ignore[no-untyped-call]
 
 
 def _secret(value: SecretStr | None, env: str) -> str:
