@@ -258,7 +258,8 @@ class QAService:
         query = self.retrieval_query(text, history)
         hits = loaded.retriever.search(query, top_k=top_k or self.settings.top_k)
         retrieved = time.perf_counter()
-        draft = self.answerer.answer(text, hits)
+        # A follow-up is answered as its standalone form, so "they" resolves to the earlier subject.
+        draft = self.answerer.answer(query, hits)
         finished = time.perf_counter()
         timings = {
             "retrieve": (retrieved - started) * 1000,
