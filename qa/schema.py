@@ -76,6 +76,8 @@ class Draft:
     abstained: bool
     mode: str = "extractive"
     note: str | None = None
+    # One flag per evidence item, set by a citation checker (generative answers); None otherwise.
+    supported: tuple[bool, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
