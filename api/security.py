@@ -10,9 +10,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 
-#: Paths that never need an API key: probes, the page and its assets.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/", "/index.html"})
-PUBLIC_PREFIXES = ("/static/",)
+#: Paths that never need an API key: probes, the page and its assets, and Slack's webhook,
+#: whose requests carry Slack's signature instead (checked in api/slack.py).
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/"})
+PUBLIC_PREFIXES = ("/static/", "/slack/")
 
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
