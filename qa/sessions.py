@@ -152,7 +152,5 @@ class SQLiteSessionStore:
 def build_session_store(settings: Settings) -> SessionStore:
     """The session store the settings ask for (QA_SESSION_STORE, default "sqlite")."""
     if settings.session_store == "redis":
-        raise ConfigurationError(
-            "The redis session store is not installed; set QA_SESSION_STORE=sqlite (the default)."
-        )
+        raise ConfigurationError("The redis session store is not installed; set QA_SESSION_STORE=sqlite (the default).")
     return SQLiteSessionStore(settings.sessions_path, ttl_s=settings.session_ttl_s)

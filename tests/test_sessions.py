@@ -115,7 +115,9 @@ def test_parallel_appends_from_threads_all_land(store: SQLiteSessionStore) -> No
         thread.start()
     for thread in threads:
         thread.join()
-    total = sum(len(store._db.execute("SELECT 1 FROM turns WHERE session_id = ?", (f"s{k}",)).fetchall()) for k in range(3))
+    total = sum(
+        len(store._db.execute("SELECT 1 FROM turns WHERE session_id = ?", (f"s{k}",)).fetchall()) for k in range(3)
+    )
     assert total == 90
     assert len(store.history("s0")) == 20  # history returns the recent turns only
 

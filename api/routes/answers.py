@@ -48,9 +48,7 @@ async def chat(body: ChatRequest, service: ServiceDep, sessions: SessionsDep, me
     question = validate_question(body.message, max_chars=service.settings.max_question_chars)
     session_id, history = await run_in_threadpool(open_session, sessions, body.session_id)
     if body.stream:
-        events = sse_events(
-            service, sessions, metrics, question, session_id=session_id, history=history, body=body
-        )
+        events = sse_events(service, sessions, metrics, question, session_id=session_id, history=history, body=body)
         headers = {**SSE_HEADERS, "X-Session-Id": session_id}
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
     answer = await run_in_threadpool(service.ask, question, top_k=body.top_k, history=history)
@@ -67,9 +65,7 @@ def open_session(sessions: SessionStore, session_id: str | None) -> tuple[str, l
     return session_id, sessions.history(session_id)
 
 
-async def record_turn(
-    sessions: SessionStore, metrics: Metrics, session_id: str, question: str, answer: Answer
-) -> None:
+async def record_turn(sessions: SessionStore, metrics: Metrics, session_id: str, question: str, answer: Answer) -> None:
     """Save the turn for follow-ups and count the answer."""
     await run_in_threadpool(sessions.append, session_id, Turn(question=question, answer=answer.answer))
     metrics.observe_answer(answer)

@@ -17,12 +17,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from api import create_app  # noqa: E402
-from qa import HashingEmbedder, QAService, Settings  # noqa: E402
+from api import create_app
+from qa import HashingEmbedder, QAService, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 BAYKAR_QUOTE = "Baykar company, which manufactures the Bayraktar TB2 drone"

@@ -31,7 +31,9 @@ def test_ask_returns_the_cli_json_contract(client: TestClient, api_service: QASe
     assert body["answer"] == "Baykar" and body["status"] == "answered"
     expected = api_service.ask("Who makes the TB2?").to_dict()
     assert set(body) == set(expected)
-    assert {k: v for k, v in body.items() if k != "timings_ms"} == {k: v for k, v in expected.items() if k != "timings_ms"}
+    assert {k: v for k, v in body.items() if k != "timings_ms"} == {
+        k: v for k, v in expected.items() if k != "timings_ms"
+    }
     assert BAYKAR_QUOTE in body["citations"][0]["quote"]
 
 
@@ -118,9 +120,7 @@ def test_sse_over_a_real_server_arrives_as_separate_events(live_server: LiveServ
     assert blocks[0] == "event: citations" and blocks[-1] == "event: done"
 
 
-def test_sessions_survive_an_app_restart(
-    api_settings: Settings, serve: Callable[[FastAPI], LiveServer]
-) -> None:
+def test_sessions_survive_an_app_restart(api_settings: Settings, serve: Callable[[FastAPI], LiveServer]) -> None:
     first = serve(create_app(service=fast_service(api_settings)))
     sid = httpx.post(f"{first.url}/api/chat", json={"message": "Who makes the TB2?"}, timeout=30).json()["session_id"]
     first.stop()

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from api import create_app
 from qa import QAService
@@ -42,10 +43,10 @@ def test_chat_follow_up_retrieves_the_kyiv_factory(real_server: LiveServer) -> N
 
 def test_openai_client_stream_and_not(real_server: LiveServer) -> None:
     client = OpenAI(base_url=f"{real_server.url}/v1", api_key="unused", max_retries=0, timeout=120)
-    messages = [{"role": "user", "content": "Who makes the TB2?"}]
-    completion = client.chat.completions.create(model="seed-qa", messages=messages)  # type: ignore[arg-type]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Who makes the TB2?"}]
+    completion = client.chat.completions.create(model="seed-qa", messages=messages)
     content = completion.choices[0].message.content or ""
     assert "Baykar" in content and content.endswith("[1]")
-    chunks = list(client.chat.completions.create(model="seed-qa", messages=messages, stream=True))  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="seed-qa", messages=messages, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == content
     assert chunks[-1].model_extra["citations"][0]["start"] == completion.model_extra["citations"][0]["start"]  # type: ignore[index]

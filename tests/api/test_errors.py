@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +58,7 @@ def test_body_over_the_limit_is_413(tmp_path: Path) -> None:
         big = {"question": "Who makes the TB2? " + "x" * 2000}
         assert_error(client.post("/api/ask", json=big), 413, "body_too_large")
 
-        def chunked() -> object:  # no Content-Length: the limit still holds
+        def chunked() -> Iterator[bytes]:  # no Content-Length: the limit still holds
             yield b'{"question": "'
             yield b"y" * 2000
             yield b'"}'
@@ -152,7 +152,9 @@ def test_security_headers_on_page_api_and_errors(client: TestClient) -> None:
 def test_cors_is_closed_by_default_and_configurable(client: TestClient, tmp_path: Path) -> None:
     preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
     assert "access-control-allow-origin" not in client.options("/api/ask", headers=preflight).headers
-    assert "access-control-allow-origin" not in client.get("/healthz", headers={"Origin": "https://example.org"}).headers
+    assert (
+        "access-control-allow-origin" not in client.get("/healthz", headers={"Origin": "https://example.org"}).headers
+    )
     settings = fast_settings(tmp_path / "cors", cors_origins=["https://example.org"], api_keys=[SecretStr("k")])
     with TestClient(create_app(service=fast_service(settings))) as open_client:
         response = open_client.options("/api/ask", headers=preflight)  # preflight needs no key

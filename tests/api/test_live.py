@@ -46,7 +46,7 @@ class SlowAnswerer:
 
 def test_healthz_stays_fast_while_answers_run(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
     slow = SlowAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3), seconds=3)
-    service = QAService(fast_settings(tmp_path), embedder=HashingEmbedder(), answerer=slow)  # type: ignore[arg-type]
+    service = QAService(fast_settings(tmp_path), embedder=HashingEmbedder(), answerer=slow)
     service.ensure_index()
     live = serve(create_app(service=service))
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -50,9 +50,7 @@ def test_streaming_completion(oai: OpenAI) -> None:
     assert BAYKAR_QUOTE in chunks[-1].model_extra["citations"][0]["quote"]  # type: ignore[index]
 
 
-def test_messages_are_the_conversation(
-    oai: OpenAI, api_service: QAService, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_messages_are_the_conversation(oai: OpenAI, api_service: QAService, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, list[Turn]]] = []
     ask = api_service.ask
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
-import api.server
 from api.server import run_server, server_url
 from tests.api.conftest import fast_settings
 
@@ -18,7 +18,7 @@ def test_run_server_builds_the_index_and_prints_the_url(
 ) -> None:
     settings = fast_settings(tmp_path, host="127.0.0.1", port=8765)
     served: dict[str, Any] = {}
-    monkeypatch.setattr(api.server.uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
     assert not (settings.index_dir / "manifest.json").exists()
     run_server(settings)
     assert "http://127.0.0.1:8765/" in capsys.readouterr().out
@@ -37,9 +37,7 @@ def test_server_url(tmp_path: Path, host: str, url: str) -> None:
     assert server_url(fast_settings(tmp_path, host=host, port=8000)) == url
 
 
-def test_module_level_app_is_built_lazily_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_module_level_app_is_built_lazily_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import api.app
 
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
