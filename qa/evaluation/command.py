@@ -14,7 +14,7 @@ from rich.console import Console
 from qa.config import Settings
 from qa.evaluation import console as show
 from qa.evaluation.abstention import sweep
-from qa.evaluation.compare import Gate, check_gates, compare_reports, parse_gate
+from qa.evaluation.compare import Gate, check_gate_names, check_gates, compare_reports, parse_gate
 from qa.evaluation.importers import import_beir, import_squad, sample_cases
 from qa.evaluation.report import load_report, write_report
 from qa.evaluation.runner import corpus_settings, run_eval, write_corpus
@@ -65,6 +65,7 @@ def run_command(settings: Settings, options: EvalOptions, *, console: Console | 
     """Run, compare or gate as the options say; returns the exit code (1: a gate failed)."""
     console = console or Console(highlight=False)
     gates = [parse_gate(text) for text in options.gates]
+    check_gate_names(gates)
     if options.compare:
         old, new = (load_report(path) for path in options.compare)
         show.print_comparison(console, compare_reports(old, new))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.evaluation.results import LOWER_IS_BETTER_PREFIX
+from qa.evaluation.results import ALL_METRICS, LOWER_IS_BETTER_PREFIX
 from qa.evaluation.testset import InvalidTestSetError
 
 # Below this a metric's change is noise, not a verdict.
@@ -129,11 +129,16 @@ def parse_gate(text: str) -> Gate:
 
 def check_gates(gates: Sequence[Gate], metrics: Mapping[str, float | None]) -> list[GateFailure]:
     """The gates whose metric is below its floor or was not measured; unknown names are errors."""
-    unknown = [g.metric for g in gates if g.metric not in metrics]
-    if unknown:
-        raise InvalidTestSetError(f"Unknown metric {unknown[0]!r} in --min; this run measured: {', '.join(metrics)}.")
+    check_gate_names(gates)
     return [
-        GateFailure(gate, metrics[gate.metric])
+        GateFailure(gate, value)
         for gate in gates
-        if metrics[gate.metric] is None or metrics[gate.metric] < gate.minimum - _EPSILON  # type: ignore[operator]
+        if (value := metrics.get(gate.metric)) is None or value < gate.minimum - _EPSILON
     ]
+
+
+def check_gate_names(gates: Sequence[Gate]) -> None:
+    """Fail fast, before a long run, on a gate that names no metric."""
+    unknown = [g.metric for g in gates if g.metric not in ALL_METRICS]
+    if unknown:
+        raise InvalidTestSetError(f"Unknown metric {unknown[0]!r} in --min; choose from: {', '.join(ALL_METRICS)}.")

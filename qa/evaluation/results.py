@@ -27,6 +27,28 @@ HIT_AT = (1, 5, 10)
 STAGES = ("retrieve", "answer", "total")
 #: Metrics where lower is better (the rest: higher is better).
 LOWER_IS_BETTER_PREFIX = "latency_"
+#: Every metric a run can report (a retrieval-only run has no answer metrics).
+ALL_METRICS = (
+    "questions",
+    "answerable",
+    "unanswerable",
+    "exact_match",
+    "f1",
+    "has_answer_exact_match",
+    "has_answer_f1",
+    "answer_accuracy",
+    "overall_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "abstention_precision",
+    "abstention_recall",
+    "abstention_f1",
+    "abstention_rate",
+    *(f"hit@{k}" for k in HIT_AT),
+    "mrr@10",
+    "ndcg@10",
+    *(f"latency_{stage}_{q}_ms" for stage in STAGES for q in ("p50", "p95")),
+)
 
 
 @dataclass(frozen=True, slots=True)
