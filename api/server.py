@@ -21,5 +21,6 @@ def run_server(settings: Settings) -> None:
     service = QAService(settings)
     service.ensure_index(show_progress=True)
     app = create_app(settings, service)
-    print(f"seed-qa: {len(service.documents())} documents indexed; open {server_url(settings)}", flush=True)
+    count = len(service.documents())
+    print(f"seed-qa: {count} document{'' if count == 1 else 's'} indexed; open {server_url(settings)}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
