@@ -92,13 +92,15 @@ def _stream_from_answerer(
     max_chars = service.settings.max_question_chars
     text = validate_question(question, max_chars=max_chars)
     started = time.perf_counter()
-    # The condensed query appends the last turn after the question; trimming keeps the question.
-    query = service.retrieval_query(text, history)[:max_chars]
-    hits = service.search(query, top_k=top_k)
+    query = service.retrieval_query(text, history)
+    # search() checks the length; the offline condensed query appends the last turn after the
+    # question, so trimming its tail keeps the question itself.
+    hits = service.search(query[:max_chars], top_k=top_k)
     retrieved = time.perf_counter()
     draft: Draft | None = None
     streamed = False
-    for item in streamer(text, hits):
+    # As in QAService.ask, a follow-up is answered as its standalone form.
+    for item in streamer(query, hits):
         if isinstance(item, Draft):
             draft = item
         elif item:

@@ -85,12 +85,14 @@ class StreamingAnswerer:
         self.inner = inner
         self.final = final
         self.seen_hits: list[Hit] = []
+        self.seen_questions: list[str] = []
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
         raise AssertionError("stream_answer must use answer_stream when the answerer has it")
 
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         self.seen_hits = list(hits)
+        self.seen_questions.append(question)
         draft = self.inner.answer(question, hits)
         yield "Bay"
         yield "kar"
@@ -110,6 +112,16 @@ def test_answerer_with_answer_stream_streams_its_own_deltas(tmp_path: Path) -> N
     assert events[2].data == done.citations and done.citations[0].start == 1655
     assert len(answerer.seen_hits) == 2
     assert set(done.timings_ms) == {"retrieve", "answer", "total"}
+
+
+def test_answer_stream_gets_the_standalone_follow_up(tmp_path: Path) -> None:
+    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3))
+    service = make_service(tmp_path, answerer)
+    history = [Turn("Who makes the TB2?", "Baykar")]
+    done = list(stream_answer(service, "Where did they open a factory?", history=history))[-1].data
+    assert answerer.seen_questions == ["Where did they open a factory? Who makes the TB2? Baykar"]
+    assert isinstance(done, Answer) and done.question == "Where did they open a factory?"
+    assert "outskirts of Kyiv" in answerer.seen_hits[0].chunk.text
 
 
 def test_answer_stream_without_a_final_draft_is_an_error(tmp_path: Path) -> None:
