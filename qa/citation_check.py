@@ -142,7 +142,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
             claims[-1][1].extend(n for n in _numbers_in_markers(leading.group(0)) if n not in claims[-1][1])
             sentence = sentence[leading.end() :]
         cited = _numbers_in_markers(sentence)
-        plain = " ".join(_MARKER.sub(" ", sentence).split())
+        plain = " ".join(_MARKER.sub("", sentence).split())
         if plain.strip(" .,;:!?"):
             claims.append((plain, cited))
         elif cited and claims:
