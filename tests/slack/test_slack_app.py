@@ -36,7 +36,6 @@ def test_forged_request_through_create_app_is_rejected(app_url: str, standin: Sl
     assert Slack(app_url, standin).posted(channel) == []
 
 
-@pytest.mark.xfail(strict=True, reason="api/security.py must list /slack/events in PUBLIC_PATHS (Slack signs instead)")
 def test_slack_needs_no_api_key(tmp_path: Path, standin: SlackStandIn, channel: str) -> None:
     settings = make_settings(tmp_path, api_url=standin.api_url, api_keys=[SecretStr("k-123")])
     with serve(create_app(settings, QAService(settings))) as url:

@@ -40,10 +40,6 @@ def test_mention_answers_baykar_with_the_quoted_sentence(slack: Slack, channel: 
     assert "*[1]*" in message_text(reply) and BAYKAR_QUOTE in message_text(reply)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QAService.ask scores sentences against the bare follow-up (0.43 < 0.45), not the condensed query",
-)
 def test_follow_up_in_the_thread_is_answered_from_the_thread(slack: Slack, channel: str) -> None:
     first = new_ts()
     slack.mention("who makes the TB2?", channel=channel, ts=first)
