@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +24,16 @@ from qa.errors import (
     IndexMismatchError,
     IndexNotReadyError,
 )
-from qa.index import FaissStore, IndexConfig, Manifest, check_compatible, read_artifact, read_manifest
-from qa.keyword import KeywordIndex
+from qa.index import IndexConfig, Manifest, check_compatible
 from qa.loading import LoadResult, SkippedFile, load_documents
-from qa.retrieval import HybridRetriever, RetrievalConfig
 from qa.schema import ABSTAIN_MESSAGE, Answer, Citation, Document, Draft, Hit, Turn
+from qa.stores import IndexWriter, SearchIndex, Store, build_store
 from qa.validation import validate_question
 
 logger = logging.getLogger(__name__)
+
+#: Embeds chunk texts in order: the service's embedder by default, a Ray pool with `qa ingest --ray`.
+EmbedFunction = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +56,6 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
-@dataclass(frozen=True, slots=True)
-class _LoadedIndex:
-    store: FaissStore
-    retriever: HybridRetriever
-    manifest: Manifest
-    documents: dict[str, Document]
-
-
 class QAService:
     """Ingests a folder of documents and answers questions over it with citations."""
 
@@ -76,7 +69,8 @@ class QAService:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._answerer = answerer
-        self._loaded: _LoadedIndex | None = None
+        self._store: Store | None = None
+        self._loaded: SearchIndex | None = None
         self._lock = threading.RLock()
         self.building = False
 
@@ -98,6 +92,14 @@ class QAService:
                 self._answerer = build_answerer(self.settings, self.embedder)
             return self._answerer
 
+    @property
+    def store(self) -> Store:
+        """Where the index lives (``settings.vector_store``): FAISS files or a Qdrant collection."""
+        with self._lock:
+            if self._store is None:
+                self._store = build_store(self.settings, self.embedder)
+            return self._store
+
     def index_config(self) -> IndexConfig:
         """The index configuration the current settings call for."""
         return IndexConfig(
@@ -115,20 +117,10 @@ class QAService:
         return self._loaded is not None
 
     def load(self) -> Manifest:
-        """Load the committed index from disk and swap it in atomically."""
-        index_dir = self.settings.index_dir
-        store, manifest = FaissStore.load(index_dir, expected=self.index_config())
-        try:
-            rows = read_artifact(index_dir, manifest, "documents").decode("utf-8").splitlines()
-            documents = {d.id: d for d in (Document(**json.loads(row)) for row in rows if row)}
-        except (ValueError, TypeError) as exc:
-            raise IndexCorruptError(
-                f"The stored documents are unreadable ({exc}). Run `qa ingest --rebuild`."
-            ) from None
-        keyword = KeywordIndex([chunk.text for chunk in store.chunks()])
-        retriever = HybridRetriever(store, keyword, self.embedder, config=RetrievalConfig(rrf_k=self.settings.rrf_k))
-        self._loaded = _LoadedIndex(store, retriever, manifest, documents)
-        return manifest
+        """Load the committed index and swap it in atomically."""
+        loaded = self.store.load(self.index_config())
+        self._loaded = loaded
+        return loaded.manifest
 
     def ensure_index(self, *, show_progress: bool = False) -> None:
         """Load the index, building it first when there is none on disk."""
@@ -137,83 +129,76 @@ class QAService:
         except IndexNotReadyError:
             self.ingest(show_progress=show_progress)
 
-    def ingest(self, *, rebuild: bool = False, show_progress: bool = False) -> IngestReport:
+    def ingest(
+        self, *, rebuild: bool = False, show_progress: bool = False, embed: EmbedFunction | None = None
+    ) -> IngestReport:
         """(Re)build the index from the seeds folder, re-embedding only changed files.
 
         The new index is committed atomically; an interrupted ingest leaves the previous one.
+        ``embed`` replaces the in-process embedding (qa.distributed embeds on a Ray cluster).
         """
         started = time.perf_counter()
         with _ingest_lock(self.settings.index_dir):
             self.building = True
             try:
-                report = self._ingest(rebuild=rebuild, show_progress=show_progress, started=started)
+                report = self._ingest(rebuild=rebuild, show_progress=show_progress, embed=embed, started=started)
             finally:
                 self.building = False
         self.load()
         return report
 
-    def _ingest(self, *, rebuild: bool, show_progress: bool, started: float) -> IngestReport:
+    def _ingest(
+        self, *, rebuild: bool, show_progress: bool, embed: EmbedFunction | None, started: float
+    ) -> IngestReport:
         loaded: LoadResult = load_documents(self.settings.seeds_dir)
         config = self.index_config()
-        previous = None if rebuild else self._previous_index(config)
-        old_files = previous[1].files if previous else {}
+        writer, previous = self._open_writer(config, rebuild=rebuild)
+        old_files = previous.files if previous else {}
         current = {doc.source: doc for doc in loaded.documents}
         unchanged = [s for s, d in current.items() if old_files.get(s) == d.content_hash]
         added = [s for s in current if s not in old_files]
         updated = [s for s in current if s in old_files and s not in unchanged]
         removed = [s for s in old_files if s not in current]
-        kept_chunks, kept_vectors = [], []
-        if previous:
-            keep = set(unchanged)
-            store = previous[0]
-            positions = [i for i, c in enumerate(store.chunks()) if c.source in keep]
-            kept_chunks = [store.chunks()[i] for i in positions]
-            kept_vectors = [store.vectors()[positions]] if positions else []
-        to_embed = [current[s] for s in added + updated]
         new_chunks = chunk_documents(
-            to_embed,
+            [current[s] for s in added + updated],
             count_tokens=self.embedder.count_tokens,
             max_tokens=self.settings.chunk_max_tokens,
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
-        new_vectors = self._embed_with_progress([c.text for c in new_chunks], show_progress=show_progress)
-        rebuilt = previous is None
+        texts = [c.text for c in new_chunks]
+        new_vectors = embed(texts) if embed else self._embed_with_progress(texts, show_progress=show_progress)
         if previous and not (added or updated or removed):
             logger.info("Index is up to date (%d files).", len(unchanged))
+            chunk_count = previous.chunk_count
         else:
-            chunks = kept_chunks + new_chunks
-            vectors = np.concatenate([*kept_vectors, new_vectors]) if chunks else np.zeros((0, config.dim))
-            order = {s: i for i, s in enumerate(current)}  # keep chunks in seeds order
-            ranked = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].source], chunks[i].start))
-            store = FaissStore([chunks[i] for i in ranked], vectors[ranked] if ranked else vectors, dim=config.dim)
-            documents = "".join(json.dumps(asdict(d), ensure_ascii=False) + "\n" for d in loaded.documents)
-            store.save(
-                self.settings.index_dir,
-                config=config,
-                files={s: d.content_hash for s, d in current.items()},
-                extra_artifacts={"documents": documents.encode("utf-8")},
-            )
+            writer.delete_sources(updated + removed)
+            writer.upsert(new_chunks, new_vectors)
+            files = {s: d.content_hash for s, d in current.items()}
+            chunk_count = writer.commit(files=files, documents=loaded.documents).chunk_count
         return IngestReport(
             added=tuple(added),
             updated=tuple(updated),
             removed=tuple(removed),
             unchanged=tuple(unchanged) if previous else (),
             skipped=loaded.skipped,
-            chunks=len(kept_chunks) + len(new_chunks) if previous else len(new_chunks),
+            chunks=chunk_count,
             embedded_chunks=len(new_chunks),
             seconds=time.perf_counter() - started,
-            rebuilt=rebuilt,
+            rebuilt=previous is None,
         )
 
-    def _previous_index(self, config: IndexConfig) -> tuple[FaissStore, Manifest] | None:
-        try:
-            check_compatible(read_manifest(self.settings.index_dir).config, config)
-            return FaissStore.load(self.settings.index_dir, expected=config)
-        except IndexNotReadyError:
-            return None
-        except (IndexMismatchError, IndexCorruptError) as exc:
-            logger.warning("Rebuilding the whole index: %s", exc.message)
-            return None
+    def _open_writer(self, config: IndexConfig, *, rebuild: bool) -> tuple[IndexWriter, Manifest | None]:
+        """A writer over the committed index when it matches ``config``, else one that rebuilds."""
+        if not rebuild:
+            try:
+                previous = self.store.read_manifest()
+                check_compatible(previous.config, config)
+                return self.store.writer(config, rebuild=False), previous
+            except IndexNotReadyError:
+                pass
+            except (IndexMismatchError, IndexCorruptError) as exc:
+                logger.warning("Rebuilding the whole index: %s", exc.message)
+        return self.store.writer(config, rebuild=True), None
 
     def _embed_with_progress(self, texts: Sequence[str], *, show_progress: bool) -> np.ndarray:
         from tqdm import tqdm
@@ -228,7 +213,7 @@ class QAService:
 
     # Questions ----------------------------------------------------------------------------
 
-    def _require_index(self) -> _LoadedIndex:
+    def _require_index(self) -> SearchIndex:
         loaded = self._loaded
         if loaded is None:
             with self._lock:
@@ -248,7 +233,7 @@ class QAService:
     def search(self, query: str, *, top_k: int | None = None) -> list[Hit]:
         """Hybrid retrieval only: the best chunks for ``query``."""
         text = validate_question(query, max_chars=self.settings.max_question_chars)
-        return self._require_index().retriever.search(text, top_k=top_k or self.settings.top_k)
+        return self._require_index().search(text, top_k=top_k or self.settings.top_k)
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` from the indexed documents, with citations, or abstain."""
@@ -256,7 +241,7 @@ class QAService:
         loaded = self._require_index()
         started = time.perf_counter()
         query = self.retrieval_query(text, history)
-        hits = loaded.retriever.search(query, top_k=top_k or self.settings.top_k)
+        hits = loaded.search(query, top_k=top_k or self.settings.top_k)
         retrieved = time.perf_counter()
         # A follow-up is answered as its standalone form, so "they" resolves to the earlier subject.
         draft = self.answerer.answer(query, hits)
@@ -319,11 +304,11 @@ class QAService:
 
     def documents(self) -> list[Document]:
         """Every indexed document, in seeds order."""
-        return list(self._require_index().documents.values())
+        return self._require_index().documents()
 
     def document(self, doc_id: str) -> Document:
         """One indexed document by id; DocumentNotFoundError otherwise (never reads the disk)."""
-        found = self._require_index().documents.get(doc_id)
+        found = self._require_index().document(doc_id)
         if found is None:
             raise DocumentNotFoundError(f"No indexed document has id {doc_id!r}. List ids with GET /api/documents.")
         return found
