@@ -153,3 +153,17 @@ def test_sweep_replays_thresholds_and_picks_the_lowest_best_f1() -> None:
 
 def test_sweep_without_unanswerable_questions_has_no_best_threshold() -> None:
     assert best_point(sweep([_row(True, "answered", 0.8, True)])) is None
+
+
+def test_best_threshold_is_max_accuracy_not_the_degenerate_max_f1() -> None:
+    rows = [_row(True, "answered", 0.9, True) for _ in range(3)]
+    rows += [
+        _row(False, "answered", 0.5, False),
+        _row(False, "answered", 0.95, False),
+        _row(False, "answered", 0.95, False),
+    ]
+    points = sweep(rows)
+    max_f1 = max(points, key=lambda p: p.f1 or 0.0)
+    assert max_f1.answered_share == 0.0  # abstaining on everything has the best abstention F1 ...
+    best = best_point(points)
+    assert best is not None and best.threshold == 0.51 and best.overall_accuracy == pytest.approx(4 / 6)

@@ -84,9 +84,9 @@ def print_sweep(console: Console, points: Sequence[SweepPoint]) -> None:
         console.print("[yellow]No unanswerable questions: the sweep has no best threshold.[/yellow]")
     else:
         console.print(
-            f"Best threshold: [bold]{best.threshold:.2f}[/bold] (abstention F1 {best.f1:.3f}, "
-            f"precision {format_value('p', best.precision)}, recall {format_value('r', best.recall)}, "
-            f"overall accuracy {best.overall_accuracy:.3f})."
+            f"Best threshold: [bold]{best.threshold:.2f}[/bold] (max overall accuracy {best.overall_accuracy:.3f}; "
+            f"abstention precision {format_value('p', best.precision)}, recall {format_value('r', best.recall)}, "
+            f"F1 {format_value('f', best.f1)}; answers {best.answered_share:.0%} of questions)."
         )
 
 

@@ -153,7 +153,10 @@ def render_html(data: dict[str, Any], images: dict[str, bytes]) -> str:
     ]
     if data["sweep"] and data["sweep"]["best"]:
         best = data["sweep"]["best"]
-        parts.append(f"<p>Best abstention threshold: <b>{best['threshold']:.2f}</b> (F1 {best['f1']:.3f}).</p>")
+        parts.append(
+            f"<p>Best abstention threshold: <b>{best['threshold']:.2f}</b> (overall accuracy "
+            f"{best['overall_accuracy']:.3f}, abstention F1 {best['f1']:.3f}).</p>"
+        )
     for title, png in images.items():
         encoded = base64.b64encode(png).decode("ascii")
         parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{encoded}'>")
