@@ -5,6 +5,7 @@
     │   └── ModelNotFoundError   500 model_not_found
     ├── InvalidQuestionError     422 invalid_question
     ├── NoDocumentsError         400 no_documents
+    ├── InvalidTestSetError      400 invalid_test_set
     ├── DocumentNotFoundError    404 document_not_found
     ├── IndexNotReadyError       503 index_not_ready
     │   └── IndexBuildingError   503 index_building
@@ -56,6 +57,13 @@ class NoDocumentsError(QAError):
 
     status_code = 400
     code = "no_documents"
+
+
+class InvalidTestSetError(QAError):
+    """A test-set or report file for `qa eval` is missing or malformed."""
+
+    status_code = 400
+    code = "invalid_test_set"
 
 
 class DocumentNotFoundError(QAError):

@@ -21,16 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.errors import QAError
+from qa.errors import InvalidTestSetError
 
 RankUnit = Literal["chunk", "document"]
-
-
-class InvalidTestSetError(QAError):
-    """A test-set file is missing or malformed."""
-
-    status_code = 400
-    code = "invalid_test_set"
 
 
 @dataclass(frozen=True, slots=True)
