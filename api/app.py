@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
+from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
+from api.logs import RequestIdMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import answers, completions, documents, health
+from api.routes import admin, answers, completions, documents, health
 from api.routes.pages import mount_pages
 from api.security import APIKeyMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
 from qa import __version__
@@ -95,9 +97,10 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.sessions = sessions
     app.state.metrics = metrics
     app.state.index = IndexLoader(service)
+    app.state.reindexer = admin.Reindexer(service)
 
     install_error_handlers(app)
-    for module in (answers, completions, documents, health):
+    for module in (answers, completions, documents, health, admin):
         app.include_router(module.router)
     mount_pages(app)
     if settings.slack_bot_token and settings.slack_signing_secret:
@@ -105,8 +108,18 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
         mount_slack(app, service=service, settings=settings, sessions=sessions)
 
-    # Starlette runs the last-added middleware first: metrics see every response, 401s and 413s included.
+    # Starlette runs the last-added middleware first: the request id is set before anything can
+    # log or fail, metrics see every response (401, 413, 429 included), and a request is checked
+    # (key, rate, size) before it may wait for an answer slot.
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        max_concurrent=settings.max_concurrent_answers,
+        max_queue=settings.max_queue,
+        timeout_s=settings.request_timeout_s,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
     if settings.cors_origins:
@@ -114,11 +127,12 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Session-Id"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Session-Id", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.logs import current_request_id
 from qa.errors import QAError
 
 logger = logging.getLogger(__name__)
@@ -27,12 +28,17 @@ _HTTP_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
     429: "too_many_requests",
+    503: "unavailable",
 }
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    """The JSON body of an error."""
-    return {"error": {"code": code, "message": message}}
+    """The JSON body of an error; ``request_id`` (also in ``X-Request-ID``) points at the log lines."""
+    body = {"code": code, "message": message}
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
+    return {"error": body}
 
 
 def error_response(status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -42,7 +48,7 @@ def error_response(status_code: int, code: str, message: str, *, headers: dict[s
 
 def qa_error_response(error: QAError) -> JSONResponse:
     """A library error as HTTP, with its status and stable code."""
-    headers = {"Retry-After": "5"} if error.status_code == 503 else None
+    headers = {"Retry-After": "5"} if error.status_code in (429, 503) else None
     return error_response(error.status_code, error.code, error.message, headers=headers)
 
 
@@ -75,9 +81,26 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and message == "There was an error parsing the body":
+        message = "The request body is not readable JSON (invalid UTF-8, or nested too deeply). Send a JSON object."
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 404 and message == "Not Found":
         message = f"No route {request.method} {request.url.path}. See /docs for the API."
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)  # every method of the path, not only the first route's
+        message = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}."
+    return error_response(exc.status_code, code, message, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,13 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Long enough for any valid question; the exact limit (QA_MAX_QUESTION_CHARS) is checked by
 # qa.validation so the API, CLI and Slack give the same message.
-_MAX_FIELD_CHARS = 100_000
+# Small enough that even a field of 4,000 JSON-escaped emoji (12 bytes each) fits the default
+# QA_MAX_BODY_BYTES, so an over-long field is a 422 that names it rather than a 413.
+_MAX_FIELD_CHARS = 4_000
 
 
 class AskRequest(BaseModel):
     """``POST /api/ask``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "5" is not 5, 0 is not false
 
     question: str = Field(max_length=_MAX_FIELD_CHARS, examples=["Who makes the TB2?"])
     top_k: int | None = Field(default=None, ge=1, le=50, description="Chunks to retrieve (default QA_TOP_K).")
@@ -24,7 +26,7 @@ class AskRequest(BaseModel):
 class ChatRequest(BaseModel):
     """``POST /api/chat``: one message of a conversation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "5" is not 5, 0 is not false
 
     message: str = Field(max_length=_MAX_FIELD_CHARS, examples=["Where did they open a factory?"])
     session_id: str | None = Field(
@@ -101,6 +103,7 @@ class ErrorDetail(BaseModel):
 
     code: str
     message: str
+    request_id: str | None = Field(default=None, description="The request's X-Request-ID, for the server log.")
 
 
 class ErrorModel(BaseModel):
@@ -139,10 +142,31 @@ class ChatCompletionRequest(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorModel, "description": text}
     for code, text in {
+        400: "Body that is not JSON (or nests too deeply)",
         401: "Missing or wrong API key",
         404: "Unknown document or chat session",
         413: "Request body too large",
         422: "Invalid question or request",
-        503: "Index not loaded yet",
+        429: "Too many requests: over the per-key rate limit, or every answer slot and queue place is taken",
+        503: "Index not loaded yet, or the answer took longer than QA_REQUEST_TIMEOUT_S",
     }.items()
 }
+
+
+class ReindexRequest(BaseModel):
+    """``POST /api/admin/reindex``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # "5" is not 5, 0 is not false
+
+    rebuild: bool = Field(default=False, description="Re-embed everything instead of only changed files.")
+
+
+class ReindexStatus(BaseModel):
+    """Where the background re-ingest stands; the server answers from the previous index meanwhile."""
+
+    state: Literal["idle", "running", "succeeded", "failed"]
+    started_at: float | None = None
+    finished_at: float | None = None
+    message: str | None = Field(default=None, description="What the last run changed, or why it failed.")
+    documents: int | None = Field(default=None, description="Indexed documents after the last successful run.")
+    chunks: int | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from api.app import create_app
+from api.logs import log_config
 from qa.config import Settings
 from qa.service import QAService
 
@@ -23,4 +24,10 @@ def run_server(settings: Settings) -> None:
     app = create_app(settings, service)
     count = len(service.documents())
     print(f"seed-qa: {count} document{'' if count == 1 else 's'} indexed; open {server_url(settings)}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(settings),  # JSON lines with the request id (QA_LOG_FORMAT=text for plain)
+        proxy_headers=False,
+    )

@@ -61,13 +61,24 @@ def strip_boilerplate(text: str) -> str:
 
 
 def iter_seed_files(seeds_dir: Path) -> Iterator[Path]:
-    """Supported files under ``seeds_dir``, recursively, in a stable order; hidden files skipped."""
+    """Supported files under ``seeds_dir``, recursively, in a stable order; hidden files skipped.
+
+    Symlinks are followed only when they resolve inside ``seeds_dir`` (see ``outside_seeds``).
+    """
     for path in sorted(seeds_dir.rglob("*")):
         relative = path.relative_to(seeds_dir)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.is_file() or path.is_symlink()):
             yield path
+
+
+def outside_seeds(path: Path, seeds_dir: Path) -> bool:
+    """True when ``path`` (through any symlink) resolves outside ``seeds_dir``: never read such a file."""
+    try:
+        return not path.resolve(strict=True).is_relative_to(seeds_dir.resolve(strict=True))
+    except (OSError, RuntimeError):  # dangling link or a symlink loop: nothing to read either
+        return True
 
 
 def load_documents(seeds_dir: Path) -> LoadResult:
@@ -85,6 +96,11 @@ def load_documents(seeds_dir: Path) -> LoadResult:
     skipped: list[SkippedFile] = []
     for path in iter_seed_files(seeds_dir):
         source = path.relative_to(seeds_dir).as_posix()
+        if outside_seeds(path, seeds_dir):
+            reason = "a symlink that points outside the seeds folder (or nowhere); not read"
+            logger.warning("Skipping %s: %s", source, reason)
+            skipped.append(SkippedFile(source, reason))
+            continue
         try:
             document = load_file(path, source=source)
         except (OSError, ValueError) as exc:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.models import ERROR_RESPONSES, DocumentList, DocumentModel, DocumentSummary
 from api.routes.deps import ServiceDep
@@ -23,7 +21,11 @@ async def list_documents(service: ServiceDep) -> DocumentList:
 
 
 @router.get("/{doc_id}")
-async def get_document(doc_id: Annotated[str, Path(max_length=128)], service: ServiceDep) -> DocumentModel:
-    """One indexed document's text; citation ``start``/``end`` offsets index into it."""
+async def get_document(doc_id: str, service: ServiceDep) -> DocumentModel:
+    """One indexed document's text; citation ``start``/``end`` offsets index into it.
+
+    The id is only looked up among the indexed documents held in memory, never used as a path:
+    anything else (``../etc/passwd``, an absolute path, its URL-encoded forms) is 404.
+    """
     document = service.document(doc_id)
     return DocumentModel(id=document.id, title=document.title, source=document.source, text=document.text)

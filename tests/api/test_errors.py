@@ -19,7 +19,7 @@ from tests.api.conftest import fast_service, fast_settings
 def assert_error(response: object, status: int, code: str) -> dict[str, str]:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "request_id"}
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     return body["error"]  # type: ignore[no-any-return]

@@ -1,0 +1,216 @@
+"""Back-pressure at the HTTP edge: bounded answering concurrency, a bounded queue, time limits,
+and optional per-key rate limits. Past capacity the server says so at once (429 + Retry-After)
+instead of queueing without bound.
+
+- ``ConcurrencyLimitMiddleware`` (answering routes only): ``QA_MAX_CONCURRENT_ANSWERS`` requests
+  are answered at once, ``QA_MAX_QUEUE`` more wait for a slot, the rest get 429 ``overloaded``.
+  ``QA_REQUEST_TIMEOUT_S`` bounds a request from arrival to its last byte: 503 ``timeout`` when
+  no response has started, else an in-band SSE ``error`` event. A timed-out answer keeps its slot
+  until its worker thread really finishes, so slots always count the work in progress.
+- ``RateLimitMiddleware``: ``QA_RATE_LIMIT_PER_MINUTE`` requests per API key (per client address
+  when no keys are set), a token bucket; 429 ``rate_limited`` with Retry-After beyond it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Collection
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body, error_response
+from api.security import bearer_token, is_public
+
+#: Routes that compute answers; probes, documents and the page are never queued behind them.
+ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
+
+
+class SlotLimiter:
+    """At most ``max_active`` holders and ``max_waiting`` waiters, first come first served."""
+
+    def __init__(self, *, max_active: int, max_waiting: int) -> None:
+        self.max_active = max_active
+        self.max_waiting = max_waiting
+        self.active = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot now."""
+        return len(self._waiters)
+
+    async def acquire(self) -> bool:
+        """Take a slot, waiting in the queue if there is room; False when both are full."""
+        if self.active < self.max_active and not self._waiters:
+            self.active += 1
+            return True
+        if len(self._waiters) >= self.max_waiting:
+            return False
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot just as we gave up: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give the slot to the next waiter, or free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot moves to the waiter: ``active`` is unchanged
+                return
+        self.active -= 1
+
+
+class ConcurrencyLimitMiddleware:
+    """Bound the answers computed at once, the queue before them, and each request's time."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_concurrent: int,
+        max_queue: int,
+        timeout_s: float,
+        paths: Collection[str] = ANSWER_PATHS,
+        retry_after_s: int = 1,
+    ) -> None:
+        self.app = app
+        self.limiter = SlotLimiter(max_active=max_concurrent, max_waiting=max_queue)
+        self.timeout_s = timeout_s
+        self.paths = frozenset(paths)
+        self.retry_after_s = retry_after_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            admitted = await asyncio.wait_for(self.limiter.acquire(), self.timeout_s)
+        except TimeoutError:
+            await self._timeout_response(scope, receive, send)
+            return
+        if not admitted:
+            message = (
+                f"The server is answering {self.limiter.max_active} questions with {self.limiter.max_waiting} "
+                "waiting (QA_MAX_CONCURRENT_ANSWERS, QA_MAX_QUEUE); retry after the Retry-After seconds."
+            )
+            headers = {"Retry-After": str(self.retry_after_s)}
+            await error_response(429, "overloaded", message, headers=headers)(scope, receive, send)
+            return
+        await self._run_with_deadline(scope, receive, send, deadline)
+
+    async def _run_with_deadline(self, scope: Scope, receive: Receive, send: Send, deadline: float) -> None:
+        lock = asyncio.Lock()  # our timeout reply never interleaves with a send in progress
+        state = {"started": False, "streaming": False, "finished": False, "abandoned": False}
+
+        async def guarded_send(message: Message) -> None:
+            async with lock:
+                if state["abandoned"]:
+                    return  # the client already has its timeout reply
+                if message["type"] == "http.response.start":
+                    state["started"] = True
+                    content_type = dict(message.get("headers", ())).get(b"content-type", b"")
+                    state["streaming"] = content_type.startswith(b"text/event-stream")
+                elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                    state["finished"] = True
+                await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            pass
+        except BaseException:
+            self.limiter.release()
+            raise
+        else:
+            self.limiter.release()
+            return
+        # Too slow: answer the client now; the work keeps its slot until its thread really ends.
+        task.add_done_callback(self._release_when_done)
+        task.cancel()
+        async with lock:
+            state["abandoned"] = True
+            if state["finished"]:
+                return
+            if not state["started"]:
+                await self._timeout_response(scope, receive, send)
+            elif state["streaming"]:
+                event = json.dumps(error_body("timeout", self._timeout_message()))
+                await send({"type": "http.response.body", "body": f"event: error\ndata: {event}\n\n".encode()})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _release_when_done(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not warn about it
+        self.limiter.release()
+
+    def _timeout_message(self) -> str:
+        return (
+            f"The answer took longer than {self.timeout_s:g} s (QA_REQUEST_TIMEOUT_S); the server is busy. "
+            "Retry in a moment."
+        )
+
+    async def _timeout_response(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(503, "timeout", self._timeout_message(), headers={"Retry-After": "5"})
+        await response(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    """A token bucket of ``per_minute`` requests per API key, or per client address without keys."""
+
+    def __init__(self, app: ASGIApp, *, per_minute: int, max_clients: int = 10_000) -> None:
+        self.app = app
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, when)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        wait_s = self._take(client_key(scope))
+        if wait_s > 0:
+            message = (
+                f"Rate limit: {int(self.capacity)} requests per minute per API key (QA_RATE_LIMIT_PER_MINUTE). "
+                f"Retry in {math.ceil(wait_s)} s."
+            )
+            headers = {"Retry-After": str(math.ceil(wait_s))}
+            await error_response(429, "rate_limited", message, headers=headers)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _take(self, client: str) -> float:
+        """Spend one token; 0 when allowed, else the seconds until a token is back."""
+        now = time.monotonic()
+        tokens, when = self._buckets.pop(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - when) * self.rate)
+        self._buckets[client] = (tokens - 1, now) if tokens >= 1 else (tokens, now)
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)  # the least recently seen client
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+
+def client_key(scope: Scope) -> str:
+    """Who a request counts against: a digest of its bearer key (never the key), else its address."""
+    token = bearer_token(scope)
+    if token is not None:
+        return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+    client = scope.get("client")
+    return f"addr:{client[0]}" if client else "addr:unknown"
