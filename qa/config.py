@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Back-pressure on the answering routes (api/limits.py): answers computed at once, requests
     # allowed to wait for a slot (beyond that: 429 + Retry-After), and a per-request time limit.
     max_concurrent_answers: int = Field(default=4, ge=1)
-    max_queue: int = Field(default=32, ge=0)
+    max_queue: int = Field(default=64, ge=0)
     request_timeout_s: float = Field(default=60.0, gt=0)
     # Requests per minute per API key (per client address without keys); 0 = no limit.
     rate_limit_per_minute: int = Field(default=0, ge=0)
