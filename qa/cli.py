@@ -54,13 +54,22 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log pro
 @app.command()
 def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything, ignoring the old index.")] = False,
+    ray: Annotated[bool, typer.Option("--ray", help="Embed on Ray: the cluster at ADDRESS, or a local Ray.")] = False,
+    address: Annotated[Optional[str], typer.Argument(help="Ray address for --ray (ray://head:10001, auto).")] = None,  # noqa: UP045
     seeds: SeedsOption = None,
     index: IndexOption = None,
 ) -> None:
     """(Re)build the index from the seeds folder; only changed files are re-embedded."""
     settings = _settings(seeds, index)
     try:
-        report = _service(settings).ingest(rebuild=rebuild, show_progress=True)
+        if address and not ray:
+            raise typer.BadParameter(f"{address!r} is a Ray address: add --ray (`qa ingest --ray {address}`).")
+        if ray:
+            from qa.distributed import ray_ingest
+
+            report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=True)
+        else:
+            report = _service(settings).ingest(rebuild=rebuild, show_progress=True)
     except QAError as error:
         raise _fail(error) from None
     for skipped in report.skipped:

@@ -152,5 +152,9 @@ class SQLiteSessionStore:
 def build_session_store(settings: Settings) -> SessionStore:
     """The session store the settings ask for (QA_SESSION_STORE, default "sqlite")."""
     if settings.session_store == "redis":
-        raise ConfigurationError("The redis session store is not installed; set QA_SESSION_STORE=sqlite (the default).")
+        if not settings.redis_url:
+            raise ConfigurationError("QA_SESSION_STORE=redis needs QA_REDIS_URL, e.g. redis://localhost:6379/0.")
+        from qa.redis_sessions import RedisSessionStore
+
+        return RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s)
     return SQLiteSessionStore(settings.sessions_path, ttl_s=settings.session_ttl_s)

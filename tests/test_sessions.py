@@ -130,7 +130,7 @@ def test_build_session_store_uses_the_data_folder(tmp_path: Path) -> None:
     assert isinstance(store, SQLiteSessionStore) and store.ttl_s == 5
 
 
-def test_redis_store_is_not_installed_yet(tmp_path: Path) -> None:
+def test_redis_store_needs_a_url(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, session_store="redis")  # type: ignore[call-arg]
-    with pytest.raises(ConfigurationError, match="not installed"):
+    with pytest.raises(ConfigurationError, match="QA_REDIS_URL"):
         build_session_store(settings)

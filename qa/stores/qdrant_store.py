@@ -219,19 +219,22 @@ class QdrantSearchIndex:
             points = store.client.query_points(
                 store.collection,
                 prefetch=prefetch,
-                query=models.RrfQuery(rrf=models.Rrf(k=store._rrf_k)),
+                # Qdrant scores 1/(k + rank) from rank 0; HybridRetriever 1/(rrf_k + rank + 1): same fusion.
+                query=models.RrfQuery(rrf=models.Rrf(k=store._rrf_k + 1)),
                 limit=top_k,
                 with_payload=True,
                 with_vectors=[DENSE],
             ).points
+        found = [(float(point.score), _chunk(point.payload), point.vector[DENSE]) for point in points]
+        found.sort(key=lambda f: (-f[0], f[1].source, f[1].start))  # ties in seeds order, as the FAISS store
         return [
             Hit(
-                chunk=_chunk(point.payload),
-                score=float(point.score),
+                chunk=chunk,
+                score=score,
                 rank=rank,
-                dense_score=float(np.asarray(point.vector[DENSE], dtype=np.float32) @ vector),
+                dense_score=float(np.asarray(dense, dtype=np.float32) @ vector),
             )
-            for rank, point in enumerate(points, start=1)
+            for rank, (score, chunk, dense) in enumerate(found, start=1)
         ]
 
     def documents(self) -> list[Document]:

@@ -1,0 +1,101 @@
+"""Chat sessions in Redis, shared by every API replica: ``QA_SESSION_STORE=redis`` with ``QA_REDIS_URL``.
+
+Each session is one Redis list of JSON turns under ``<prefix><session id>``; every append
+refreshes the key's TTL (``session_ttl_s``), so Redis itself forgets idle chats. When Redis cannot
+be reached, chat calls raise SessionStoreUnavailableError (503); nothing else depends on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
+from qa.schema import Turn
+from qa.sessions import MAX_HISTORY_TURNS
+
+#: Turns kept per session; older ones are trimmed on append (follow-ups read only the last MAX_HISTORY_TURNS).
+MAX_STORED_TURNS = 200
+
+
+class RedisSessionStore:
+    """The SessionStore protocol on Redis; safe to share between threads and processes."""
+
+    def __init__(self, url: str, *, ttl_s: int, prefix: str = "qa:session:", timeout_s: float = 2.0) -> None:
+        if ttl_s <= 0:
+            raise ConfigurationError(f"session_ttl_s must be a positive number of seconds, got {ttl_s}.")
+        try:
+            import redis
+        except ImportError:
+            raise ConfigurationError(
+                "QA_SESSION_STORE=redis needs the redis package: `pip install 'seed-qa[scale]'`."
+            ) from None
+        self.ttl_s = ttl_s
+        self.prefix = prefix
+        self.where = _redacted(url)
+        self._errors = (redis.exceptions.RedisError, OSError)
+        try:  # connects lazily: the API starts (and answers /api/ask) while Redis is down
+            self._redis: Any = redis.Redis.from_url(
+                url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True
+            )
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"QA_REDIS_URL {self.where!r} is not a Redis URL ({exc}); use redis://host:6379/0."
+            ) from None
+
+    def new_id(self) -> str:
+        """A fresh random, url-safe session id."""
+        return secrets.token_urlsafe(18)
+
+    def exists(self, session_id: str) -> bool:
+        """False if the session is unknown or expired."""
+        with self._reaching():
+            return bool(self._redis.exists(self.prefix + session_id))
+
+    def history(self, session_id: str) -> list[Turn]:
+        """The last MAX_HISTORY_TURNS turns, oldest first; SessionError if unknown or expired."""
+        with self._reaching():
+            rows = self._redis.lrange(self.prefix + session_id, -MAX_HISTORY_TURNS, -1)
+        if not rows:
+            raise SessionError(
+                f"Chat session {session_id!r} is unknown or expired. Start a new chat (omit session_id)."
+            )
+        return [Turn(**json.loads(row)) for row in rows]
+
+    def append(self, session_id: str, turn: Turn) -> None:
+        """Add a turn, creating the session if new and refreshing its expiry."""
+        key = self.prefix + session_id
+        row = json.dumps({"question": turn.question, "answer": turn.answer}, ensure_ascii=False)
+        with self._reaching():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.rpush(key, row)
+            pipe.ltrim(key, -MAX_STORED_TURNS, -1)
+            pipe.expire(key, self.ttl_s)
+            pipe.execute()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._redis.close()
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        try:
+            yield
+        except self._errors as exc:
+            raise SessionStoreUnavailableError(
+                f"Cannot reach the session store at {self.where} ({exc}). Start Redis or check QA_REDIS_URL; "
+                "questions without a chat session still work."
+            ) from None
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
