@@ -139,9 +139,9 @@ class ConcurrencyLimitMiddleware:
         else:
             self.limiter.release()
             return
-        # Too slow: answer the client now; the work keeps its slot until its thread really ends.
+        # Too slow: answer the client now. The work is not cancelled (a worker thread cannot be
+        # stopped anyway); it runs to its end with its output dropped, and keeps its slot until then.
         task.add_done_callback(self._release_when_done)
-        task.cancel()
         async with lock:
             state["abandoned"] = True
             if state["finished"]:
@@ -150,7 +150,13 @@ class ConcurrencyLimitMiddleware:
                 await self._timeout_response(scope, receive, send)
             elif state["streaming"]:
                 event = json.dumps(error_body("timeout", self._timeout_message()))
-                await send({"type": "http.response.body", "body": f"event: error\ndata: {event}\n\n".encode()})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": f"event: error\ndata: {event}\n\n".encode(),
+                        "more_body": True,
+                    }
+                )
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             else:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})

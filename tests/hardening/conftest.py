@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import REPO, fast_settings, free_port
+from tests.api.conftest import REPO, fast_settings, free_port, serve  # noqa: F401  (re-exported fixture)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,175 @@
+"""Back-pressure: a bounded answer queue (429 + Retry-After past it), per-request time limits
+(503 ``timeout``), per-key rate limits, and probes that stay fast while answers are computed."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from api import create_app
+from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
+from tests.api.conftest import LiveServer, fast_settings
+from tests.hardening.conftest import TB2_QUESTION, ServerProcess
+
+
+class SlowAnswerer:
+    """Takes ``seconds`` (off the event loop, in its worker thread) for questions containing "slow"."""
+
+    name = "slow"
+
+    def __init__(self, seconds: float) -> None:
+        self.inner = SentenceAnswerer(HashingEmbedder(), threshold=0.3)
+        self.seconds = seconds
+        self.running = 0
+        self.most_running = 0
+        self._lock = threading.Lock()
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            if "slow" in question:
+                time.sleep(self.seconds)
+            return self.inner.answer(question, hits)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def slow_server(tmp_path: Path, serve: Callable[[FastAPI], LiveServer], seconds: float, **limits: Any) -> LiveServer:
+    answerer = SlowAnswerer(seconds)
+    service = QAService(fast_settings(tmp_path, **limits), embedder=HashingEmbedder(), answerer=answerer)
+    service.ensure_index()
+    live = serve(create_app(service=service))
+    live.app.state.answerer = answerer
+    return live
+
+
+def burst(url: str, count: int, path: str = "/api/ask", **body: Any) -> list[httpx.Response]:
+    payload = body or {"question": "slow: who makes the TB2?"}
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: httpx.post(url + path, json=payload, timeout=60), range(count)))
+
+
+def test_burst_past_capacity_gets_429_with_retry_after(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
+    live = slow_server(tmp_path, serve, 1.0, max_concurrent_answers=1, max_queue=0)
+    responses = burst(live.url, 8)
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) >= 1 and statuses.count(429) >= 1, statuses
+    assert set(statuses) <= {200, 429}, statuses  # no 5xx, nothing dropped
+    for response in responses:
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) >= 1
+            assert response.json()["error"]["code"] == "overloaded"
+            assert "QA_MAX_CONCURRENT_ANSWERS" in response.json()["error"]["message"]
+    assert live.app.state.answerer.most_running == 1
+    assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200  # probes are never queued
+
+
+def test_queue_holds_requests_up_to_its_size(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
+    live = slow_server(tmp_path, serve, 1.5, max_concurrent_answers=2, max_queue=3)
+    statuses = [r.status_code for r in burst(live.url, 10)]
+    assert set(statuses) <= {200, 429}, statuses
+    assert 5 <= statuses.count(200) <= 9 and statuses.count(429) >= 1, statuses  # 2 running + 3 queued (+ stragglers)
+    assert live.app.state.answerer.most_running <= 2
+
+
+def test_request_timeout_is_503_and_the_slot_waits_for_the_work(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    live = slow_server(tmp_path, serve, 2.0, max_concurrent_answers=1, max_queue=4, request_timeout_s=0.5)
+    started = time.monotonic()
+    response = httpx.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"}, timeout=30)
+    assert time.monotonic() - started < 1.8
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    error = response.json()["error"]
+    assert error["code"] == "timeout" and "QA_REQUEST_TIMEOUT_S" in error["message"]
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    # The timed-out answer still runs; the next request waits for its slot instead of doubling up.
+    fast = httpx.post(f"{live.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30)
+    assert fast.status_code in (200, 503)
+    time.sleep(2.0)
+    assert httpx.post(f"{live.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30).status_code == 200
+    assert live.app.state.answerer.most_running == 1
+
+
+def test_streamed_answer_over_time_ends_with_an_error_event(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    live = slow_server(tmp_path, serve, 2.0, request_timeout_s=0.5)
+    body = {"message": "slow: who makes the TB2?", "stream": True}
+    with httpx.stream("POST", f"{live.url}/api/chat", json=body, timeout=30) as response:
+        assert response.status_code == 200
+        text = response.read().decode()
+    assert "event: error" in text and '"code": "timeout"' in text and "event: done" not in text
+
+
+def test_rate_limit_per_key(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
+    settings = fast_settings(tmp_path, api_keys=[SecretStr("key-one"), SecretStr("key-two")], rate_limit_per_minute=3)
+    service = QAService(settings, embedder=HashingEmbedder())
+    service.ensure_index()
+    live = serve(create_app(service=service))
+
+    def get(key: str) -> httpx.Response:
+        return httpx.get(f"{live.url}/api/documents", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+    assert [get("key-one").status_code for _ in range(3)] == [200, 200, 200]
+    limited = get("key-one")
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 20
+    assert limited.json()["error"]["code"] == "rate_limited" and "key-one" not in limited.text
+    assert get("key-two").status_code == 200  # each key has its own budget
+    assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200  # probes are never limited
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
+
+
+def healthz_times(url: str, count: int) -> list[float]:
+    times = []
+    with httpx.Client(timeout=30) as client:
+        for _ in range(count):
+            started = time.perf_counter()
+            assert client.get(f"{url}/healthz").status_code == 200
+            times.append(time.perf_counter() - started)
+            time.sleep(0.01)
+    return times
+
+
+@pytest.mark.slow
+def test_healthz_stays_fast_under_answer_load(server_process: ServerProcess) -> None:
+    url = server_process.url
+    healthz_times(url, 10)  # warm up
+    idle = p95(healthz_times(url, 60))
+    stop = threading.Event()
+    answered: list[int] = []
+
+    def load() -> None:
+        with httpx.Client(timeout=60) as client:
+            while not stop.is_set():
+                answered.append(client.post(f"{url}/api/ask", json={"question": TB2_QUESTION}).status_code)
+
+    workers = [threading.Thread(target=load) for _ in range(16)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    loaded = p95(healthz_times(url, 60))
+    stop.set()
+    for worker in workers:
+        worker.join(60)
+    ratio = loaded / idle
+    print(f"\nhealthz p95 idle {idle * 1000:.1f} ms, under 16-client load {loaded * 1000:.1f} ms: x{ratio:.1f}")
+    assert set(answered) <= {200, 429} and answered.count(200) > 20
+    # Answering on the event loop would put whole answers (and the queue) in front of every probe.
+    assert ratio < 10, f"healthz p95 went from {idle * 1000:.1f} ms to {loaded * 1000:.1f} ms under load"
