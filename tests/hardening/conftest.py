@@ -13,7 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import REPO, fast_settings, free_port, serve  # noqa: F401  (re-exported fixture)
+from tests.api.conftest import (  # noqa: F401  (re-exported fixtures)
+    REPO,
+    api_service,
+    api_settings,
+    fast_settings,
+    free_port,
+    live_server,
+    serve,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
