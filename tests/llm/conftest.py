@@ -77,6 +77,8 @@ class LlamaServer:
         """Start the server and wait until it lists its model."""
         command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path())]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--model_alias", "smollm2"]
+        # The server's default is half the cores: one thread on a 2-core CI machine.
+        command += ["--n_threads", str(os.cpu_count() or 1)]
         with self._log.open("wb") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
         deadline = time.monotonic() + ready_within_s
@@ -97,7 +99,7 @@ class LlamaServer:
         if self._process and self._process.poll() is None:
             self._process.terminate()
             try:
-                self._process.wait(timeout=10)
+                self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()

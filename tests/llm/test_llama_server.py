@@ -27,7 +27,7 @@ QUESTIONS = [
     "Where did Zelensky meet Erdogan?",
     "What is the capital of Peru?",
 ]
-TIMEOUT_S = 60.0
+TIMEOUT_S = 120.0  # generous: CI's 2 cores may be busy; the bound is what is tested
 
 
 @pytest.fixture
@@ -37,6 +37,9 @@ def llama_service(fake_settings: Settings, llama_server: LlamaServer) -> QAServi
     )
     service = QAService(settings, embedder=HashingEmbedder())
     service.ingest()
+    answerer = service.answerer
+    assert isinstance(answerer, GenerativeAnswerer)
+    answerer.max_tokens = 120  # a tiny model rambles to the limit; fewer tokens keep the suite quick
     return service
 
 
@@ -79,9 +82,7 @@ def test_answers_stream_then_end_with_the_checked_draft(llama_service: QAService
         assert "".join(str(d) for d in deltas) == final.answer
 
 
-def test_a_follow_up_is_condensed_through_the_server(
-    llama_service: QAService, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_follow_up_is_condensed_through_the_server(llama_service: QAService, monkeypatch: pytest.MonkeyPatch) -> None:
     answerer = llama_service.answerer
     assert isinstance(answerer, GenerativeAnswerer)
     calls: list[dict[str, Any]] = []
@@ -111,7 +112,7 @@ def own_server(tmp_path: Path) -> Iterator[LlamaServer]:
 
 def test_a_stopped_server_falls_back_to_the_offline_answer(fake_settings: Settings, own_server: LlamaServer) -> None:
     settings = fake_settings.model_copy(
-        update={"llm_base_url": own_server.base_url, "llm_model": "smollm2", "llm_timeout_s": 10.0}
+        update={"llm_base_url": own_server.base_url, "llm_model": "smollm2", "llm_timeout_s": TIMEOUT_S}
     )
     service = QAService(settings, embedder=HashingEmbedder())
     service.ingest()
@@ -121,6 +122,6 @@ def test_a_stopped_server_falls_back_to_the_offline_answer(fake_settings: Settin
     started = time.monotonic()
     answer = service.ask(QUESTIONS[0])
 
-    assert time.monotonic() - started < 2 * 10.0 + 5
+    assert time.monotonic() - started < 10  # refused connections fail fast; only the retries' backoff waits
     assert answer.mode == "extractive"
     assert answer.message is not None and answer.message.startswith("LLM unavailable (connection error)")
