@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.errors import error_response
 from qa.config import Settings
 from qa.errors import ConfigurationError, IndexNotReadyError, QAError, SessionError
 from qa.schema import Turn
@@ -189,7 +190,7 @@ def build_bolt_app(*, service: QAService, settings: Settings, sessions: SessionS
     app = App(
         name="seed-qa",
         signing_secret=signing_secret,
-        client=WebClient(token=token, base_url=base_url),
+        client=slack_client(token, base_url=base_url, timeout_s=settings.slack_timeout_s),
         token_verification_enabled=False,  # auth.test runs on the first event instead of at start-up
         process_before_response=False,  # ack first; listeners run in Bolt's worker threads
     )
@@ -200,6 +201,23 @@ def build_bolt_app(*, service: QAService, settings: Settings, sessions: SessionS
     return app
 
 
+def slack_client(token: str, *, base_url: str, timeout_s: float) -> WebClient:
+    """A Web API client with bounded waits and retries that can never post an answer twice.
+
+    Retried: connection failures (nothing reached Slack; one retry) and 429 rate limiting (Slack
+    did nothing; one retry after its Retry-After). Not retried: a timeout or a 5xx, after which
+    Slack may have posted the message already; the error is logged and the thread gets nothing more.
+    """
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout_s,  # type: ignore[arg-type]  # urllib takes float seconds
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+
+
 def mount_slack(app: FastAPI, *, service: QAService, settings: Settings, sessions: SessionStore) -> App:
     """Serve Slack's Events API and slash commands at ``POST /slack/events``."""
     bolt = build_bolt_app(service=service, settings=settings, sessions=sessions)
@@ -208,6 +226,10 @@ def mount_slack(app: FastAPI, *, service: QAService, settings: Settings, session
         body = await request.body()
         # dispatch() verifies, acks and hands listeners to threads; it may call auth.test once, so not on the loop.
         response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        if response.status >= 500:  # Bolt could not reach Slack's Web API (auth.test) to handle the event
+            logger.error("Slack event not handled: Slack's Web API (QA_SLACK_API_URL) failed; Slack will retry.")
+            message = "Slack's Web API could not be reached from this server; the event will be retried."
+            return error_response(503, "slack_unavailable", message, headers={"Retry-After": "30"})
         return to_starlette_response(response)
 
     app.add_api_route(SLACK_EVENTS_PATH, slack_events, methods=["POST"], include_in_schema=False)

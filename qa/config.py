@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_timeout_s: float = Field(default=10.0, gt=0)  # per Slack Web API call
 
     # Generative answers through an OpenAI-compatible server (off unless base URL and model are set)
     llm_base_url: str | None = None
