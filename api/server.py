@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging.config
+
 import uvicorn
 
 from api.app import create_app
@@ -19,8 +21,9 @@ def server_url(settings: Settings) -> str:
 
 def run_server(settings: Settings) -> None:
     """Build or load the index from the seeds folder, print the URL, and serve until interrupted."""
+    logging.config.dictConfig(log_config(settings))  # from the first line on, not only once uvicorn runs
     service = QAService(settings)
-    service.ensure_index(show_progress=True)
+    service.ensure_index(show_progress=settings.log_format == "text")  # a progress bar is not a JSON line
     app = create_app(settings, service)
     count = len(service.documents())
     print(f"seed-qa: {count} document{'' if count == 1 else 's'} indexed; open {server_url(settings)}", flush=True)

@@ -34,7 +34,7 @@ TB2_QUESTION = "Who makes the TB2?"
 
 @dataclass
 class ServerProcess:
-    """``qa serve`` in a subprocess: its URL, process and log file."""
+    """``qa serve`` in a subprocess: its URL, process and log file (stderr; stdout goes beside it)."""
 
     url: str
     process: subprocess.Popen[bytes]
@@ -75,8 +75,8 @@ def start_server_process(root: Path, **env: str) -> ServerProcess:
     port = free_port()
     log = root / f"server-{port}.log"
     command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=fast_env(root, **env), stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    with log.open("wb") as err, log.with_suffix(".out").open("wb") as out:
+        process = subprocess.Popen(command, env=fast_env(root, **env), stdout=out, stderr=err, cwd=root)
     server = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
