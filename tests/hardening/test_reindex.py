@@ -103,3 +103,26 @@ def test_failed_reindex_keeps_the_previous_index(tmp_path: Path, serve: Callable
         time.sleep(0.05)
     assert status["state"] == "failed" and "seeds" in status["message"].lower(), status
     assert httpx.post(f"{live.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30).json()["answer"] == "Baykar"
+
+
+def test_server_with_a_damaged_index_names_the_fix_and_reindex_repairs_it(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    settings = fast_settings(tmp_path)
+    QAService(settings, embedder=HashingEmbedder()).ensure_index()
+    vectors = next(settings.index_dir.glob("vectors-*.faiss"))
+    vectors.write_bytes(vectors.read_bytes()[:100])  # truncated
+    live = serve(create_app(service=QAService(settings, embedder=HashingEmbedder())))
+    deadline = time.monotonic() + 30
+    while "failed to load" not in (ready := httpx.get(f"{live.url}/readyz", timeout=10)).text:
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.05)
+    assert ready.status_code == 503 and "qa ingest --rebuild" in ready.json()["error"]["message"]
+    refused = httpx.post(f"{live.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30)
+    assert refused.status_code == 503 and "qa ingest --rebuild" in refused.json()["error"]["message"]
+    assert httpx.post(f"{live.url}/api/admin/reindex", json={"rebuild": True}, timeout=10).status_code == 202
+    while httpx.get(f"{live.url}/api/admin/reindex", timeout=10).json()["state"] == "running":
+        assert time.monotonic() < deadline + 30
+        time.sleep(0.05)
+    assert httpx.get(f"{live.url}/readyz", timeout=10).status_code == 200
+    assert httpx.post(f"{live.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30).json()["answer"] == "Baykar"
