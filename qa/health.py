@@ -19,7 +19,6 @@ class Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Seeds, model, index and their consistency, each reported separately."""
-    from qa.index import FaissStore, check_compatible, read_manifest
     from qa.loading import load_documents
     from qa.service import QAService
 
@@ -40,9 +39,8 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check("model", False, error.message))
         return checks
     try:
-        manifest = read_manifest(settings.index_dir)
-        check_compatible(manifest.config, service.index_config())
-        FaissStore.load(settings.index_dir)
+        # The same full load `qa ask` does: vectors, chunks and documents, checksums verified.
+        manifest = service.load()
         checks.append(Check("index", True, f"{manifest.chunk_count} chunks, generation {manifest.generation}"))
     except QAError as error:
         checks.append(Check("index", False, error.message))

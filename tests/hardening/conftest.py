@@ -24,10 +24,6 @@ from tests.api.conftest import (  # noqa: F401  (re-exported fixtures)
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: hardening tests that take tens of seconds (fuzzing, kills, load)")
-
-
 #: A question the fast (hashing) service answers from the seed article.
 TB2_QUESTION = "Who makes the TB2?"
 

@@ -150,20 +150,7 @@ def flip(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-DOCTOR_SKIPS_DOCUMENTS = pytest.mark.xfail(
-    strict=True,
-    reason="qa/health.py loads only vectors and chunks (FaissStore.load), not the documents artifact: "
-    "doctor says ok while ask fails; it should load through QAService.store.load(config)",
-)
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        pytest.param(name, marks=DOCTOR_SKIPS_DOCUMENTS) if name == "missing documents file" else name
-        for name in CORRUPTIONS
-    ],
-)
+@pytest.mark.parametrize("damage", list(CORRUPTIONS))
 def test_damaged_index_is_a_clear_error_naming_the_fix(env: dict[str, str], damage: str) -> None:
     index_dir = Path(env["QA_INDEX_DIR"])
     CORRUPTIONS[damage](index_dir, json.loads((index_dir / "manifest.json").read_text()))
