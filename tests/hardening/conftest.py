@@ -23,7 +23,6 @@ from tests.api.conftest import (  # noqa: F401  (re-exported fixtures)
     serve,
 )
 
-
 #: A question the fast (hashing) service answers from the seed article.
 TB2_QUESTION = "Who makes the TB2?"
 
