@@ -135,7 +135,8 @@ class QdrantStore:
     def read_manifest(self) -> Manifest:
         """The committed manifest, stored as a point of the aliased collection."""
         with self.reaching():
-            if not self.client.collection_exists(self.collection):
+            aliases = {a.alias_name for a in self.client.get_aliases().aliases}
+            if self.collection not in aliases:  # the alias appears with the first commit
                 raise IndexNotReadyError(
                     f"No index in {self._where} (collection {self.collection!r}) yet. "
                     "Run `qa ingest` to build it from the seeds folder."
