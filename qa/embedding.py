@@ -116,7 +116,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
     def count_tokens(self, text: str) -> int:
         """Word-piece count without special tokens."""
-        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Encode in batches; rows are L2-normalised."""
