@@ -29,7 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DIM = 384
-# Spread around each topic centre: members at cosine ~0.3 to each other, so nearest neighbours are not trivially the cluster.
+# Spread around each topic centre: members sit at cosine ~0.3 to each other, so the nearest
+# neighbours are not simply the cluster.
 NOISE = 1.5
 
 

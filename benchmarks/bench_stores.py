@@ -4,9 +4,9 @@
 
 Both stores index the same chunks with the same vectors (embedded once, real model) and answer
 the same answerable questions through QAService.search: p50/p95 latency, hit@5 (a top-5 chunk
-overlaps the gold answer span), stored bytes per chunk, and the API process's memory growth
-when it loads the index. The floor is the query embedding alone, measured in the same run; the
-answer stage of QAService.ask (the reader's cost per query) is reported for the FAISS store.
+overlaps the gold answer span), stored bytes per chunk and load time. The floor is the query
+embedding alone, measured in the same run; the answer stage of QAService.ask (the reader's
+cost per query) is reported for the FAISS store.
 
 Qdrant's local mode is pure Python (numpy brute force, payloads in SQLite): its latency is an
 upper bound for a Qdrant server, whose HNSW search runs in Rust in another process.
@@ -15,7 +15,6 @@ upper bound for a Qdrant server, whose HNSW search runs in Rust in another proce
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import tempfile
@@ -53,14 +52,6 @@ class CachingEmbedder(BaseEmbedder):
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
-
-
-def rss_mib() -> float:
-    """Resident memory of this process in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def folder_mib(path: Path) -> float:
@@ -103,13 +94,10 @@ def main() -> None:
             answerer="sentence",
         )
         QAService(settings, embedder=embedder).ingest()  # the first one embeds; both write their store
-        gc.collect()
-        before = rss_mib()
         service = QAService(settings, embedder=embedder)
         started = time.perf_counter()
         manifest = service.load()
         load_s = time.perf_counter() - started
-        loaded_mib = rss_mib() - before
         latencies, hits, answer_ms = [], 0, []
         for case in cases:
             started = time.perf_counter()
@@ -123,18 +111,18 @@ def main() -> None:
         if store == "faiss":
             answer_ms = [service.ask(case.question).timings_ms["answer"] for case in cases[:100]]
         disk = folder_mib(root / "qdrant" if store == "qdrant" else settings.index_dir)
-        rows.append((store, manifest.chunk_count, load_s, loaded_mib, disk, latencies, hits / len(cases), answer_ms))
+        rows.append((store, manifest.chunk_count, load_s, disk, latencies, hits / len(cases), answer_ms))
 
-    print("store    chunks  load s  API RSS +MiB  stored B/chunk  p50 ms  p95 ms  p50 x floor  p50 x faiss  hit@5")
-    faiss_p50 = float(np.percentile(rows[0][5], 50))
-    for store, chunks, load_s, loaded_mib, disk, latencies, hit5, _ in rows:
+    print("store    chunks  load s  stored B/chunk  p50 ms  p95 ms  p50 x floor  p50 x faiss  hit@5")
+    faiss_p50 = float(np.percentile(rows[0][4], 50))
+    for store, chunks, load_s, disk, latencies, hit5, _ in rows:
         p50 = float(np.percentile(latencies, 50))
         print(
-            f"{store:<8} {chunks:>6} {load_s:>7.1f} {loaded_mib:>13.0f} {disk * 2**20 / chunks:>15.0f} "
+            f"{store:<8} {chunks:>6} {load_s:>7.1f} {disk * 2**20 / chunks:>15.0f} "
             f"{p50:>7.1f} {np.percentile(latencies, 95):>7.1f} {p50 / floor_p50:>12.1f} {p50 / faiss_p50:>12.2f} "
             f"{hit5:>6.3f}"
         )
-    answer_ms = rows[0][7]
+    answer_ms = rows[0][6]
     search_p50 = faiss_p50
     print(
         f"reader (sentence answerer) per query: p50 {np.percentile(answer_ms, 50):.1f} ms, "
