@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -170,3 +171,15 @@ def test_seed_eval_answers_and_citations_are_the_same_on_every_store(
         ):
             different.append((row["question"], got.answer, expected.answer))
     assert different == []
+
+
+@pytest.mark.scale
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("qdrant_client"), reason="needs the [scale] extra")
+def test_an_unreachable_qdrant_is_a_503_naming_it(tmp_path: Path) -> None:
+    from .conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    settings = store_settings(tmp_path, "qdrant", embedder="hashing", answerer="sentence", qdrant_url=url)
+    with pytest.raises(IndexNotReadyError, match=re.escape(f"Cannot reach Qdrant at {url}")) as caught:
+        QAService(settings, embedder=HashingEmbedder()).load()
+    assert caught.value.status_code == 503
