@@ -9,14 +9,14 @@ Scores
 For a window, a span ``(i, j)`` over context tokens scores ``start_logit[i] + end_logit[j]`` and the
 no-answer score is ``start_logit[0] + end_logit[0]``.  Across a passage split into several windows
 the best span (highest score) is kept and the passage's no-answer score is the *minimum* over its
-windows (the window that sees the answer is the one that should decide).
+windows (the window that sees the answer whole is the one that should decide).
 
 Has-answer confidence (:func:`best_answer`)
 -------------------------------------------
-``margin = best_span.score - min(no_answer_score over the passages read)`` is the raw evidence that
-the question is answered, in logit units.  The confidence is ``sigmoid(margin)``, a number in
-(0, 1); the reader abstains when it is below the threshold calibrated on held-out unanswerable
-questions (``DEFAULT_THRESHOLD``, see ``qa/reader_model/MODEL_CARD.md`` and
+For each passage ``margin = best span score - that passage's no-answer score`` (logit units); the
+passage with the largest margin gives the answer, and ``confidence = sigmoid(margin)`` in (0, 1).
+The reader abstains when the confidence is below the threshold calibrated on held-out unanswerable
+questions (``reader_config.json`` ``threshold``; see ``qa/reader_model/MODEL_CARD.md`` and
 ``scripts/eval_reader.py``).
 
 Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so
@@ -205,23 +205,22 @@ class BestAnswer:
     """Best span across passages with the has-answer confidence (``sigmoid(margin)``)."""
 
     span: SpanPrediction | None
-    margin: float  # best span score - min no-answer score over all passages
+    margin: float  # best span score - no-answer score of the same passage
     confidence: float  # sigmoid(margin)
 
 
 def best_answer(predictions: Sequence[SpanPrediction]) -> BestAnswer:
-    """Pick the highest-scoring span across passages.
+    """Pick the passage whose best span beats its own no-answer score by the most.
 
-    ``margin = best.score - min(p.no_answer_score for p in predictions)``;
-    ``confidence = sigmoid(margin)``.  With no predictions, confidence is 0.
+    ``margin = span.score - span.no_answer_score`` (both from the same passage, so an unrelated
+    passage cannot drag the confidence of a good one down); ``confidence = sigmoid(margin)``.
+    With no predictions (or no valid span), ``span`` is ``None`` and confidence is 0.
     """
     spans = [p for p in predictions if p.text]
     if not spans:
         return BestAnswer(None, float("-inf"), 0.0)
-    best = max(spans, key=lambda p: p.score)
-    null = min(p.no_answer_score for p in predictions)
-    margin = best.score - null
-    return BestAnswer(best, margin, _sigmoid(margin))
+    best = max(spans, key=lambda p: (p.margin, p.score))
+    return BestAnswer(best, best.margin, _sigmoid(best.margin))
 
 
 class ExtractiveReader:
@@ -427,7 +426,7 @@ class ReaderAnswerer:
 
     Reads the chunk texts of the top ``max_passages`` hits, takes the best span across them
     (:func:`best_answer`), and returns it with the sentence around it as evidence (document
-    offsets).  ``confidence = sigmoid(best span score - min no-answer score)``; the draft is
+    offsets).  ``confidence = sigmoid(span score - that chunk's no-answer score)``; the draft is
     abstained (no answer, no evidence) when ``confidence < threshold``.
     """
 

@@ -5,17 +5,18 @@ Exact command used for the shipped weights (qa/reader_model/):
 
     mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python scripts/train_reader.py \
         --squad2 /work/shared/data/squad-v2.0-dev.json \
-        --extra /work/shared/data/reader-train/squad-v1.1-train-first44.json:4500 \
-        --extra /work/shared/data/reader-train/squadshifts-new-wiki.json:2000 \
-        --extra /work/shared/data/reader-train/qed-nq.json:800 \
-        --extra /work/shared/data/reader-train/squadshifts-reddit.json:600 \
-        --extra /work/shared/data/reader-train/squadshifts-amazon.json:600 \
-        --extra /work/shared/data/reader-train/policyqa-dev.json:400 \
-        --extra /work/shared/data/reader-train/fairytaleqa-explicit.json:500 \
-        --extra /work/shared/data/reader-train/friendsqa.json:200 \
-        --extra /work/shared/data/reader-train/covidqa.json:150 \
-        --out /work/reader-run --seed 13 --max-len 256 --stride 96 \
-        --batch-size 32 --epochs 1 --lr 1e-4 --threads 2 --time-budget-min 74 \
+        --extra /work/shared/data/reader-train/squad-v1.1-train-first44.json:2500 \
+        --extra /work/shared/data/reader-train/squadshifts-new-wiki.json:800 \
+        --extra /work/shared/data/reader-train/qed-nq.json:300 \
+        --extra /work/shared/data/reader-train/squadshifts-reddit.json:200 \
+        --extra /work/shared/data/reader-train/squadshifts-amazon.json:200 \
+        --extra /work/shared/data/reader-train/policyqa-dev.json:100 \
+        --extra /work/shared/data/reader-train/fairytaleqa-explicit.json:150 \
+        --extra /work/shared/data/reader-train/friendsqa.json:50 \
+        --extra /work/shared/data/reader-train/covidqa.json:30 \
+        --out /work/reader-run --seed 13 --max-len 192 --stride 64 --freeze-layers 3 \
+        --batch-size 16 --max-steps 800 --warmup 0.03 --lr 1.5e-4 --threads 2 \
+        --log-every 5 --ckpt-every 25 --time-budget-min 62 \
         >> /work/reader-run/nohup.out 2>&1 &
     # resume after an interruption: same command + --resume
     # then copy /work/reader-run/final/* into qa/reader_model/
@@ -32,6 +33,7 @@ config.json, reader_config.json, train_stats.json).
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -123,6 +125,8 @@ def load_examples(args) -> tuple[list[dict], dict]:
                     )
         rng.shuffle(pool)
         take = pool[:n] if n > 0 else pool
+        for e in take:
+            e["source"] = os.path.basename(path)
         exs.extend(take)
         counts[os.path.basename(path)] = {"available": len(pool), "answerable": len(take)}
     return exs, counts
@@ -159,6 +163,7 @@ def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_w
                     "start": sp,
                     "end": ep,
                     "null": sp == 0,
+                    "ex": b + enc["overflow_to_sample_mapping"][w],
                 }
             )
     return feats
@@ -254,6 +259,7 @@ def main(argv=None) -> None:
         default=0.3,
         help="fraction of answer-less windows of answerable questions kept",
     )
+    ap.add_argument("--freeze-layers", type=int, default=0, help="freeze embeddings + the lowest N encoder layers")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=100)
@@ -265,6 +271,7 @@ def main(argv=None) -> None:
     )
     ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
     ap.add_argument("--measure", type=int, default=0, help="only time N training steps and exit")
+    ap.add_argument("--seen-report", type=int, default=0, help="only print which examples the first N steps use")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -291,17 +298,43 @@ def main(argv=None) -> None:
         f"prep={time.time() - t0:.0f}s counts={json.dumps(counts)}",
     )
 
+    if args.seen_report:
+        # which examples the first N optimizer steps saw (reproduces the shuffling exactly)
+        seen_feats, seen_ex = collections.Counter(), {}
+        for st_i in range(args.seen_report):
+            ep, k = divmod(st_i, math.ceil(len(feats) / args.batch_size))
+            for i in batches_for_epoch(feats, args.batch_size, args.seed, ep)[k]:
+                src = exs[feats[i]["ex"]].get("source", os.path.basename(args.squad2))
+                kind = "null" if feats[i]["null"] else "span"
+                seen_feats[f"{src} {kind}"] += 1
+                seen_ex.setdefault(src, set()).add(feats[i]["ex"])
+        report = {
+            "steps": args.seen_report,
+            "features_seen": dict(sorted(seen_feats.items())),
+            "distinct_examples_seen": {k: len(v) for k, v in sorted(seen_ex.items())},
+        }
+        print(json.dumps(report, indent=1))
+        return
+
     model = build_qa_model(pretrained=base)
     model.train()
+    if args.freeze_layers:
+        # embeddings + the lowest N transformer layers stay as pretrained: no graph, no grads,
+        # no optimizer state for them (roughly halves the cost of a step on a starved CPU)
+        frozen = [model.encoder.embeddings, *model.encoder.encoder.layer[: args.freeze_layers]]
+        for mod in frozen:
+            for prm in mod.parameters():
+                prm.requires_grad_(False)
     steps_per_epoch = math.ceil(len(feats) / args.batch_size)
     total = args.max_steps or math.ceil(steps_per_epoch * args.epochs)
     no_decay = ("bias", "LayerNorm.weight")
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [
         {
-            "params": [p for n, p in model.named_parameters() if not any(x in n for x in no_decay)],
+            "params": [p for n, p in trainable if not any(x in n for x in no_decay)],
             "weight_decay": args.weight_decay,
         },
-        {"params": [p for n, p in model.named_parameters() if any(x in n for x in no_decay)], "weight_decay": 0.0},
+        {"params": [p for n, p in trainable if any(x in n for x in no_decay)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=args.lr)
     warm = max(1, int(total * args.warmup))
