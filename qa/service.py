@@ -322,17 +322,20 @@ class QAService:
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answerer the settings ask for.
 
-    Offline: the trained reader when asked for (or shipped, with "auto"), else the sentence
-    answerer. With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer wraps the
-    offline one, which stays its fallback.
+    Offline: the sentence answerer picks the evidence and decides abstention; with the trained
+    reader's weights shipped ("auto") or required ("reader"), the reader cuts the short answer.
+    With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer wraps the offline one,
+    which stays its fallback.
     """
-    offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
+    sentences = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
+    offline: Answerer = sentences
     if settings.answerer in ("auto", "reader"):
+        from qa.answering import SentenceReaderAnswerer
         from qa.reader import load_default_answerer
 
-        reader = load_default_answerer(settings.abstain_threshold)
+        reader = load_default_answerer()
         if reader is not None:
-            offline = reader
+            offline = SentenceReaderAnswerer(sentences, reader.reader)
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
     if settings.llm_base_url and settings.llm_model:
