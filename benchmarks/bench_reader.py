@@ -7,13 +7,16 @@
 Chunks come from the held-out SQuAD 2.0 articles when ``--squad2`` is given (consecutive
 paragraphs cut to ~250 word-piece tokens at a word boundary), otherwise from synthetic text.
 Reported: p50/p95/mean of ``ExtractiveReader.read`` (tokenise + forward + span decoding), and in
-the same run a floor: the bare encoder + head forward pass on the identical padded batch of windows.
+the same run (calls alternate) a floor: the bare encoder + head forward pass on the identical padded
+batch of windows.  The 1-minute load average is printed: on a shared machine compare the two rows,
+not runs made at different times.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -130,17 +133,20 @@ def main(argv=None) -> None:
     def full():
         reader.read(q, chunks)
 
-    res = {}
-    for name, fn in (("floor_forward", floor), ("reader_read", full)):
-        for _ in range(args.warmup):
-            fn()
-        ts = []
-        for _ in range(args.iters):
+    # floor and full call alternate, so both see the same load on a shared machine
+    for _ in range(args.warmup):
+        floor()
+        full()
+    times: dict[str, list[float]] = {"floor_forward": [], "reader_read": []}
+    for _ in range(args.iters):
+        for name, fn in (("floor_forward", floor), ("reader_read", full)):
             t = time.perf_counter()
             fn()
-            ts.append((time.perf_counter() - t) * 1000)
-        res[name] = {"p50_ms": pct(ts, 50), "p95_ms": pct(ts, 95), "mean_ms": statistics.mean(ts)}
-    # interleave a second floor pass so load changes during the run show up
+            times[name].append((time.perf_counter() - t) * 1000)
+    res = {
+        name: {"p50_ms": pct(ts, 50), "p95_ms": pct(ts, 95), "mean_ms": statistics.mean(ts)}
+        for name, ts in times.items()
+    }
     preds = reader.read(q, chunks)
     info = {
         "threads": args.threads,
@@ -153,6 +159,7 @@ def main(argv=None) -> None:
         "source": "squad2 held-out" if args.squad2 else "synthetic",
         "question": q,
         "best": max(preds, key=lambda p: p.score).text,
+        "loadavg_1min": os.getloadavg()[0],
     }
     print(json.dumps(info))
     print(f"{'':<16}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
