@@ -46,7 +46,14 @@ def write_corpus(corpus: Sequence[CorpusFile], seeds_dir: Path) -> None:
 
 def corpus_settings(settings: Settings, work_dir: Path) -> Settings:
     """Settings that point seeds and index into ``work_dir``, leaving the user's index alone."""
-    return settings.model_copy(update={"seeds_dir": work_dir / "seeds", "index_dir": work_dir / "index"})
+    return settings.model_copy(
+        update={
+            "seeds_dir": work_dir / "seeds",
+            "index_dir": work_dir / "index",
+            # With Qdrant the corpus goes to its own collection, never the user's.
+            "qdrant_collection": f"{settings.qdrant_collection}-eval-{work_dir.name}",
+        }
+    )
 
 
 def run_eval(service: QAService, evalset: EvalSet, *, progress: bool = False) -> EvalRun:
