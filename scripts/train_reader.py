@@ -19,7 +19,15 @@ Exact command used for the shipped weights (qa/reader_model/):
         --log-every 5 --ckpt-every 25 --time-budget-min 62 \
         >> /work/reader-run/nohup.out 2>&1 &
     # resume after an interruption: same command + --resume
-    # then copy /work/reader-run/final/* into qa/reader_model/
+    # then ship it (the last two steps set the shipped inference window and threshold):
+    cp /work/reader-run/final/{config.json,model.safetensors,reader_config.json} qa/reader_model/
+    # edit qa/reader_model/reader_config.json: "max_len": 320 (one window per ~250-token chunk)
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
+        --squad2 /work/shared/data/squad-v2.0-dev.json --write-threshold
+
+That run: 621 steps (the 62-minute time budget ended it before step 800), 62.6 min wall on 2
+shared CPU cores; see qa/reader_model/MODEL_CARD.md.  ``--seen-report 621`` (with the same data
+arguments) lists the examples those steps used.
 
 The 7 held-out articles of the SQuAD 2.0 dev set (HELD_OUT) are never used; the other 28 give
 the unanswerable examples (plus their answerable ones).  ``--extra FILE:N`` adds N randomly chosen
