@@ -214,8 +214,30 @@ def _looks_like_group_noun(text: str) -> bool:
 
 
 _TITLES = frozenset(
-    "president minister foreign defense defence prime secretary general chancellor king queen mp senator "
-    "governor mayor chief executive ceo director ambassador spokesman spokeswoman".split()
+    [
+        "president",
+        "minister",
+        "foreign",
+        "defense",
+        "defence",
+        "prime",
+        "secretary",
+        "general",
+        "chancellor",
+        "king",
+        "queen",
+        "mp",
+        "senator",
+        "governor",
+        "mayor",
+        "chief",
+        "executive",
+        "ceo",
+        "director",
+        "ambassador",
+        "spokesman",
+        "spokeswoman",
+    ]
 )
 
 

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from qa import HashingEmbedder, QAService, Settings  # noqa: E402
+from qa import HashingEmbedder, QAService, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = "zelensky-istanbul-turkish-drones.txt"

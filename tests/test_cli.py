@@ -51,6 +51,13 @@ def test_empty_seeds_folder_is_a_clear_message(env: Settings) -> None:
 
 def test_chat_keeps_history(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_ABSTAIN_THRESHOLD", "0.3")  # the hashing embedder's cosines run low
-    result = runner.invoke(app, ["chat"], input="Which company manufactures the TB2 drone?\nWhere did they inaugurate a factory to manufacture these aircraft?\n\n")
+    result = runner.invoke(
+        app,
+        ["chat"],
+        input=(
+            "Which company manufactures the TB2 drone?\n"
+            "Where did they inaugurate a factory to manufacture these aircraft?\n\n"
+        ),
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("[1]") >= 2

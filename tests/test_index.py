@@ -12,7 +12,9 @@ CONFIG = IndexConfig(model_id="m", dim=4, chunk_max_tokens=10, chunk_overlap_sen
 
 
 def _store() -> FaissStore:
-    chunks = [Chunk(id=f"c{i}", doc_id="d", source="a.txt", title="A", text=f"t{i}", start=i, end=i + 1) for i in range(3)]
+    chunks = [
+        Chunk(id=f"c{i}", doc_id="d", source="a.txt", title="A", text=f"t{i}", start=i, end=i + 1) for i in range(3)
+    ]
     vectors = np.eye(3, 4, dtype=np.float32)
     return FaissStore(chunks, vectors, dim=4)
 
@@ -30,7 +32,9 @@ def test_only_the_committed_generation_remains(tmp_path: Path) -> None:
     _store().save(tmp_path, config=CONFIG, files={})
     manifest = _store().save(tmp_path, config=CONFIG, files={})
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["manifest.json", manifest.artifacts["vectors"]["file"], manifest.artifacts["chunks"]["file"]])
+    assert names == sorted(
+        ["manifest.json", manifest.artifacts["vectors"]["file"], manifest.artifacts["chunks"]["file"]]
+    )
 
 
 def test_crash_before_the_manifest_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,11 @@ def test_answer_type(question: str, expected: AnswerType) -> None:
         ("Who makes the TB2?", BAYKAR, "Baykar"),
         ("When did Baykar open a factory?", BAYKAR, "January"),
         ("Where did Baykar open a factory?", BAYKAR, "Kyiv"),
-        ("How many rounds are allies seeking?", "Kyiv's allies are seeking some 800,000 rounds of ammunition.", "800,000"),
+        (
+            "How many rounds are allies seeking?",
+            "Kyiv's allies are seeking some 800,000 rounds of ammunition.",
+            "800,000",
+        ),
         (
             "Who is Ukraine's foreign minister?",
             '"Dripping aid" is not working, Ukrainian Foreign Minister Dmytro Kuleba said in Vilnius.',

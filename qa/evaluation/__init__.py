@@ -11,6 +11,7 @@ compare.py    old-vs-new comparison and --min gates
 command.py    what `qa eval` does; console.py prints it
 """
 
+from qa.errors import InvalidTestSetError
 from qa.evaluation.abstention import SweepPoint, best_point, sweep
 from qa.evaluation.compare import Comparison, Gate, GateFailure, check_gates, compare_reports, parse_gate
 from qa.evaluation.importers import import_beir, import_squad
@@ -18,7 +19,7 @@ from qa.evaluation.metrics import answer_correct, exact_match, f1_score, normali
 from qa.evaluation.report import load_report, write_report
 from qa.evaluation.results import QuestionRow, aggregate
 from qa.evaluation.runner import EvalRun, run_eval
-from qa.evaluation.testset import EvalCase, EvalSet, GoldEvidence, InvalidTestSetError, read_jsonl
+from qa.evaluation.testset import EvalCase, EvalSet, GoldEvidence, read_jsonl
 
 __all__ = [
     "Comparison",

@@ -12,13 +12,14 @@ from typing import Literal
 from rich.console import Console
 
 from qa.config import Settings
+from qa.errors import InvalidTestSetError
 from qa.evaluation import console as show
 from qa.evaluation.abstention import sweep
 from qa.evaluation.compare import Gate, check_gate_names, check_gates, compare_reports, parse_gate
 from qa.evaluation.importers import import_beir, import_squad, sample_cases
 from qa.evaluation.report import load_report, write_report
 from qa.evaluation.runner import corpus_settings, run_eval, write_corpus
-from qa.evaluation.testset import EvalSet, InvalidTestSetError, read_jsonl
+from qa.evaluation.testset import EvalSet, read_jsonl
 
 Format = Literal["jsonl", "squad", "beir"]
 EXIT_GATES_FAILED = 1

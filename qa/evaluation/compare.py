@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qa.errors import InvalidTestSetError
 from qa.evaluation.results import ALL_METRICS, LOWER_IS_BETTER_PREFIX
-from qa.evaluation.testset import InvalidTestSetError
 
 # Below this a metric's change is noise, not a verdict.
 _EPSILON = 1e-9

@@ -18,7 +18,8 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.evaluation.testset import CorpusFile, EvalCase, EvalSet, GoldEvidence, InvalidTestSetError, question_type
+from qa.errors import InvalidTestSetError
+from qa.evaluation.testset import CorpusFile, EvalCase, EvalSet, GoldEvidence, question_type
 
 PARAGRAPH_SEPARATOR = "\n\n"
 

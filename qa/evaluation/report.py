@@ -34,7 +34,7 @@ def report_dict(run: EvalRun, sweep: Sequence[SweepPoint] = ()) -> dict[str, Any
 
 def load_report(path: Path) -> dict[str, Any]:
     """Read a report.json written by ``qa eval --report``."""
-    from qa.evaluation.testset import InvalidTestSetError
+    from qa.errors import InvalidTestSetError
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
