@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,20 @@ from qa import HashingEmbedder, QAService, Settings
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = "zelensky-istanbul-turkish-drones.txt"
 BAYKAR_QUOTE = "Baykar company, which manufactures the Bayraktar TB2 drone"
+
+
+def settings_under(root: Path, **overrides: Any) -> Settings:
+    """Settings whose seeds (the project's, copied once), index and data live under ``root``."""
+    seeds = root / "seeds"
+    if not seeds.exists():
+        shutil.copytree(REPO / "seeds", seeds)
+    values: dict[str, Any] = {
+        "seeds_dir": seeds,
+        "index_dir": root / "embeddings",
+        "data_dir": root / "data",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

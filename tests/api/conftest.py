@@ -24,7 +24,8 @@ from fastapi.testclient import TestClient
 from api import create_app
 from qa import HashingEmbedder, QAService, Settings
 
-REPO = Path(__file__).resolve().parents[2]
+from ..conftest import REPO, settings_under
+
 BAYKAR_QUOTE = "Baykar company, which manufactures the Bayraktar TB2 drone"
 KYIV_PASSAGE = "inaugurated a factory to manufacture these aircraft on the outskirts of Kyiv"
 # Hashed bag-of-words vectors score lower than the real model: at 0.3 "Who makes the TB2?" is
@@ -34,19 +35,8 @@ FAST_THRESHOLD = 0.3
 
 def fast_settings(root: Path, **overrides: Any) -> Settings:
     """Settings on the hashing embedder with their own folders under ``root`` (seeds copied once)."""
-    seeds = root / "seeds"
-    if not seeds.exists():
-        shutil.copytree(REPO / "seeds", seeds)
-    values: dict[str, Any] = {
-        "seeds_dir": seeds,
-        "index_dir": root / "embeddings",
-        "data_dir": root / "data",
-        "embedder": "hashing",
-        "answerer": "sentence",
-        "abstain_threshold": FAST_THRESHOLD,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    values: dict[str, Any] = {"embedder": "hashing", "answerer": "sentence", "abstain_threshold": FAST_THRESHOLD}
+    return settings_under(root, **{**values, **overrides})
 
 
 def fast_service(settings: Settings, *, build: bool = True) -> QAService:

@@ -15,7 +15,7 @@ import pytest
 
 from qa import Settings
 
-from ..conftest import REPO
+from ..conftest import settings_under
 
 
 def has_module(name: str) -> bool:
@@ -37,18 +37,8 @@ STORES = [
 
 def store_settings(root: Path, store: str, **overrides: Any) -> Settings:
     """Settings on ``store`` with folders under ``root`` (seeds copied once)."""
-    seeds = root / "seeds"
-    if not seeds.exists():
-        shutil.copytree(REPO / "seeds", seeds)
-    values: dict[str, Any] = {
-        "seeds_dir": seeds,
-        "index_dir": root / "embeddings",
-        "data_dir": root / "data",
-        "vector_store": store,
-        "qdrant_path": root / "qdrant" if store == "qdrant" else None,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    qdrant_path = root / "qdrant" if store == "qdrant" else None
+    return settings_under(root, **{"vector_store": store, "qdrant_path": qdrant_path, **overrides})
 
 
 @pytest.fixture(params=STORES)
