@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
+from qa.reader import has_answer_confidence
 from qa.schema import Draft, Evidence, Hit
 from qa.spans import SpanCandidate, content_words, expects_specific, short_answer
 
@@ -180,6 +181,113 @@ class SentenceReaderAnswerer:
         start, end = snap_to_words(draft.sentence, prediction.start, prediction.end)
         span = draft.sentence[start:end].strip(" ,;:")
         return dataclasses.replace(draft, answer=span or draft.answer)
+
+
+# How the reader answerer weighs the reader's has-answer confidence against the support score of
+# the sentence holding the span, and where it abstains. Both are fitted on held-out SQuAD 2.0
+# articles by scripts/calibrate_answerer.py and shipped in reader_config.json; these are fallbacks.
+DEFAULT_READER_WEIGHT = 0.5
+DEFAULT_READER_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSpan:
+    """A span the reader found in one retrieved chunk, scored for answering."""
+
+    hit: Hit
+    text: str
+    start: int  # document offsets of the span
+    end: int
+    sentence_start: int  # document offsets of the sentence(s) around it
+    sentence_end: int
+    sentence: str
+    reader_confidence: float  # sigmoid(span score - the chunk's no-answer score)
+    sentence_score: float  # SentenceAnswerer support score of that sentence (0 when unscored)
+    confidence: float  # the blend abstention looks at
+
+
+class ReaderAnswerer:
+    """The default answerer with the trained reader: read the top chunks, answer the best span.
+
+    The reader reads each of the top ``max_passages`` chunks and proposes its best span with a
+    has-answer confidence (span score against that chunk's no-answer score). Each span is scored
+    ``reader_weight * reader confidence + (1 - reader_weight) * support of its sentence``, the
+    sentence support being the sentence answerer's retrieval-side score (dense similarity and
+    word overlap with the question). The best span is the answer, the sentence around it the
+    citation; below ``threshold`` the answerer abstains.
+    """
+
+    name = "reader"
+
+    def __init__(
+        self,
+        sentences: SentenceAnswerer,
+        reader: SpanReader,
+        *,
+        threshold: float | None = None,
+        reader_weight: float = DEFAULT_READER_WEIGHT,
+        max_passages: int = 5,
+    ) -> None:
+        self._sentences = sentences
+        self._reader = reader
+        self.threshold = DEFAULT_READER_THRESHOLD if threshold is None else threshold
+        self.reader_weight = reader_weight
+        self._max_passages = max_passages
+
+    def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
+        """One span per top chunk that has one, best first."""
+        top = list(hits[: self._max_passages])
+        if not top or not question.strip():
+            return []
+        predictions = self._reader.read(question, [hit.chunk.text for hit in top])
+        support = {(s.hit.chunk.doc_id, s.start): s.score for s in self._sentences.score_sentences(question, top)}
+        spans = []
+        for hit, prediction in zip(top, predictions, strict=True):
+            if not prediction.text.strip():
+                continue  # the reader found no valid span in this chunk
+            chunk_text = hit.chunk.text
+            start, end = snap_to_words(chunk_text, prediction.start, prediction.end)
+            text = chunk_text[start:end].strip(" ,;:")
+            if not text:
+                continue
+            start += chunk_text[start:end].index(text)
+            end = start + len(text)
+            sentences = [(a, b) for a, b in sentence_spans(chunk_text) if a < end and b > start] or [(start, end)]
+            sentence_start, sentence_end = min(sentences[0][0], start), max(sentences[-1][1], end)
+            sentence_score = max(support.get((hit.chunk.doc_id, hit.chunk.start + a), 0.0) for a, _ in sentences)
+            reader_confidence = has_answer_confidence(prediction.score, prediction.no_answer_score)
+            spans.append(
+                ReadSpan(
+                    hit=hit,
+                    text=text,
+                    start=hit.chunk.start + start,
+                    end=hit.chunk.start + end,
+                    sentence_start=hit.chunk.start + sentence_start,
+                    sentence_end=hit.chunk.start + sentence_end,
+                    sentence=chunk_text[sentence_start:sentence_end],
+                    reader_confidence=reader_confidence,
+                    sentence_score=sentence_score,
+                    confidence=self.reader_weight * reader_confidence + (1 - self.reader_weight) * sentence_score,
+                )
+            )
+        return sorted(spans, key=lambda span: -span.confidence)
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        """The best-scored span with its sentence as evidence; abstains below the threshold."""
+        spans = self.candidates(question, hits)
+        if not spans or spans[0].confidence < self.threshold:
+            return Draft(None, None, (), spans[0].confidence if spans else 0.0, True)
+        best = spans[0]
+        evidence = Evidence(
+            chunk=best.hit.chunk, start=best.sentence_start, end=best.sentence_end, score=best.confidence
+        )
+        return Draft(
+            answer=best.text,
+            sentence=best.sentence,
+            evidence=(evidence,),
+            confidence=best.confidence,
+            abstained=False,
+        )
 
 
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:

@@ -15,9 +15,11 @@ Has-answer confidence (:func:`best_answer`)
 -------------------------------------------
 For each passage ``margin = best span score - that passage's no-answer score`` (logit units); the
 passage with the largest margin gives the answer, and ``confidence = sigmoid(margin)`` in (0, 1).
-The reader abstains when the confidence is below the threshold calibrated on held-out unanswerable
-questions (``reader_config.json`` ``threshold``; see ``qa/reader_model/MODEL_CARD.md`` and
-``scripts/eval_reader.py``).
+On its own (scripts/eval_reader.py) the reader abstains below the threshold calibrated on held-out
+unanswerable questions (``reader_config.json`` ``threshold``).  In the product,
+``qa.answering.ReaderAnswerer`` blends this confidence with the support score of the span's
+sentence and abstains on the blend (``reader_config.json`` ``answerer``, fitted by
+scripts/calibrate_answerer.py); see ``qa/reader_model/MODEL_CARD.md``.
 
 Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so
 ``import qa`` stays fast.
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,21 +37,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-    from qa.schema import Draft, Hit
-
 __all__ = [
     "DEFAULT_MODEL_DIR",
     "DEFAULT_THRESHOLD",
+    "AnswererCalibration",
     "BestAnswer",
     "ExtractiveReader",
-    "ReaderAnswerer",
     "SpanPrediction",
+    "answerer_calibration",
     "base_model_path",
     "best_answer",
     "build_qa_model",
     "has_answer_confidence",
-    "load_default_answerer",
-    "sentence_around",
+    "load_default_reader",
     "weights_installed",
 ]
 
@@ -396,69 +395,16 @@ class ExtractiveReader:
 
 
 # --------------------------------------------------------------------------------------------
-# Answerer (qa.answering.Answerer protocol)
+# Loading the shipped reader
 # --------------------------------------------------------------------------------------------
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    try:
-        from qa.chunking import sentence_spans
-    except ImportError:  # pragma: no cover - fallback while qa.chunking is absent
-        spans, start = [], 0
-        for m in re.finditer(r"[.!?]+[\"')\]]*\s+|\n+", text):
-            spans.append((start, m.start() + len(m.group(0).rstrip())))
-            start = m.end()
-        spans.append((start, len(text)))
-        return [(a, b) for a, b in spans if b > a]
-    return sentence_spans(text)
+@dataclass(frozen=True, slots=True)
+class AnswererCalibration:
+    """How ``qa.answering.ReaderAnswerer`` blends and abstains with these weights."""
 
-
-def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """Offsets of the sentence(s) of ``text`` that contain the span ``[start, end)``."""
-    spans = [(a, b) for a, b in _sentence_spans(text) if a < max(end, start + 1) and b > start]
-    if not spans:
-        return start, end
-    return min(spans[0][0], start), max(spans[-1][1], end)
-
-
-class ReaderAnswerer:
-    """``Answerer`` backed by the extractive reader.
-
-    Reads the chunk texts of the top ``max_passages`` hits, takes the best span across them
-    (:func:`best_answer`), and returns it with the sentence around it as evidence (document
-    offsets).  ``confidence = sigmoid(span score - that chunk's no-answer score)``; the draft is
-    abstained (no answer, no evidence) when ``confidence < threshold``.
-    """
-
-    name = "reader"
-
-    def __init__(self, reader: ExtractiveReader, *, threshold: float | None = None, max_passages: int = 5) -> None:
-        self.reader = reader
-        self.threshold = reader.threshold if threshold is None else float(threshold)
-        self.max_passages = max_passages
-
-    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        from qa.schema import Draft, Evidence
-
-        top = list(hits)[: self.max_passages]
-        if not top or not question.strip():
-            return Draft(None, None, (), 0.0, True, mode="extractive")
-        preds = self.reader.read(question, [h.chunk.text for h in top])
-        best = best_answer(preds)
-        if best.span is None or best.confidence < self.threshold:
-            return Draft(None, None, (), best.confidence, True, mode="extractive")
-        span = best.span
-        chunk = top[span.passage_index].chunk
-        s0, s1 = sentence_around(chunk.text, span.start, span.end)
-        evidence = Evidence(chunk=chunk, start=chunk.start + s0, end=chunk.start + s1, score=best.confidence)
-        return Draft(
-            answer=span.text.strip(),
-            sentence=chunk.text[s0:s1],
-            evidence=(evidence,),
-            confidence=best.confidence,
-            abstained=False,
-            mode="extractive",
-        )
+    reader_weight: float
+    threshold: float
 
 
 _DEFAULT_READER: dict[tuple[str, int | None], ExtractiveReader] = {}
@@ -469,18 +415,24 @@ def weights_installed(weights_dir: str | Path | None = None) -> bool:
     return (wd / "model.safetensors").is_file() and (wd / "config.json").is_file()
 
 
-def load_default_answerer(threshold: float | None = None, *, num_threads: int | None = 2) -> ReaderAnswerer | None:
-    """The shipped reader as an answerer, or ``None`` when its weights or torch are missing.
+def answerer_calibration(weights_dir: str | Path | None = None) -> AnswererCalibration | None:
+    """The blend weight and threshold scripts/calibrate_answerer.py stored for these weights."""
+    wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
+    try:
+        fitted = json.loads((wd / "reader_config.json").read_text())["answerer"]
+        return AnswererCalibration(float(fitted["reader_weight"]), float(fitted["threshold"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
-    ``threshold=None`` uses the calibrated threshold recorded in ``reader_config.json``.
-    The loaded model is cached per process.
-    """
+
+def load_default_reader(*, num_threads: int | None = 2) -> ExtractiveReader | None:
+    """The shipped reader, cached per process; ``None`` when its weights or torch are missing."""
     if not weights_installed():
         return None
+    key = (str(DEFAULT_MODEL_DIR), num_threads)
     try:
-        key = (str(DEFAULT_MODEL_DIR), num_threads)
         if key not in _DEFAULT_READER:
             _DEFAULT_READER[key] = ExtractiveReader.load(DEFAULT_MODEL_DIR, num_threads=num_threads)
     except ImportError:
         return None
-    return ReaderAnswerer(_DEFAULT_READER[key], threshold=threshold)
+    return _DEFAULT_READER[key]

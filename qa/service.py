@@ -322,20 +322,28 @@ class QAService:
 def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answerer the settings ask for.
 
-    Offline: the sentence answerer picks the evidence and decides abstention; with the trained
-    reader's weights shipped ("auto") or required ("reader"), the reader cuts the short answer.
-    With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer wraps the offline one,
-    which stays its fallback.
+    Offline: with the trained reader's weights shipped ("auto") or required ("reader"), the
+    reader answers from the top chunks (blended with sentence support, calibrated threshold);
+    otherwise, or with "sentence", the sentence answerer. QA_ABSTAIN_THRESHOLD overrides the
+    chosen answerer's threshold. With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer
+    wraps the offline one, which stays its fallback.
     """
-    sentences = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
-    offline: Answerer = sentences
+    offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
-        from qa.answering import SentenceReaderAnswerer
-        from qa.reader import load_default_answerer
+        from qa.answering import ReaderAnswerer
+        from qa.reader import answerer_calibration, load_default_reader
 
-        reader = load_default_answerer()
-        if reader is not None:
-            offline = SentenceReaderAnswerer(sentences, reader.reader)
+        reader = load_default_reader()
+        calibration = answerer_calibration()
+        if reader is not None and calibration is not None:
+            threshold = calibration.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+            offline = ReaderAnswerer(
+                SentenceAnswerer(embedder),
+                reader,
+                threshold=threshold,
+                reader_weight=calibration.reader_weight,
+                max_passages=settings.top_k,
+            )
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
     if settings.llm_base_url and settings.llm_model:

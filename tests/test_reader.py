@@ -89,38 +89,35 @@ def test_empty_inputs(reader):
     assert reader_mod.best_answer([]).span is None
 
 
-def test_reader_answerer_draft(reader):
-    schema = pytest.importorskip("qa.schema")
+def test_reader_answerer_picks_the_answering_chunk(reader):
+    from qa.answering import ReaderAnswerer, SentenceAnswerer
+    from qa.embedding import HashingEmbedder
+    from qa.schema import Chunk, Hit
+
     prefix = "Unrelated opening sentence. "
     doc_text = prefix + BAYKAR + " Another sentence follows here."
     start = len(prefix)
-    text = doc_text[start:]
-    chunk = schema.Chunk(
-        id="c1", doc_id="d1", source="news.txt", title="News", text=text, start=start, end=len(doc_text)
+    chunk = Chunk(
+        id="c1", doc_id="d1", source="news.txt", title="News", text=doc_text[start:], start=start, end=len(doc_text)
     )
-    other = schema.Chunk(id="c2", doc_id="d2", source="ammo.txt", title="Ammo", text=AMMO, start=0, end=len(AMMO))
-    hits = [schema.Hit(chunk=other, score=0.5, rank=1), schema.Hit(chunk=chunk, score=0.4, rank=2)]
-    # the mechanics of the draft; the calibrated threshold is tested on the bare passages above
-    answerer = reader_mod.ReaderAnswerer(reader, threshold=0.2)
+    other = Chunk(id="c2", doc_id="d2", source="ammo.txt", title="Ammo", text=AMMO, start=0, end=len(AMMO))
+    hits = [Hit(chunk=other, score=0.5, rank=1), Hit(chunk=chunk, score=0.4, rank=2)]
+    calibration = reader_mod.answerer_calibration()
+    assert calibration is not None
+    answerer = ReaderAnswerer(
+        SentenceAnswerer(HashingEmbedder()), reader, threshold=0.0, reader_weight=calibration.reader_weight
+    )
     draft = answerer.answer("Who makes the TB2?", hits)
-    assert not draft.abstained
-    assert "baykar" in draft.answer.lower()
+    assert "baykar" in draft.answer.lower() and len(draft.answer) <= len("the privately-owned Baykar company")
     assert draft.sentence == BAYKAR
     (ev,) = draft.evidence
     assert ev.chunk is chunk
-    assert doc_text[ev.start : ev.end] == BAYKAR
-    assert ev.quote == BAYKAR
-    assert draft.confidence >= answerer.threshold
-
-    strict = reader_mod.ReaderAnswerer(reader, threshold=1.0)
-    abstained = strict.answer("Who makes the TB2?", hits)
-    assert abstained.abstained and abstained.answer is None and abstained.evidence == ()
-    assert reader_mod.ReaderAnswerer(reader).answer("Who makes the TB2?", []).abstained
+    assert doc_text[ev.start : ev.end] == BAYKAR == ev.quote
 
 
-def test_default_answerer_uses_calibrated_threshold():
-    answerer = reader_mod.load_default_answerer()
-    assert answerer is not None
-    assert answerer.name == "reader"
-    assert 0.0 < answerer.threshold < 1.0
-    assert reader_mod.load_default_answerer(0.3).threshold == 0.3
+def test_shipped_calibration_is_sane():
+    calibration = reader_mod.answerer_calibration()
+    assert calibration is not None
+    assert 0.0 <= calibration.reader_weight <= 1.0
+    assert 0.0 < calibration.threshold < 1.0
+    assert reader_mod.load_default_reader() is reader_mod.load_default_reader()  # cached per process
