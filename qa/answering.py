@@ -1,13 +1,15 @@
 """Answerers turn retrieved chunks into a Draft: a short answer, its sentence and evidence.
 
-The default offline answerer picks the best supporting sentence (dense similarity plus word
-overlap with the question) and, where the question type allows, a short span inside it. A
-trained reader (``qa.reader``) and an LLM plug in through the same ``Answerer`` protocol.
+``ReaderAnswerer`` (the default when the trained reader's weights are installed) reads the top
+chunks with the extractive reader (``qa.reader``) and answers the best span, its confidence
+blended with the support of the span's sentence. ``SentenceAnswerer`` needs no trained model: it
+picks the best supporting sentence (dense similarity plus word overlap with the question) and,
+where the question type allows, a short span inside it; the reader answerer uses its sentence
+scores. An LLM plugs in through the same ``Answerer`` protocol.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,12 +33,6 @@ DEFAULT_SENTENCE_THRESHOLD = 0.45
 TYPED_MARGIN = 0.08
 # Weight of dense similarity vs. share of question words found in the sentence.
 DENSE_WEIGHT = 0.6
-
-
-# The reader's span replaces the heuristic answer only when its span score beats its own
-# no-answer score by this margin (logits). Near zero the reader is as sure of "no answer" as
-# of its span, and on the seed set its wrong spans all scored below 0.2.
-DEFAULT_READER_MIN_MARGIN = 0.5
 
 
 class Answerer(Protocol):
@@ -145,42 +141,6 @@ class SpanReader(Protocol):
     def read(self, question: str, passages: Sequence[str]) -> Sequence[SpanPrediction]:
         """One prediction per passage, offsets into that passage."""
         ...
-
-
-class SentenceReaderAnswerer:
-    """The default with the trained reader: sentences choose, the reader cuts the exact span.
-
-    The sentence answerer picks the supporting sentence and decides abstention (its threshold is
-    calibrated on data, and it compares sentences across chunks well); the reader, which was
-    trained on single paragraphs, then extracts the short answer inside that one sentence
-    ("Baykar", "800,000"). When the reader is unsure, the heuristic span or sentence stays.
-    """
-
-    name = "reader"
-
-    def __init__(
-        self, sentences: SentenceAnswerer, reader: SpanReader, *, min_margin: float = DEFAULT_READER_MIN_MARGIN
-    ) -> None:
-        self._sentences = sentences
-        self._reader = reader
-        self._min_margin = min_margin
-
-    @property
-    def threshold(self) -> float:
-        """The abstention threshold (on the sentence score)."""
-        return self._sentences.threshold
-
-    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        """The sentence answerer's draft with the reader's span as the short answer."""
-        draft = self._sentences.answer(question, hits)
-        if draft.abstained or not draft.sentence:
-            return draft
-        (prediction,) = self._reader.read(question, [draft.sentence])
-        if not prediction.text.strip() or prediction.score - prediction.no_answer_score < self._min_margin:
-            return draft
-        start, end = snap_to_words(draft.sentence, prediction.start, prediction.end)
-        span = draft.sentence[start:end].strip(" ,;:")
-        return dataclasses.replace(draft, answer=span or draft.answer)
 
 
 # How the reader answerer weighs the reader's has-answer confidence against the support score of

@@ -221,22 +221,30 @@ class _MemoEmbedder:
 
 
 def run_answerer(args, kind: str):
-    """The sentence-level (``sentence``) or shipped hybrid (``hybrid``) answerer on the gold paragraph.
+    """The sentence-level (``sentence``) or the shipped (``blend``) answerer on the gold paragraph.
 
-    The paragraph is the only retrieved hit. Score-based abstention is left to the threshold
-    sweep (``conf`` = the sentence score); a type mismatch ("who" with no name) still abstains.
+    The paragraph is the only retrieved hit. ``conf`` is the answerer's confidence and the
+    threshold sweep decides abstention (the shipped threshold is reported as its own row); the
+    sentence answerer still abstains on a type mismatch ("who" with no name in the sentence).
     """
-    from qa.answering import SentenceAnswerer, SentenceReaderAnswerer
+    from qa.answering import ReaderAnswerer, SentenceAnswerer
     from qa.embedding import SentenceTransformerEmbedder
-    from qa.reader import ExtractiveReader
+    from qa.reader import ExtractiveReader, answerer_calibration
     from qa.schema import Chunk, Hit
 
-    sentences = SentenceAnswerer(_MemoEmbedder(SentenceTransformerEmbedder()), threshold=float("-inf"))
-    answerer = sentences
-    if kind == "hybrid":
+    embedder = _MemoEmbedder(SentenceTransformerEmbedder())
+    answerer = sentences = SentenceAnswerer(embedder, threshold=float("-inf"))
+    shipped = sentences.threshold
+    if kind == "blend":
         kw = {"max_len": args.max_len} if args.max_len else {}
         reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
-        answerer = SentenceReaderAnswerer(sentences, reader)
+        calibration = answerer_calibration(args.weights)
+        if calibration is None:
+            raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
+        answerer = ReaderAnswerer(
+            SentenceAnswerer(embedder), reader, threshold=0.0, reader_weight=calibration.reader_weight
+        )
+        shipped = calibration.threshold
     pairs = held_out_pairs(args)
     t0 = time.time()
     rows = []
@@ -247,7 +255,7 @@ def run_answerer(args, kind: str):
         rows.append({**{k: c[k] for k in ("id", "article", "golds")}, "pred": pred, "conf": draft.confidence})
         if i % 500 == 0:
             print(f"  {i}/{len(pairs)} answered, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    return rows, time.time() - t0, None, None
+    return rows, time.time() - t0, shipped
 
 
 def main(argv=None) -> None:
@@ -264,10 +272,10 @@ def main(argv=None) -> None:
     ap.add_argument("--max-len", type=int, default=None, help="override the window length")
     ap.add_argument(
         "--answerer",
-        choices=("reader", "sentence", "hybrid"),
+        choices=("reader", "sentence", "blend"),
         default="reader",
-        help="reader alone (default), the sentence-level answerer, or the shipped sentence+reader hybrid; "
-        "the last two report the sentence score's thresholds",
+        help="the reader alone (default), the sentence-level answerer, or the shipped answerer "
+        "(reader blended with sentence support); the last two add their shipped threshold as a row",
     )
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions (smoke test)")
     ap.add_argument("--batch", type=int, default=32, help="(question, paragraph) pairs per forward batch")
@@ -291,7 +299,8 @@ def main(argv=None) -> None:
     else:
         if args.write_threshold:
             raise SystemExit("--write-threshold calibrates the reader alone; drop --answerer")
-        rows, secs, quantized, max_len = run_answerer(args, args.answerer)
+        rows, secs, shipped = run_answerer(args, args.answerer)
+        quantized = max_len = None
     t_best = best_threshold(rows)
     t_cal = no_answer_threshold(rows, args.target_no_answer)
     # leave-one-article-out
@@ -327,10 +336,7 @@ def main(argv=None) -> None:
     results["answerer"] = args.answerer
     names = ["no_threshold", "model_default_0.5", "no_answer_target", "best_f1_in_sample", "leave_one_article_out"]
     if args.answerer != "reader":
-        from qa.answering import DEFAULT_SENTENCE_THRESHOLD
-
-        # the shipped operating point of the sentence score
-        results["shipped_threshold"] = score_rows(rows, DEFAULT_SENTENCE_THRESHOLD)
+        results["shipped_threshold"] = score_rows(rows, shipped)
         names.append("shipped_threshold")
     for name in names:
         r = results[name]

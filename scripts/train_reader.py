@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Fine-tune the extractive reader (qa/reader.py) SQuAD-2.0 style on CPU.
 
-Exact command used for the shipped weights (qa/reader_model/):
+The shipped weights (qa/reader_model/) come from two runs of this script; the second starts from
+the first's export (``--init-from``).  Stage 1 (62 min, layers 1-3 frozen):
 
     mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python scripts/train_reader.py \
         --squad2 /work/shared/data/squad-v2.0-dev.json \
@@ -18,16 +19,32 @@ Exact command used for the shipped weights (qa/reader_model/):
         --batch-size 16 --max-steps 800 --warmup 0.03 --lr 1.5e-4 --threads 2 \
         --log-every 5 --ckpt-every 25 --time-budget-min 62 \
         >> /work/reader-run/nohup.out 2>&1 &
-    # resume after an interruption: same command + --resume
-    # then ship it (the last two steps set the shipped inference window and threshold):
-    cp /work/reader-run/final/{config.json,model.safetensors,reader_config.json} qa/reader_model/
-    # edit qa/reader_model/reader_config.json: "max_len": 320 (one window per ~250-token chunk)
+
+Stage 2 (one epoch of a larger sample, only embeddings + layer 1 frozen, distractor paragraphs):
+
+    D=/work/shared/data/reader-train
+    mkdir -p /work/reader-run2 && HF_HUB_OFFLINE=1 nohup nice -n 10 .venv/bin/python scripts/train_reader.py \
+        --squad2 /work/shared/data/squad-v2.0-dev.json \
+        --extra $D/squad-v1.1-train-first44.json:9000 --extra $D/squadshifts-new-wiki.json:4000 \
+        --extra $D/squadshifts-amazon.json:2000 --extra $D/squadshifts-reddit.json:2000 \
+        --extra $D/qed-nq.json:1000 --extra $D/policyqa-dev.json:1000 \
+        --extra $D/fairytaleqa-explicit.json:1000 --extra $D/friendsqa.json:400 --extra $D/covidqa.json:60 \
+        --distractors 0.25 --seed 17 --max-len 192 --stride 64 --freeze-layers 1 --batch-size 16 \
+        --init-from /work/reader-run/final --out /work/reader-run2 --epochs 1 --warmup 0.03 --lr 1e-4 \
+        --threads 2 --log-every 20 --ckpt-every 100 --time-budget-min 95 \
+        >> /work/reader-run2/nohup.out 2>&1 &
+
+Resume either after an interruption: the same command + ``--resume``.  Then ship it (the reader
+keeps its 320-token inference window; the last two commands fit its thresholds):
+
+    cp /work/reader-run2/final/{config.json,model.safetensors} qa/reader_model/
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
         --squad2 /work/shared/data/squad-v2.0-dev.json --write-threshold
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/calibrate_answerer.py \
+        --squad2 /work/shared/data/squad-v2.0-dev.json --limit 1000 --write
 
-That run: 621 steps (the 62-minute time budget ended it before step 800), 62.6 min wall on 2
-shared CPU cores; see qa/reader_model/MODEL_CARD.md.  ``--seen-report 621`` (with the same data
-arguments) lists the examples those steps used.
+See qa/reader_model/MODEL_CARD.md for what each run saw and how long it took.  ``--seen-report N``
+(with the same data arguments) lists the examples the first N steps used.
 
 The 7 held-out articles of the SQuAD 2.0 dev set (HELD_OUT) are never used; the other 28 give
 the unanswerable examples (plus their answerable ones).  ``--extra FILE:N`` adds N randomly chosen

@@ -31,6 +31,21 @@ def test_who_makes_the_tb2(real_service: QAService) -> None:
     assert raw[citation.start : citation.end] == citation.quote
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many rounds of ammunition are Kyiv's allies seeking?", "800,000"),
+        ("Who is Ukraine's defense minister?", "Rustem Umerov"),
+        ("Who is Ukraine's foreign minister?", "Dmytro Kuleba"),
+    ],
+)
+def test_short_exact_answers(real_service: QAService, question: str, expected: str) -> None:
+    # the reader cuts the answer itself, not the sentence around it
+    answer = real_service.ask(question)
+    assert answer.status == "answered" and answer.answer == expected, answer.answer
+    assert expected in answer.citations[0].quote
+
+
 def test_answerable_questions_are_answered_with_the_evidence(real_service: QAService) -> None:
     wrong = []
     answerable = [r for r in ROWS if r["answerable"]]
