@@ -206,12 +206,10 @@ class ReaderAnswerer:
             if not prediction.text.strip():
                 continue  # the reader found no valid span in this chunk
             chunk_text = hit.chunk.text
-            start, end = snap_to_words(chunk_text, prediction.start, prediction.end)
-            text = chunk_text[start:end].strip(" ,;:")
-            if not text:
+            start, end = tidy_span(chunk_text, *snap_to_words(chunk_text, prediction.start, prediction.end))
+            if start >= end:
                 continue
-            start += chunk_text[start:end].index(text)
-            end = start + len(text)
+            text = chunk_text[start:end]
             sentences = [(a, b) for a, b in sentence_spans(chunk_text) if a < end and b > start] or [(start, end)]
             sentence_start, sentence_end = min(sentences[0][0], start), max(sentences[-1][1], end)
             sentence_score = max(support.get((hit.chunk.doc_id, hit.chunk.start + a), 0.0) for a, _ in sentences)
@@ -248,6 +246,28 @@ class ReaderAnswerer:
             confidence=best.confidence,
             abstained=False,
         )
+
+
+# A name followed by one of these reads as the name alone: "Baykar company" -> "Baykar". SQuAD-style
+# training data labels both ways, and the short form is the one a person asking "who" wants.
+_TRAILING_DESCRIPTORS = frozenset({"company", "companies", "firm", "corporation", "group", "manufacturer", "maker"})
+
+
+def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim punctuation and a trailing descriptor off a span; close a bracket it opened."""
+    while start < end and text[start] in " ,;:":
+        start += 1
+    while end > start and text[end - 1] in " ,;:":
+        end -= 1
+    span = text[start:end]
+    if span.count("(") > span.count(")") and text[end : end + 1] == ")":
+        end += 1  # "Turkish Aerospace Industries (TAI" -> "... (TAI)"
+    words = text[start:end].rsplit(" ", 1)
+    if len(words) == 2 and words[1].lower() in _TRAILING_DESCRIPTORS and words[0][-1:].isalnum():
+        last_name = words[0].rsplit(" ", 1)[-1]
+        if last_name[:1].isupper():
+            end = start + len(words[0])
+    return start, end
 
 
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:

@@ -516,7 +516,7 @@ def main(argv=None) -> None:
             run_loss, run_n = 0.0, 0
         if step % args.ckpt_every == 0:
             save_ckpt(el)
-        if (args.time_budget_min and el / 60 >= args.time_budget_min and step < total) or sched.get_last_lr()[0] <= 0:
+        if step < total and ((args.time_budget_min and el / 60 >= args.time_budget_min) or sched.get_last_lr()[0] <= 0):
             log(args.out, f"time budget reached at step {step}/{total}; stopping")
             stopped_early = True
             break

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import pytest
 
 from qa import HashingEmbedder, QAService
-from qa.answering import ReaderAnswerer, SentenceAnswerer, snap_to_words
+from qa.answering import ReaderAnswerer, SentenceAnswerer, snap_to_words, tidy_span
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,25 @@ from qa.answering import ReaderAnswerer, SentenceAnswerer, snap_to_words
 def test_snap_to_words(text: str, span: tuple[int, int], expected: str) -> None:
     start, end = snap_to_words(text, *span)
     assert text[start:end] == expected
+
+
+@pytest.mark.parametrize(
+    ("marked", "expected"),
+    [
+        ("the privately-owned [Baykar company], which", "Baykar"),
+        ("Turkish Aerospace Industries [(TAI]) and", "(TAI)"),
+        ("the [French army] marched", "French army"),
+        ("a [small company] nearby", "small company"),
+        ("some [800,000, ]rounds", "800,000"),
+    ],
+)
+def test_tidy_span(marked: str, expected: str) -> None:
+    # [ and ] mark the reader's span inside the text
+    start = marked.index("[")
+    end = marked.index("]") - 1
+    text = marked.replace("[", "").replace("]", "")
+    got_start, got_end = tidy_span(text, start, end)
+    assert text[got_start:got_end] == expected
 
 
 @dataclass(frozen=True)
