@@ -4,18 +4,22 @@
 an id) or makes one, keeps it in a context variable for the request's lifetime (worker threads
 started with ``run_in_threadpool`` inherit it), and echoes it in the response's ``X-Request-ID``.
 Error bodies carry it as ``error.request_id`` (api/errors.py), so a user's report points at the
-server's log lines. Secrets from the settings are masked in every line as a last line of defence;
-nothing logs them on purpose.
+server's log lines. Slack events are answered in Bolt's worker threads, outside any HTTP request:
+``bound_request_id`` gives those log lines ``slack-<event id>``.
+
+Secrets from the settings are masked in every line as a last line of defence; nothing logs them
+on purpose.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,6 +36,16 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def current_request_id() -> str | None:
     """The id of the request being handled in this context, if any."""
     return _request_id.get()
+
+
+@contextlib.contextmanager
+def bound_request_id(request_id: str) -> Iterator[None]:
+    """Log lines (and error bodies) inside the block carry ``request_id``: for work outside a request."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 class RequestIdMiddleware:

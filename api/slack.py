@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.errors import error_response
+from api.logs import bound_request_id
 from qa.config import Settings
 from qa.errors import ConfigurationError, IndexNotReadyError, QAError, SessionError
 from qa.schema import Turn
@@ -112,24 +114,27 @@ class SlackBot:
         next()
         return None
 
-    def on_mention(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """``@seed-qa question`` in a channel or thread."""
         if str(event.get("channel", "")).startswith("D"):
             return  # a mention in a DM also arrives as a message.im event, answered there
         if _from_bot_or_edit(event):
             return
-        self._reply_in_thread(event, context, client)
+        with bound_request_id(_slack_request_id(body.get("event_id"))):
+            self._reply_in_thread(event, context, client)
 
-    def on_message(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """A direct message to the bot; other message events (edits, joins, bots) are ignored."""
         if event.get("channel_type") != "im" or event.get("subtype") or _from_bot_or_edit(event):
             return
-        self._reply_in_thread(event, context, client)
+        with bound_request_id(_slack_request_id(body.get("event_id"))):
+            self._reply_in_thread(event, context, client)
 
     def on_ask(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         """``/ask question``: a one-off answer only the asker sees."""
         ack()
-        message = self.reply_to(question_from_slack(command.get("text") or ""), session_id=None)
+        with bound_request_id(_slack_request_id(command.get("trigger_id"))):
+            message = self.reply_to(question_from_slack(command.get("text") or ""), session_id=None)
         respond(response_type="ephemeral", replace_original=False, unfurl_links=False, unfurl_media=False, **message)
 
     def reply_to(self, question: str, *, session_id: str | None) -> dict[str, Any]:
@@ -175,6 +180,16 @@ class SlackBot:
             )
         except Exception:
             logger.exception("Could not post the answer to Slack channel %s.", channel)
+
+
+def _slack_request_id(slack_id: Any) -> str:
+    """``slack-<event or trigger id>`` for the log lines of one Slack question (a fresh id if absent)."""
+    text = str(slack_id or "")
+    return (
+        f"slack-{text}"
+        if text and len(text) <= 100 and text.replace(".", "").isalnum()
+        else f"slack-{uuid.uuid4().hex}"
+    )
 
 
 def _from_bot_or_edit(event: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from api.logs import current_request_id
 from qa import Answer, QAService, SessionError, Settings, Turn
 from tests.slack.slack_standin import SIGNING_SECRET, Slack, SlackStandIn
 
@@ -62,10 +63,12 @@ class RecordingService:
 
     service: QAService
     asked: list[tuple[str, tuple[Turn, ...]]] = field(default_factory=list)
+    request_ids: list[str | None] = field(default_factory=list)  # the log request id each ask ran under
     fail_on: str | None = None
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
         self.asked.append((question, tuple(history)))
+        self.request_ids.append(current_request_id())
         if self.fail_on and self.fail_on in question:
             raise RuntimeError("the disk is on fire")
         return self.service.ask(question, top_k=top_k, history=history)

@@ -186,3 +186,9 @@ def assert_no_more_posts(bot: Bot, channel: str, *, expected: int) -> None:
     bot.slack.standin.wait_for("chat.postMessage", channel=channel, thread_ts=ts)
     assert not [question for question, _ in bot.service.asked if question.startswith("IGNORE")]
     assert len(bot.slack.posted(channel)) == expected + 1, bot.slack.posted(channel)
+
+
+def test_each_question_logs_under_its_slack_event_id(bot: Bot, channel: str) -> None:
+    bot.slack.mention("who makes the Bayraktar TB2 drone?", channel=channel, event_id="Ev0TRACE42")
+    bot.slack.replies(channel)
+    assert bot.service.request_ids[-1] == "slack-Ev0TRACE42"
