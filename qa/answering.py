@@ -200,29 +200,35 @@ class ReaderAnswerer:
         if not top or not question.strip():
             return []
         predictions = self._reader.read(question, [hit.chunk.text for hit in top])
-        support = {(s.hit.chunk.doc_id, s.start): s.score for s in self._sentences.score_sentences(question, top)}
+        # every sentence of the top chunks, once, in document offsets (overlapping chunks share them)
+        scored = self._sentences.score_sentences(question, top)
         spans = []
         for hit, prediction in zip(top, predictions, strict=True):
             if not prediction.text.strip():
                 continue  # the reader found no valid span in this chunk
-            chunk_text = hit.chunk.text
-            start, end = tidy_span(chunk_text, *snap_to_words(chunk_text, prediction.start, prediction.end))
+            chunk = hit.chunk
+            start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
             if start >= end:
                 continue
-            text = chunk_text[start:end]
-            sentences = [(a, b) for a, b in sentence_spans(chunk_text) if a < end and b > start] or [(start, end)]
-            sentence_start, sentence_end = min(sentences[0][0], start), max(sentences[-1][1], end)
-            sentence_score = max(support.get((hit.chunk.doc_id, hit.chunk.start + a), 0.0) for a, _ in sentences)
+            start, end = chunk.start + start, chunk.start + end
+            around = [
+                s
+                for s in scored
+                if s.hit.chunk.doc_id == chunk.doc_id and chunk.start <= s.start < end and start < s.end <= chunk.end
+            ]
+            sentence_start = min([start, *(s.start for s in around)])
+            sentence_end = max([end, *(s.end for s in around)])
+            sentence_score = max((s.score for s in around), default=0.0)
             reader_confidence = has_answer_confidence(prediction.score, prediction.no_answer_score)
             spans.append(
                 ReadSpan(
                     hit=hit,
-                    text=text,
-                    start=hit.chunk.start + start,
-                    end=hit.chunk.start + end,
-                    sentence_start=hit.chunk.start + sentence_start,
-                    sentence_end=hit.chunk.start + sentence_end,
-                    sentence=chunk_text[sentence_start:sentence_end],
+                    text=chunk.text[start - chunk.start : end - chunk.start],
+                    start=start,
+                    end=end,
+                    sentence_start=sentence_start,
+                    sentence_end=sentence_end,
+                    sentence=chunk.text[sentence_start - chunk.start : sentence_end - chunk.start],
                     reader_confidence=reader_confidence,
                     sentence_score=sentence_score,
                     confidence=self.reader_weight * reader_confidence + (1 - self.reader_weight) * sentence_score,

@@ -50,6 +50,7 @@ __all__ = [
     "build_qa_model",
     "has_answer_confidence",
     "load_default_reader",
+    "update_reader_config",
     "weights_installed",
 ]
 
@@ -412,6 +413,15 @@ _DEFAULT_READER: dict[tuple[str, int | None], ExtractiveReader] = {}
 def weights_installed(weights_dir: str | Path | None = None) -> bool:
     wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
     return (wd / "model.safetensors").is_file() and (wd / "config.json").is_file()
+
+
+def update_reader_config(updates: dict[str, Any], weights_dir: str | Path | None = None) -> Path:
+    """Merge ``updates`` into ``reader_config.json`` (created if missing); returns its path."""
+    path = (Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR) / "reader_config.json"
+    config = json.loads(path.read_text()) if path.exists() else {}
+    config.update(updates)
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
 
 
 def answerer_calibration(weights_dir: str | Path | None = None) -> AnswererCalibration | None:

@@ -46,7 +46,7 @@ WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 
 def collect(args) -> list[dict]:
     """Candidate spans (reader confidence, sentence support) per held-out question."""
-    from qa.answering import ReaderAnswerer
+    from qa.answering import ReaderAnswerer, SentenceAnswerer
     from qa.config import Settings
     from qa.evaluation.importers import import_squad
     from qa.evaluation.runner import corpus_settings, write_corpus
@@ -68,7 +68,7 @@ def collect(args) -> list[dict]:
     service = QAService(settings)
     service.load()
     reader = ExtractiveReader.load(args.weights, num_threads=args.threads)
-    answerer = ReaderAnswerer(service.answerer, reader)  # type: ignore[arg-type]
+    answerer = ReaderAnswerer(SentenceAnswerer(service.embedder), reader)
     rows = []
     started = time.time()
     for number, case in enumerate(evalset.cases):
@@ -243,11 +243,9 @@ def main(argv=None) -> None:
     print(f"leave-one-article-out: {json.dumps({k: round(v, 4) for k, v in loao.items()})}")
     print(f"always answer: {json.dumps({k: round(v, 4) for k, v in score(rows, 1.0, 0.0).items()})}")
     if args.write:
-        from qa.reader import DEFAULT_MODEL_DIR
+        from qa.reader import update_reader_config
 
-        path = Path(args.weights or DEFAULT_MODEL_DIR) / "reader_config.json"
-        config = json.loads(path.read_text())
-        config["answerer"] = {
+        fitted = {
             "reader_weight": chosen["weight"],
             "threshold": round(chosen["threshold"], 4),
             "how": (
@@ -256,8 +254,7 @@ def main(argv=None) -> None:
                 "top 5 chunks"
             ),
         }
-        path.write_text(json.dumps(config, indent=2) + "\n")
-        print(f"wrote {path}")
+        print(f"wrote {update_reader_config({'answerer': fitted}, args.weights)}")
 
 
 if __name__ == "__main__":

@@ -227,14 +227,14 @@ def run_answerer(args, kind: str):
     threshold sweep decides abstention (the shipped threshold is reported as its own row); the
     sentence answerer still abstains on a type mismatch ("who" with no name in the sentence).
     """
-    from qa.answering import ReaderAnswerer, SentenceAnswerer
+    from qa.answering import DEFAULT_SENTENCE_THRESHOLD, ReaderAnswerer, SentenceAnswerer
     from qa.embedding import SentenceTransformerEmbedder
     from qa.reader import ExtractiveReader, answerer_calibration
     from qa.schema import Chunk, Hit
 
     embedder = _MemoEmbedder(SentenceTransformerEmbedder())
-    answerer = sentences = SentenceAnswerer(embedder, threshold=float("-inf"))
-    shipped = sentences.threshold
+    answerer = SentenceAnswerer(embedder, threshold=float("-inf"))
+    shipped = DEFAULT_SENTENCE_THRESHOLD
     if kind == "blend":
         kw = {"max_len": args.max_len} if args.max_len else {}
         reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
@@ -294,8 +294,10 @@ def main(argv=None) -> None:
         rows = saved["predictions"]
         secs = saved["metrics"]["seconds"]
         quantized, max_len = saved["metrics"].get("quantized"), saved["metrics"].get("max_len")
+        shipped = saved["metrics"].get("shipped_threshold", {}).get("threshold")
     elif args.answerer == "reader":
         rows, secs, quantized, max_len = run_reader(args, ExtractiveReader, best_answer)
+        shipped = None
     else:
         if args.write_threshold:
             raise SystemExit("--write-threshold calibrates the reader alone; drop --answerer")
@@ -335,7 +337,7 @@ def main(argv=None) -> None:
     print("-" * len(hdr))
     results["answerer"] = args.answerer
     names = ["no_threshold", "model_default_0.5", "no_answer_target", "best_f1_in_sample", "leave_one_article_out"]
-    if args.answerer != "reader":
+    if shipped is not None:
         results["shipped_threshold"] = score_rows(rows, shipped)
         names.append("shipped_threshold")
     for name in names:
@@ -355,17 +357,14 @@ def main(argv=None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"metrics": results, "predictions": rows}, indent=1) + "\n")
     if args.write_threshold:
-        wd = Path(args.weights) if args.weights else DEFAULT_MODEL_DIR
-        rc_path = wd / "reader_config.json"
-        rc = json.loads(rc_path.read_text()) if rc_path.exists() else {}
-        rc["threshold"] = round(t_cal, 4)
-        rc["threshold_quantized"] = quantized
-        rc["threshold_how"] = (
+        from qa.reader import update_reader_config
+
+        how = (
             f"abstains on {args.target_no_answer:.0%} of the unanswerable questions of the 7 held-out SQuAD 2.0 "
             "dev articles (each question against its gold paragraph); see scripts/eval_reader.py"
         )
-        rc_path.write_text(json.dumps(rc, indent=2) + "\n")
-        print(f"wrote threshold {t_cal:.4f} to {rc_path}")
+        updates = {"threshold": round(t_cal, 4), "threshold_quantized": quantized, "threshold_how": how}
+        print(f"wrote threshold {t_cal:.4f} to {update_reader_config(updates, args.weights)}")
 
 
 if __name__ == "__main__":

