@@ -297,6 +297,36 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
     (out_dir / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
 
 
+def held_out_sample(squad2: str, n: int, seed: int = 0) -> list[dict]:
+    """A fixed sample of answerable questions from the held-out articles (the learning curve's data)."""
+    with open(squad2) as fh:
+        d = json.load(fh)
+    pool = [
+        dict(question=q["question"], context=p["context"], answers=[a["text"] for a in q["answers"]])
+        for art in d["data"]
+        if art["title"] in HELD_OUT
+        for p in art["paragraphs"]
+        for q in p["qas"]
+        if not q.get("is_impossible")
+    ]
+    random.Random(seed).shuffle(pool)
+    return pool[:n]
+
+
+def held_out_f1(model, tok, sample: list[dict]) -> float:
+    """Has-answer F1 (always answering) of the model on its gold paragraphs; leaves it in train mode."""
+    import torch
+
+    from qa.evaluation.metrics import f1_score
+    from qa.reader import ExtractiveReader
+
+    reader = ExtractiveReader(model, tok, max_len=320, stride=64, num_threads=None)
+    with torch.inference_mode():
+        preds = reader.read_pairs([e["question"] for e in sample], [e["context"] for e in sample])
+    model.train()
+    return 100.0 * sum(f1_score(p.text, e["answers"]) for p, e in zip(preds, sample, strict=True)) / len(sample)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True, help="SQuAD 2.0 dev json (held-out articles are skipped)")
@@ -342,6 +372,13 @@ def main(argv=None) -> None:
         default=0,
         help="LR decays to 0 by this many minutes of training, then stop + export (0 = none)",
     )
+    ap.add_argument(
+        "--eval-every",
+        type=int,
+        default=0,
+        help="every N steps: has-answer F1 on held-out SQuAD 2.0 dev questions (gold paragraph, always answering)",
+    )
+    ap.add_argument("--eval-questions", type=int, default=400, help="held-out answerable questions per evaluation")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
     ap.add_argument("--measure", type=int, default=0, help="only time N training steps and exit")
     ap.add_argument("--seen-report", type=int, default=0, help="only print which examples the first N steps use")
@@ -469,6 +506,12 @@ def main(argv=None) -> None:
         )
         os.replace(tmp, ckpt)
 
+    curve_sample = held_out_sample(args.squad2, args.eval_questions) if args.eval_every else []
+    best_f1 = -1.0
+    if curve_sample and step == 0:
+        best_f1 = held_out_f1(model, tok, curve_sample)
+        log(args.out, f"eval step 0 held_out_has_answer_f1 {best_f1:.2f} (n={len(curve_sample)})")
+
     ce = torch.nn.CrossEntropyLoss()
     t_start = time.time()
     step0 = step
@@ -516,6 +559,12 @@ def main(argv=None) -> None:
             run_loss, run_n = 0.0, 0
         if step % args.ckpt_every == 0:
             save_ckpt(el)
+        if curve_sample and step % args.eval_every == 0:
+            f1 = held_out_f1(model, tok, curve_sample)
+            log(args.out, f"eval step {step} held_out_has_answer_f1 {f1:.2f} (n={len(curve_sample)})")
+            if f1 > best_f1:
+                best_f1 = f1
+                export(model, args.out / "best", args, {"steps": step, "held_out_has_answer_f1": round(f1, 2)})
         if step < total and ((args.time_budget_min and el / 60 >= args.time_budget_min) or sched.get_last_lr()[0] <= 0):
             log(args.out, f"time budget reached at step {step}/{total}; stopping")
             stopped_early = True
