@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,19 +13,24 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
+from api.limit_storage import build_limit_storage
 from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
-from api.logs import RequestIdMiddleware
+from api.logs import RequestIdMiddleware, log_config
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, answers, completions, documents, health
 from api.routes.pages import mount_pages
-from api.security import APIKeyMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from api.security import APIKeyMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware, check_exposure
 from qa import __version__
 from qa.config import Settings
-from qa.errors import IndexBuildingError, IndexNotReadyError, QAError
+from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
+from qa.index import REBUILD_HINT
 from qa.service import QAService
 from qa.sessions import SessionStore, build_session_store
 
 logger = logging.getLogger(__name__)
+
+#: Load failures a rebuild repairs; /readyz names that fix even to anonymous callers.
+REBUILD_CODES = frozenset({IndexCorruptError.code, IndexMismatchError.code})
 
 
 class IndexLoader:
@@ -60,11 +66,18 @@ class IndexLoader:
             self._thread.join(timeout)
         return self.service.is_ready
 
-    def require_ready(self) -> None:
-        """Raise the 503-class error that says why the index cannot answer yet."""
+    def require_ready(self, *, detailed: bool = True) -> None:
+        """Raise the 503-class error that says why the index cannot answer yet.
+
+        ``detailed=False`` (anonymous callers of /readyz) gives the failure's code and fix but not
+        its message, which can hold absolute paths or the Qdrant URL.
+        """
         if self.service.is_ready:
             return
         if self.error is not None:
+            if not detailed:
+                fix = REBUILD_HINT if self.error.code in REBUILD_CODES else "The server log has the cause and the fix."
+                raise IndexNotReadyError(f"The index failed to load ({self.error.code}). {fix}")
             raise IndexNotReadyError(f"The index failed to load: {self.error.message}")
         if self.service.building:
             raise IndexBuildingError("The index is being built from the seeds folder; retry in a few seconds.")
@@ -79,10 +92,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
-    """Build the HTTP app; the service (and its index) come from ``settings`` unless given."""
+    """Build the HTTP app; the service (and its index) come from ``settings`` unless given.
+
+    Raises UnsafeExposureError for a keyless non-loopback QA_HOST or short keys (``check_exposure``).
+    """
     settings = settings or (service.settings if service is not None else Settings())
+    check_exposure(settings)
     service = service or QAService(settings)  # lazy: the model and index load in the lifespan
     sessions: SessionStore = build_session_store(settings)
+    limit_storage = build_limit_storage(settings)
     metrics = Metrics()
     app = FastAPI(
         title="seed-qa",
@@ -119,9 +137,19 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute:
-        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+        app.add_middleware(
+            RateLimitMiddleware,
+            per_minute=settings.rate_limit_per_minute,
+            keys=settings.api_keys,
+            storage=limit_storage,
+        )
     if settings.api_keys:
-        app.add_middleware(APIKeyMiddleware, keys=settings.api_keys)
+        app.add_middleware(
+            APIKeyMiddleware,
+            keys=settings.api_keys,
+            failures_per_minute=settings.auth_failures_per_minute,
+            storage=limit_storage,
+        )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -142,9 +170,16 @@ _default_app: FastAPI | None = None
 def __getattr__(name: str) -> Any:
     # `uvicorn api.app:app` reads settings from the environment; building the app lazily keeps
     # `import api.app` free of side effects (no data folder or SQLite file created on import).
+    # It logs as `qa serve` does (JSON lines, secrets masked), replacing uvicorn's own set-up.
     global _default_app
     if name == "app":
         if _default_app is None:
-            _default_app = create_app()
+            settings = Settings()
+            logging.config.dictConfig(log_config(settings))
+            try:
+                _default_app = create_app(settings)
+            except QAError as error:
+                logger.error("Cannot start: %s", error.message)
+                raise SystemExit(f"error: {error.message}") from None
         return _default_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,11 @@ instead of queueing without bound.
   ``QA_REQUEST_TIMEOUT_S`` bounds a request from arrival to its last byte: 503 ``timeout`` when
   no response has started, else an in-band SSE ``error`` event. A timed-out answer keeps its slot
   until its worker thread really finishes, so slots always count the work in progress.
-- ``RateLimitMiddleware``: ``QA_RATE_LIMIT_PER_MINUTE`` requests per API key (per client address
-  when no keys are set), a token bucket; 429 ``rate_limited`` with Retry-After beyond it.
+- ``RateLimitMiddleware``: ``QA_RATE_LIMIT_PER_MINUTE`` requests per configured API key, else per
+  client address (a token that is not a configured key never gets a budget of its own), in a
+  sliding window kept by the ``limits`` library: in this process, or in Redis with
+  ``QA_SESSION_STORE=redis`` so the limit holds across replicas (api/limit_storage.py); 429
+  ``rate_limited`` with Retry-After beyond it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ import hashlib
 import json
 import math
 import time
-from collections import OrderedDict, deque
-from collections.abc import Collection
+from collections import deque
+from collections.abc import Collection, Iterable
 
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, error_response
-from api.security import bearer_token, is_public
+from api.limit_storage import limiter_call, memory_storage
+from api.security import bearer_token, client_address, is_public, key_matches
 
 #: Routes that compute answers; probes, documents and the page are never queued behind them.
 ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
@@ -178,45 +186,46 @@ class ConcurrencyLimitMiddleware:
 
 
 class RateLimitMiddleware:
-    """A token bucket of ``per_minute`` requests per API key, or per client address without keys."""
+    """``per_minute`` requests per configured API key, or per client address, in a sliding window."""
 
-    def __init__(self, app: ASGIApp, *, per_minute: int, max_clients: int = 10_000) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: int,
+        keys: Iterable[SecretStr] = (),
+        storage: Storage | None = None,
+    ) -> None:
         self.app = app
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.max_clients = max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, when)
+        self.keys = list(keys)
+        self.item = RateLimitItemPerMinute(per_minute, namespace="qa-requests")
+        self.limiter = SlidingWindowCounterRateLimiter(storage or memory_storage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        wait_s = self._take(client_key(scope))
-        if wait_s > 0:
-            message = (
-                f"Rate limit: {int(self.capacity)} requests per minute per API key (QA_RATE_LIMIT_PER_MINUTE). "
-                f"Retry in {math.ceil(wait_s)} s."
-            )
-            headers = {"Retry-After": str(math.ceil(wait_s))}
-            await error_response(429, "rate_limited", message, headers=headers)(scope, receive, send)
+        client = client_key(scope, self.keys)
+        if await limiter_call(self.limiter.hit(self.item, client), default=True):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
-
-    def _take(self, client: str) -> float:
-        """Spend one token; 0 when allowed, else the seconds until a token is back."""
-        now = time.monotonic()
-        tokens, when = self._buckets.pop(client, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - when) * self.rate)
-        self._buckets[client] = (tokens - 1, now) if tokens >= 1 else (tokens, now)
-        while len(self._buckets) > self.max_clients:
-            self._buckets.popitem(last=False)  # the least recently seen client
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        stats = await limiter_call(self.limiter.get_window_stats(self.item, client), default=None)
+        wait_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+        message = (
+            f"Rate limit: {self.item.amount} requests per minute per API key or client address "
+            f"(QA_RATE_LIMIT_PER_MINUTE). Retry in {wait_s} s."
+        )
+        headers = {"Retry-After": str(wait_s)}
+        await error_response(429, "rate_limited", message, headers=headers)(scope, receive, send)
 
 
-def client_key(scope: Scope) -> str:
-    """Who a request counts against: a digest of its bearer key (never the key), else its address."""
+def client_key(scope: Scope, keys: Iterable[SecretStr] = ()) -> str:
+    """Who a request counts against: a digest of its key when it is a configured one, else its address.
+
+    Any other token is ignored: counting by whatever a client sends would give each made-up token
+    a fresh budget (and a fresh entry in the counts).
+    """
     token = bearer_token(scope)
-    if token is not None:
+    if token is not None and key_matches(token, keys):
         return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
-    client = scope.get("client")
-    return f"addr:{client[0]}" if client else "addr:unknown"
+    return "addr:" + client_address(scope)

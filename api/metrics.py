@@ -9,6 +9,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.schema import Answer
 
+#: Methods that get a label of their own; any other method a client makes up is counted as OTHER.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: The route label of requests no route matched (404s, and those refused before routing: 401, 413, 429).
+UNMATCHED = "unmatched"
 #: Answer stages recorded from ``Answer.timings_ms``.
 STAGES = ("retrieve", "answer", "total")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -80,7 +84,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         finally:
-            # The route template, not the raw path, keeps label cardinality bounded.
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.requests.labels(route=route, method=scope["method"], status=str(status)).inc()
+            # Labels come from fixed sets, never from the client: a route template (not the raw path),
+            # a known method or OTHER. Made-up methods and paths cannot grow the metrics.
+            route = route_label(scope)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
             self.metrics.request_seconds.labels(route=route).observe(time.perf_counter() - started)
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (``/api/documents/{doc_id}``), or UNMATCHED."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED

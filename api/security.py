@@ -1,14 +1,24 @@
-"""Pure ASGI middleware at the HTTP edge: API keys, request body limit, security headers."""
+"""Pure ASGI middleware at the HTTP edge: API keys, request body limit, security headers; and the
+start-up check that refuses a keyless server beyond loopback (``check_exposure``)."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import math
+import time
 from collections.abc import Iterable
 
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
+from api.limit_storage import limiter_call, memory_storage
+from qa.config import Settings
+from qa.errors import UnsafeExposureError
 
 #: Paths that never need an API key: probes, the page and its assets, and Slack's webhook,
 #: whose requests carry Slack's signature instead (checked in api/slack.py).
@@ -21,6 +31,45 @@ SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+#: Shorter keys are refused at start-up: 16 url-safe random characters are ~96 bits.
+MIN_KEY_CHARS = 16
+_KEY_FIX = "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'."
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 (IPv4-mapped too) and ``localhost``: addresses only this machine reaches."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a host name or "": it may well resolve to a public interface
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve with guessable keys, or beyond loopback without keys unless that is explicit.
+
+    Raises UnsafeExposureError naming the settings that fix it.
+    """
+    short = [n for n, key in enumerate(settings.api_keys, 1) if len(key.get_secret_value()) < MIN_KEY_CHARS]
+    if short:
+        which = ", ".join(f"#{n}" for n in short)
+        raise UnsafeExposureError(
+            f"QA_API_KEYS has keys shorter than {MIN_KEY_CHARS} characters ({which} in the list); short keys "
+            f"can be guessed. Replace them with long random keys. {_KEY_FIX}"
+        )
+    if not settings.api_keys and not settings.allow_public_without_keys and not is_loopback(settings.host):
+        raise UnsafeExposureError(
+            f"Refusing to serve on QA_HOST={settings.host!r} without API keys: it is not a loopback address, so "
+            "anyone who reaches the port could use the API. Set QA_API_KEYS (random keys of "
+            f"{MIN_KEY_CHARS}+ characters), bind QA_HOST=127.0.0.1, or set QA_ALLOW_PUBLIC_WITHOUT_KEYS=true "
+            "if an open server is really meant."
+        )
 
 
 def is_public(path: str) -> bool:
@@ -37,6 +86,18 @@ def key_matches(presented: str, keys: Iterable[SecretStr]) -> bool:
     return matched
 
 
+def client_address(scope: Scope) -> str:
+    """The peer address (the proxy's, unless uvicorn is told to trust its forwarded headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def presents_valid_key(scope: Scope, keys: Iterable[SecretStr]) -> bool:
+    """True when the request carries one of the configured keys (never true without keys)."""
+    token = bearer_token(scope)
+    return token is not None and key_matches(token, keys)
+
+
 def bearer_token(scope: Scope) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if any."""
     for name, value in scope.get("headers", ()):
@@ -47,20 +108,43 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class APIKeyMiddleware:
-    """Require ``Authorization: Bearer <key>`` on every non-public path."""
+    """Require ``Authorization: Bearer <key>`` on every non-public path.
 
-    def __init__(self, app: ASGIApp, *, keys: list[SecretStr]) -> None:
+    A client address with ``failures_per_minute`` 401s in the last minute gets 429 (Retry-After) for
+    every non-public request until its window frees up: key guessing is slow, and the answer to a
+    blocked guess does not say whether it was right. The counts live in ``storage`` (limits), so
+    with Redis every replica sees them.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, keys: list[SecretStr], failures_per_minute: int = 10, storage: Storage | None = None
+    ) -> None:
         self.app = app
         self.keys = list(keys)
+        self.failures = RateLimitItemPerMinute(failures_per_minute, namespace="qa-auth-failures")
+        self.limiter = SlidingWindowCounterRateLimiter(storage or memory_storage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
+        address = client_address(scope)
+        if not await limiter_call(self.limiter.test(self.failures, address), default=True):
+            stats = await limiter_call(self.limiter.get_window_stats(self.failures, address), default=None)
+            wait_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+            message = (
+                f"Too many requests with a missing or wrong API key from this address ({self.failures.amount} a "
+                f"minute, QA_AUTH_FAILURES_PER_MINUTE). Retry in {wait_s} s with a valid key."
+            )
+            await error_response(429, "rate_limited", message, headers={"Retry-After": str(wait_s)})(
+                scope, receive, send
+            )
+            return
         token = bearer_token(scope)
         if token is not None and key_matches(token, self.keys):
             await self.app(scope, receive, send)
             return
+        await limiter_call(self.limiter.hit(self.failures, address), default=True)
         message = (
             "Missing API key: send 'Authorization: Bearer <key>'."
             if token is None

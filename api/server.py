@@ -8,6 +8,7 @@ import uvicorn
 
 from api.app import create_app
 from api.logs import log_config
+from api.security import check_exposure
 from qa.config import Settings
 from qa.service import QAService
 
@@ -21,6 +22,7 @@ def server_url(settings: Settings) -> str:
 
 def run_server(settings: Settings) -> None:
     """Build or load the index from the seeds folder, print the URL, and serve until interrupted."""
+    check_exposure(settings)  # before building an index for a server that must not start
     logging.config.dictConfig(log_config(settings))  # from the first line on, not only once uvicorn runs
     service = QAService(settings)
     service.ensure_index(show_progress=settings.log_format == "text")  # a progress bar is not a JSON line

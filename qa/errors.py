@@ -2,7 +2,8 @@
 
     QAError                      500 internal_error
     ├── ConfigurationError       500 configuration_error
-    │   └── ModelNotFoundError   500 model_not_found
+    │   ├── ModelNotFoundError   500 model_not_found
+    │   └── UnsafeExposureError  500 unsafe_exposure
     ├── InvalidQuestionError     422 invalid_question
     ├── NoDocumentsError         400 no_documents
     ├── InvalidTestSetError      400 invalid_test_set
@@ -43,6 +44,12 @@ class ModelNotFoundError(ConfigurationError):
     """The embedding (or reader) model is not available offline."""
 
     code = "model_not_found"
+
+
+class UnsafeExposureError(ConfigurationError):
+    """The server would be reachable beyond loopback without API keys, or with guessable keys."""
+
+    code = "unsafe_exposure"
 
 
 class InvalidQuestionError(QAError):

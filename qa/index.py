@@ -311,12 +311,27 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def artifact_path(index_dir: Path, file: str, *, name: str) -> Path:
+    """``index_dir / file``, refusing (IndexCorruptError) a ``file`` that leads out of the folder.
+
+    The manifest is data: an edited or planted one must not make the server read other files
+    (``../`` entries, absolute paths, or links out of the folder).
+    """
+    path = index_dir / file
+    plain = bool(file) and Path(file).name == file and file not in (".", "..")
+    if not plain or not path.resolve().is_relative_to(index_dir.resolve()):
+        raise IndexCorruptError(
+            f"The index manifest's {name} file {file!r} is not a file inside the index folder. {REBUILD_HINT}"
+        )
+    return path
+
+
 def read_artifact(index_dir: Path, manifest: Manifest, name: str) -> bytes:
     """The bytes of a named artifact of the committed generation, checksum verified."""
     artifact = manifest.artifacts.get(name)
     if not artifact:
         raise IndexCorruptError(f"The index manifest lists no {name} file. {REBUILD_HINT}")
-    path = index_dir / artifact["file"]
+    path = artifact_path(index_dir, artifact.get("file", ""), name=name)
     try:
         data = path.read_bytes()
     except OSError:

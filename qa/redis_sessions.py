@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
 from qa.schema import Turn
-from qa.sessions import MAX_HISTORY_TURNS
-
-#: Turns kept per session; older ones are trimmed on append (follow-ups read only the last MAX_HISTORY_TURNS).
-MAX_STORED_TURNS = 200
+from qa.sessions import MAX_HISTORY_TURNS, MAX_STORED_TURNS, check_caps, new_session_id
 
 
 class RedisSessionStore:
     """The SessionStore protocol on Redis; safe to share between threads and processes."""
 
-    def __init__(self, url: str, *, ttl_s: int, prefix: str = "qa:session:", timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_s: int,
+        max_turns: int = MAX_STORED_TURNS,
+        prefix: str = "qa:session:",
+        timeout_s: float = 2.0,
+    ) -> None:
         if ttl_s <= 0:
             raise ConfigurationError(f"session_ttl_s must be a positive number of seconds, got {ttl_s}.")
+        check_caps(max_turns=max_turns)
+        self.max_turns = max_turns
         try:
             import redis
         except ImportError:
@@ -48,8 +54,8 @@ class RedisSessionStore:
             ) from None
 
     def new_id(self) -> str:
-        """A fresh random, url-safe session id."""
-        return secrets.token_urlsafe(18)
+        """A fresh random, url-safe session id (``new_session_id``)."""
+        return new_session_id()
 
     def exists(self, session_id: str) -> bool:
         """False if the session is unknown or expired."""
@@ -73,7 +79,7 @@ class RedisSessionStore:
         with self._reaching():
             pipe = self._redis.pipeline(transaction=True)
             pipe.rpush(key, row)
-            pipe.ltrim(key, -MAX_STORED_TURNS, -1)
+            pipe.ltrim(key, -self.max_turns, -1)
             pipe.expire(key, self.ttl_s)
             pipe.execute()
 

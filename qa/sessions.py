@@ -2,7 +2,10 @@
 
 The HTTP chat and the Slack bot share one ``SessionStore``; the default keeps sessions in a
 SQLite file under the data folder, so they survive a restart, and forgets them ``ttl_s``
-seconds after their last turn.
+seconds after their last turn. Each front end has its own id namespace: the HTTP chat only ever
+continues ids of its own random ``web-`` form (``is_web_session_id``), never Slack's predictable
+``slack:<team>:<channel>:<ts>``. Both stores keep at most ``max_turns`` turns per session; the
+SQLite store also keeps at most ``max_sessions`` sessions, dropping the least recently used.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ if TYPE_CHECKING:
 
 #: Turns returned by ``history``: follow-ups only lean on the recent past.
 MAX_HISTORY_TURNS = 20
+#: Turns kept per session (QA_MAX_SESSION_TURNS), in every store; older ones are dropped on append.
+MAX_STORED_TURNS = 200
+#: Sessions kept by the SQLite store (QA_MAX_SESSIONS): 100k sessions of 200 short turns stay well
+#: under a few GB; past it the least recently used session goes first.
+MAX_SESSIONS = 100_000
+#: The HTTP chat's ids: this prefix and ``secrets.token_urlsafe(18)`` (24 url-safe characters).
+WEB_SESSION_PREFIX = "web-"
+_WEB_TOKEN_CHARS = 24
+_URLSAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 # Purge expired sessions at most this often (seconds), on writes.
 _PURGE_EVERY_S = 60.0
 
@@ -65,14 +77,44 @@ class SessionStore(Protocol):
         ...
 
 
+def new_session_id() -> str:
+    """A fresh id in the HTTP chat's namespace: ``web-`` and 144 random bits, url-safe."""
+    return WEB_SESSION_PREFIX + secrets.token_urlsafe(18)
+
+
+def is_web_session_id(session_id: str) -> bool:
+    """True only for ids of ``new_session_id``'s form (so never a Slack thread's id)."""
+    token = session_id.removeprefix(WEB_SESSION_PREFIX)
+    return session_id.startswith(WEB_SESSION_PREFIX) and len(token) == _WEB_TOKEN_CHARS and set(token) <= _URLSAFE
+
+
+def check_caps(*, max_turns: int, max_sessions: int | None = None) -> None:
+    """ConfigurationError unless the session caps are positive."""
+    if max_turns < 1:
+        raise ConfigurationError(f"max_session_turns must be at least 1, got {max_turns}.")
+    if max_sessions is not None and max_sessions < 1:
+        raise ConfigurationError(f"max_sessions must be at least 1, got {max_sessions}.")
+
+
 class SQLiteSessionStore:
     """Sessions in one SQLite file (WAL); safe to share between threads."""
 
-    def __init__(self, path: Path, *, ttl_s: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ttl_s: int,
+        max_turns: int = MAX_STORED_TURNS,
+        max_sessions: int = MAX_SESSIONS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if ttl_s <= 0:
             raise ConfigurationError(f"session_ttl_s must be a positive number of seconds, got {ttl_s}.")
+        check_caps(max_turns=max_turns, max_sessions=max_sessions)
         self.path = path
         self.ttl_s = ttl_s
+        self.max_turns = max_turns
+        self.max_sessions = max_sessions
         self._clock = clock
         self._lock = threading.Lock()
         self._last_purge = 0.0
@@ -88,8 +130,8 @@ class SQLiteSessionStore:
             ) from None
 
     def new_id(self) -> str:
-        """A fresh random, url-safe session id."""
-        return secrets.token_urlsafe(18)
+        """A fresh random, url-safe session id (``new_session_id``)."""
+        return new_session_id()
 
     def exists(self, session_id: str) -> bool:
         """False if the session is unknown or expired."""
@@ -118,16 +160,30 @@ class SQLiteSessionStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 # An expired session with the same id starts over rather than resurrecting old turns.
                 self._db.execute("DELETE FROM sessions WHERE id = ? AND expires <= ?", (session_id, now))
-                self._db.execute(
-                    "INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET expires = excluded.expires",
+                created = self._db.execute(
+                    "INSERT OR IGNORE INTO sessions (id, created, expires) VALUES (?, ?, ?)",
                     (session_id, now, now + self.ttl_s),
-                )
+                ).rowcount
+                if not created:
+                    self._db.execute("UPDATE sessions SET expires = ? WHERE id = ?", (now + self.ttl_s, session_id))
                 self._db.execute(
                     "INSERT INTO turns (session_id, seq, question, answer, created) VALUES "
                     "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?), ?, ?, ?)",
                     (session_id, session_id, turn.question, turn.answer, now),
                 )
+                self._db.execute(
+                    "DELETE FROM turns WHERE session_id = ? AND seq <= "
+                    "(SELECT MAX(seq) FROM turns WHERE session_id = ?) - ?",
+                    (session_id, session_id, self.max_turns),
+                )
+                if created:
+                    # Every session expires ttl_s after its last turn: the smallest expiry is the least
+                    # recently used session, the first to go past the cap.
+                    self._db.execute(
+                        "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY expires "
+                        "LIMIT max(0, (SELECT COUNT(*) FROM sessions) - ?))",
+                        (self.max_sessions,),
+                    )
                 if now - self._last_purge >= _PURGE_EVERY_S:
                     self._db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
                     self._last_purge = now
@@ -156,5 +212,10 @@ def build_session_store(settings: Settings) -> SessionStore:
             raise ConfigurationError("QA_SESSION_STORE=redis needs QA_REDIS_URL, e.g. redis://localhost:6379/0.")
         from qa.redis_sessions import RedisSessionStore
 
-        return RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s)
-    return SQLiteSessionStore(settings.sessions_path, ttl_s=settings.session_ttl_s)
+        return RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s, max_turns=settings.max_session_turns)
+    return SQLiteSessionStore(
+        settings.sessions_path,
+        ttl_s=settings.session_ttl_s,
+        max_turns=settings.max_session_turns,
+        max_sessions=settings.max_sessions,
+    )

@@ -17,7 +17,7 @@ from api.routes.deps import MetricsDep, ServiceDep, SessionsDep
 from qa.errors import QAError, SessionError
 from qa.schema import Answer, Turn
 from qa.service import QAService
-from qa.sessions import SessionStore
+from qa.sessions import SessionStore, is_web_session_id
 from qa.streaming import stream_answer
 from qa.validation import validate_question
 
@@ -57,10 +57,14 @@ async def chat(body: ChatRequest, service: ServiceDep, sessions: SessionsDep, me
 
 
 def open_session(sessions: SessionStore, session_id: str | None) -> tuple[str, list[Turn]]:
-    """The session to continue and its history; a new id when none was given."""
+    """The session to continue and its history; a new id when none was given.
+
+    Only ids of the HTTP chat's own random form are continued: the store also holds the Slack bot's
+    threads, whose ids are predictable, and they must not be readable or writable from here.
+    """
     if session_id is None:
         return sessions.new_id(), []
-    if not sessions.exists(session_id):
+    if not is_web_session_id(session_id) or not sessions.exists(session_id):
         raise SessionError(f"Chat session {session_id!r} is unknown or expired. Start a new chat (omit session_id).")
     return session_id, sessions.history(session_id)
 

@@ -73,16 +73,19 @@ def test_unknown_document_and_route_are_404(client: TestClient) -> None:
     assert_error(client.get("/api/ask"), 405, "method_not_allowed")
 
 
+KEY_ONE, KEY_TWO = "k-one-0123456789abcdef", "k-two-0123456789abcdef"  # 16+ characters, as start-up requires
+
+
 def test_api_keys_guard_every_route_but_probes_and_the_page(tmp_path: Path) -> None:
-    settings = fast_settings(tmp_path, api_keys=[SecretStr("k-one"), SecretStr("k-two")])
+    settings = fast_settings(tmp_path, api_keys=[SecretStr(KEY_ONE), SecretStr(KEY_TWO)])
     with TestClient(create_app(service=fast_service(settings))) as client:
         for path in ("/api/documents", "/metrics", "/v1/models", "/openapi.json", "/docs"):
             assert_error(client.get(path), 401, "unauthorized")
         assert_error(client.post("/api/ask", json={"question": "Who makes the TB2?"}), 401, "unauthorized")
         wrong = client.get("/api/documents", headers={"Authorization": "Bearer k-three"})
         assert "Invalid API key" in assert_error(wrong, 401, "unauthorized")["message"]
-        assert_error(client.get("/api/documents", headers={"Authorization": "Basic k-one"}), 401, "unauthorized")
-        for key in ("k-one", "k-two"):
+        assert_error(client.get("/api/documents", headers={"Authorization": f"Basic {KEY_ONE}"}), 401, "unauthorized")
+        for key in (KEY_ONE, KEY_TWO):
             ok = client.post(
                 "/api/ask", json={"question": "Who makes the TB2?"}, headers={"Authorization": f"Bearer {key}"}
             )
@@ -92,12 +95,12 @@ def test_api_keys_guard_every_route_but_probes_and_the_page(tmp_path: Path) -> N
 
 
 def test_keys_can_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QA_API_KEYS", '["alpha", "beta"]')
+    monkeypatch.setenv("QA_API_KEYS", '["alpha-0123456789abcdef", "beta-0123456789abcdef"]')
     settings = fast_settings(tmp_path)
-    assert [k.get_secret_value() for k in settings.api_keys] == ["alpha", "beta"]
+    assert [k.get_secret_value() for k in settings.api_keys] == ["alpha-0123456789abcdef", "beta-0123456789abcdef"]
     with TestClient(create_app(service=fast_service(settings))) as client:
         assert client.get("/v1/models").status_code == 401
-        assert client.get("/v1/models", headers={"Authorization": "Bearer beta"}).status_code == 200
+        assert client.get("/v1/models", headers={"Authorization": "Bearer beta-0123456789abcdef"}).status_code == 200
 
 
 class GatedEmbedder(HashingEmbedder):
@@ -155,7 +158,7 @@ def test_cors_is_closed_by_default_and_configurable(client: TestClient, tmp_path
     assert (
         "access-control-allow-origin" not in client.get("/healthz", headers={"Origin": "https://example.org"}).headers
     )
-    settings = fast_settings(tmp_path / "cors", cors_origins=["https://example.org"], api_keys=[SecretStr("k")])
+    settings = fast_settings(tmp_path / "cors", cors_origins=["https://example.org"], api_keys=[SecretStr(KEY_ONE)])
     with TestClient(create_app(service=fast_service(settings))) as open_client:
         response = open_client.options("/api/ask", headers=preflight)  # preflight needs no key
         assert response.status_code == 200

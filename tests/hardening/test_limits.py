@@ -116,7 +116,8 @@ def test_streamed_answer_over_time_ends_with_an_error_event(
 
 
 def test_rate_limit_per_key(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
-    settings = fast_settings(tmp_path, api_keys=[SecretStr("key-one"), SecretStr("key-two")], rate_limit_per_minute=3)
+    keys = [SecretStr("key-one-0123456789abc"), SecretStr("key-two-0123456789abc")]
+    settings = fast_settings(tmp_path, api_keys=keys, rate_limit_per_minute=3)
     service = QAService(settings, embedder=HashingEmbedder())
     service.ensure_index()
     live = serve(create_app(service=service))
@@ -124,11 +125,11 @@ def test_rate_limit_per_key(tmp_path: Path, serve: Callable[[FastAPI], LiveServe
     def get(key: str) -> httpx.Response:
         return httpx.get(f"{live.url}/api/documents", headers={"Authorization": f"Bearer {key}"}, timeout=10)
 
-    assert [get("key-one").status_code for _ in range(3)] == [200, 200, 200]
-    limited = get("key-one")
+    assert [get("key-one-0123456789abc").status_code for _ in range(3)] == [200, 200, 200]
+    limited = get("key-one-0123456789abc")
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 20
-    assert limited.json()["error"]["code"] == "rate_limited" and "key-one" not in limited.text
-    assert get("key-two").status_code == 200  # each key has its own budget
+    assert limited.json()["error"]["code"] == "rate_limited" and "key-one-0123456789abc" not in limited.text
+    assert get("key-two-0123456789abc").status_code == 200  # each key has its own budget
     assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200  # probes are never limited
 
 

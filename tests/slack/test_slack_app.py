@@ -37,7 +37,7 @@ def test_forged_request_through_create_app_is_rejected(app_url: str, standin: Sl
 
 
 def test_slack_needs_no_api_key(tmp_path: Path, standin: SlackStandIn, channel: str) -> None:
-    settings = make_settings(tmp_path, api_url=standin.api_url, api_keys=[SecretStr("k-123")])
+    settings = make_settings(tmp_path, api_url=standin.api_url, api_keys=[SecretStr("k-123-0123456789abcdef")])
     with serve(create_app(settings, QAService(settings))) as url:
         assert httpx.get(f"{url}/api/documents").status_code == 401  # the key is really required elsewhere
         slack = Slack(url, standin)
