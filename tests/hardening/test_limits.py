@@ -127,7 +127,7 @@ def test_rate_limit_per_key(tmp_path: Path, serve: Callable[[FastAPI], LiveServe
 
     assert [get("key-one-0123456789abc").status_code for _ in range(3)] == [200, 200, 200]
     limited = get("key-one-0123456789abc")
-    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 20
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60  # a one-minute window
     assert limited.json()["error"]["code"] == "rate_limited" and "key-one-0123456789abc" not in limited.text
     assert get("key-two-0123456789abc").status_code == 200  # each key has its own budget
     assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200  # probes are never limited
