@@ -43,7 +43,7 @@ def test_public_host_starts_with_keys_or_the_explicit_opt_out(tmp_path: Path) ->
     create_app(service=fast_service(opt_out, build=False))
 
 
-@pytest.mark.parametrize("short", ["k", "key-one", "fifteen-chars-x"])
+@pytest.mark.parametrize("short", ["k9", "key-one", "fifteen-chars-x"])
 def test_short_keys_are_refused_at_start_up(tmp_path: Path, short: str) -> None:
     settings = fast_settings(tmp_path, api_keys=[SecretStr(KEY), SecretStr(short)])
     with pytest.raises(UnsafeExposureError) as caught:
