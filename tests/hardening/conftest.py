@@ -93,3 +93,14 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
     server = start_server_process(tmp_path)
     yield server
     server.stop()
+
+
+def clear_of_window_edge(margin_s: float = 15.0) -> None:
+    """Wait until the next minute boundary is ``margin_s`` away.
+
+    The in-memory sliding window is aligned to whole minutes and weighs the previous minute's
+    requests down as it ages: across a boundary a test's exact counts would be off by one.
+    """
+    into_minute = time.time() % 60
+    if into_minute > 60 - margin_s:
+        time.sleep(60 - into_minute + 0.2)

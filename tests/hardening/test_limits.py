@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
 from tests.api.conftest import LiveServer, fast_settings
-from tests.hardening.conftest import TB2_QUESTION, ServerProcess
+from tests.hardening.conftest import TB2_QUESTION, ServerProcess, clear_of_window_edge
 
 
 class SlowAnswerer:
@@ -121,6 +121,7 @@ def test_rate_limit_per_key(tmp_path: Path, serve: Callable[[FastAPI], LiveServe
     service = QAService(settings, embedder=HashingEmbedder())
     service.ensure_index()
     live = serve(create_app(service=service))
+    clear_of_window_edge()
 
     def get(key: str) -> httpx.Response:
         return httpx.get(f"{live.url}/api/documents", headers={"Authorization": f"Bearer {key}"}, timeout=10)

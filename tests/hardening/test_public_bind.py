@@ -61,7 +61,9 @@ def test_qa_serve_refuses_a_keyless_public_bind_before_building_or_binding(tmp_p
     port = free_port()
     started = time.monotonic()
     result = _run(
-        [sys.executable, "-m", "qa.cli", "serve", "--host", "0.0.0.0", "--port", str(port)], fast_env(tmp_path), tmp_path
+        [sys.executable, "-m", "qa.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
+        fast_env(tmp_path),
+        tmp_path,
     )
     assert result.returncode != 0
     assert "QA_API_KEYS" in result.stderr and "QA_ALLOW_PUBLIC_WITHOUT_KEYS" in result.stderr, result.stderr

@@ -18,6 +18,7 @@ from api import create_app
 from api.limits import RateLimitMiddleware
 from api.security import APIKeyMiddleware
 from tests.api.conftest import LiveServer, fast_service, fast_settings
+from tests.hardening.conftest import clear_of_window_edge
 from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
 
 KEY = "rate-test-key-8d0c2f1e9a"
@@ -39,6 +40,7 @@ def get(url: str, token: str | None = None) -> httpx.Response:
 
 def test_random_bearer_tokens_share_the_address_budget(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
     live = serve(create_app(service=fast_service(fast_settings(tmp_path, rate_limit_per_minute=3))))
+    clear_of_window_edge()
     statuses = [get(live.url, secrets.token_urlsafe(16)).status_code for _ in range(10)]
     assert statuses.count(200) == 3 and statuses.count(429) == 7, statuses
     assert get(live.url).status_code == 429  # no token: the same address, the same spent budget
@@ -60,6 +62,7 @@ def test_configured_keys_each_have_a_budget_and_wrong_ones_do_not(
 ) -> None:
     settings = fast_settings(tmp_path, api_keys=[SecretStr(KEY)], rate_limit_per_minute=2, auth_failures_per_minute=50)
     live = serve(create_app(service=fast_service(settings)))
+    clear_of_window_edge()
     assert [get(live.url, KEY).status_code for _ in range(3)] == [200, 200, 429]
     assert {get(live.url, secrets.token_urlsafe(16)).status_code for _ in range(5)} == {401}
 
@@ -67,6 +70,7 @@ def test_configured_keys_each_have_a_budget_and_wrong_ones_do_not(
 def test_repeated_wrong_keys_are_slowed_to_429(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
     settings = fast_settings(tmp_path, api_keys=[SecretStr(KEY)], auth_failures_per_minute=5)
     live = serve(create_app(service=fast_service(settings)))
+    clear_of_window_edge()
     statuses = [get(live.url, f"guess-{i:04d}-{'x' * 12}").status_code for i in range(20)]
     assert statuses == [401] * 5 + [429] * 15, statuses
     blocked = get(live.url, "guess-9999-xxxxxxxxxxxx")
