@@ -19,7 +19,13 @@ from api.logs import RequestIdMiddleware, log_config
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, answers, completions, documents, health
 from api.routes.pages import mount_pages
-from api.security import APIKeyMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware, check_exposure
+from api.security import (
+    APIKeyMiddleware,
+    BodyLimitMiddleware,
+    LoopbackOnlyMiddleware,
+    SecurityHeadersMiddleware,
+    check_exposure,
+)
 from qa import __version__
 from qa.config import Settings
 from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
@@ -143,6 +149,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             keys=settings.api_keys,
             storage=limit_storage,
         )
+    if not settings.api_keys and not settings.allow_public_without_keys:
+        app.add_middleware(LoopbackOnlyMiddleware)
     if settings.api_keys:
         app.add_middleware(
             APIKeyMiddleware,

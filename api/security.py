@@ -72,6 +72,37 @@ def check_exposure(settings: Settings) -> None:
         )
 
 
+class LoopbackOnlyMiddleware:
+    """Without keys (and without QA_ALLOW_PUBLIC_WITHOUT_KEYS), answer only connections made to a
+    loopback address: 403 ``unsafe_exposure`` otherwise.
+
+    ``check_exposure`` reads QA_HOST, but ``uvicorn api.app:app --host 0.0.0.0`` binds wherever its
+    own flag says; the address a connection arrived at (``scope["server"]``) is the truth.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") if scope["type"] == "http" else None
+        if server is None or not _is_ip(str(server[0])) or is_loopback(str(server[0])):
+            await self.app(scope, receive, send)  # unix sockets and test clients have no IP here
+            return
+        message = (
+            f"This server has no API keys, so it answers only on loopback; this request reached {server[0]}. "
+            "Set QA_API_KEYS on the server, or QA_ALLOW_PUBLIC_WITHOUT_KEYS=true if an open server is really meant."
+        )
+        await error_response(403, "unsafe_exposure", message)(scope, receive, send)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def is_public(path: str) -> bool:
     """True for the paths that stay open when API keys are set."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)

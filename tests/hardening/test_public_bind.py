@@ -110,3 +110,46 @@ def test_uvicorn_start_logs_json_lines_with_secrets_masked(tmp_path: Path) -> No
     access = [e for e in entries if e["logger"] == "uvicorn.access"]
     assert any(e["request_id"] == "uvicorn-trace-1" and "***" in e["message"] for e in access), access
     assert KEY not in log.read_text()
+
+
+def _outside_address() -> str | None:
+    """An address of this machine other than loopback, if it has one."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.123", 9))  # no packet is sent: this only picks the outgoing interface
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_keyless_server_bound_wide_by_uvicorn_answers_only_on_loopback(tmp_path: Path) -> None:
+    # `uvicorn api.app:app --host 0.0.0.0` with QA_HOST left at its loopback default: the start-up
+    # check cannot see the bind, so each connection's own address decides.
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("this machine has no address besides loopback")
+    import threading
+
+    import uvicorn
+
+    app = create_app(service=fast_service(fast_settings(tmp_path)))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="0.0.0.0", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.02)
+        refused = httpx.get(f"http://{outside}:{port}/api/documents", timeout=10)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "unsafe_exposure"
+        assert "QA_API_KEYS" in refused.text and "QA_ALLOW_PUBLIC_WITHOUT_KEYS" in refused.text
+        assert httpx.get(f"http://{outside}:{port}/healthz", timeout=10).status_code == 403
+        assert httpx.get(f"http://127.0.0.1:{port}/api/documents", timeout=10).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(15)
