@@ -110,6 +110,9 @@ _NUMBER = re.compile(
 _NAME = re.compile(r"\b[A-Z][\w'’\-]*+(?:\s++(?:(?:of|de|la|von|van|al|bin)\s++)?[A-Z][\w'’\-]*+)*+")
 _ORG_SUFFIX = re.compile(r"\s*+(?:company|corporation|group|industries|inc\b|ltd\b|firm)", re.I)  # .match(s, pos)
 _PLACE_PREPOSITIONS = frozenset(["in", "at", "of", "near", "to"])
+_LEADING_STOPWORD = re.compile(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s++")
+_GROUP_NOUN = re.compile(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)")  # linear: the suffix is at most 4 long
+_WORD_AND_SPACES = re.compile(r"\S++\s++")
 _WORD = re.compile(r"\w+")
 
 
@@ -208,15 +211,15 @@ def short_answer(question: str, sentence: str) -> SpanCandidate | None:
 
 def _strip_leading_stopword(sentence: str, start: int, end: int) -> tuple[int, int]:
     # "In January" -> "January"; "The Baykar" -> "Baykar".
-    match = re.match(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s+", sentence[start:end])
-    if match and start + match.end() < end:
-        start += match.end()
+    match = _LEADING_STOPWORD.match(sentence, start, end)
+    if match and match.end() < end:
+        start = match.end()
     return start, end
 
 
 def _looks_like_group_noun(text: str) -> bool:
     # Demonyms ("Ukrainians", "Russian", "Turkish") name groups, not the answer to "who".
-    return bool(re.fullmatch(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)", text))
+    return bool(_GROUP_NOUN.fullmatch(text))
 
 
 _TITLES = frozenset(
@@ -250,11 +253,11 @@ _TITLES = frozenset(
 def _strip_leading_titles(sentence: str, start: int, end: int) -> int:
     # "Ukrainian Foreign Minister Dmytro Kuleba" -> "Dmytro Kuleba".
     new_start = start
-    for match in re.finditer(r"\S+\s+", sentence[start:end]):
+    for match in _WORD_AND_SPACES.finditer(sentence, start, end):
         word = match.group(0).strip()
         if word.lower() not in _TITLES and not _looks_like_group_noun(word):
             break
-        new_start = start + match.end()
+        new_start = match.end()
     return new_start
 
 
