@@ -8,6 +8,7 @@ the question) is escaped before it goes in: no input can close its block or open
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -20,14 +21,13 @@ NOT_IN_DOCUMENTS = "NOT IN DOCUMENTS"
 
 #: Characters a model may read as "<": ASCII, full-width, small, single guillemet, CJK and
 #: technical angle brackets, modifier arrowhead, ornaments, Canadian syllabics PA, precedes.
-_OPENERS = frozenset(
-    "<\uff1c\ufe64\u2039\u3008\u2329\u27e8\u27ea\u02c2\u276e\u276c\u2770\u1438\u29fc\u227a\u2a79"
-)
+_OPENERS = frozenset("<\uff1c\ufe64\u2039\u3008\u2329\u27e8\u27ea\u02c2\u276e\u276c\u2770\u1438\u29fc\u227a\u2a79")
 #: Characters a model may read as "/" (NFKC already maps the full-width one to "/").
 _SLASHES = frozenset("/\u2044\u2215\u29f8\u2571\u27cb\\")
 _OPENER_AT = re.compile("[" + re.escape("".join(sorted(_OPENERS))) + "]")
 # Invisible between an opener and the tag (spaces, combining marks) once format characters are gone.
 _SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Mn", "Me", "Cc"})
+_SPACES = re.compile(r"\s*+")
 
 SYSTEM_PROMPT = f"""\
 You answer questions using only the numbered source passages the user provides.
@@ -71,17 +71,51 @@ def escape_data(text: str) -> str:
 
 
 def normalise_data(text: str) -> str:
-    """NFKC ``text`` without format characters (category Cf: zero-width spaces, soft hyphens, bidi marks)."""
+    """NFKC ``text`` without format characters (category Cf: zero-width spaces, soft hyphens, bidi marks).
+
+    Runs of more than 30 combining characters are cut to 30 first (UAX #15's stream-safe
+    format): NFKC sorts each run by insertion, so a 64 KB run of alternating marks takes minutes.
+    """
     if text.isascii():
         return text
-    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return unicodedata.normalize("NFKC", visible)
+    kept: list[str] = []
+    run = 0
+    for ch in text:
+        kind = _char_kind(ch)
+        if kind == _NONSTARTER:
+            run += 1
+            if run > _MAX_NONSTARTERS:
+                continue
+        elif kind == _DROP:
+            continue
+        else:
+            run = 0
+        kept.append(ch)
+    return unicodedata.normalize("NFKC", "".join(kept))
+
+
+_STARTER, _NONSTARTER, _DROP = 0, 1, 2
+#: UAX #15: no real text needs more than 30 non-starters in a row.
+_MAX_NONSTARTERS = 30
+
+
+@functools.lru_cache(maxsize=8192)
+def _char_kind(ch: str) -> int:
+    if unicodedata.category(ch) == "Cf":
+        return _DROP
+    # A character whose decomposition starts with a combining mark (U+0F73) counts as one too.
+    return _NONSTARTER if unicodedata.combining(unicodedata.normalize("NFKD", ch)[0]) else _STARTER
 
 
 def _opens_tag(text: str, at: int) -> bool:
-    # Only the characters up to the next visible one are read, so the whole scan stays linear.
-    while at < len(text) and (text[at].isspace() or unicodedata.category(text[at]) in _SKIPPED_CATEGORIES):
-        at += 1
+    # Reads only up to the next visible character, so the scans of all openers stay linear.
+    while at < len(text):
+        spaces = _SPACES.match(text, at)
+        at = spaces.end() if spaces else at
+        if at < len(text) and unicodedata.category(text[at]) in _SKIPPED_CATEGORIES:
+            at += 1
+        else:
+            break
     return at < len(text) and (text[at] in _SLASHES or text[at].isalpha())
 
 

@@ -42,7 +42,12 @@ _PROSE = "The Baykar company makes the TB2 drone in Istanbul, Turkey, since 2014
 
 def prose(n: int) -> str:
     """Ordinary English of exactly ``n`` characters: the floor every case is compared with."""
-    return (_PROSE * (n // len(_PROSE) + 1))[:n]
+    return repeated(_PROSE, n)
+
+
+def accented_prose(n: int) -> str:
+    """Ordinary non-ASCII text of ``n`` characters (the floor where ASCII takes a shortcut)."""
+    return repeated("Le café de Baykar à İstanbul fabrique le drone « TB2 » depuis 2014 [1]. ", n)
 
 
 def spaced(head: str, n: int, tail: str = "x") -> str:
@@ -94,11 +99,43 @@ CASES: list[HostileCase] = [
         "completions: markers, digits without [", strip_citation_markers, lambda n: repeated("1]", n), MAX_BODY_BYTES
     ),
     # qa/prompting.py: document text and questions going into the LLM prompt.
-    HostileCase("prompting: opener then spaces", escape_data, lambda n: spaced("<", n), MAX_BODY_BYTES),
+    HostileCase("prompting: opener then spaces", escape_data, lambda n: spaced("<", n), MAX_BODY_BYTES, accented_prose),
     HostileCase(
-        "prompting: opener then combining marks", escape_data, lambda n: "<" + "\u0301" * (n - 1), MAX_BODY_BYTES
+        "prompting: opener then combining marks",
+        escape_data,
+        lambda n: "<" + "\u0301" * (n - 1),
+        MAX_BODY_BYTES,
+        accented_prose,
     ),
-    HostileCase("prompting: openers and slashes", escape_data, lambda n: repeated("<\u200b/ ", n), MAX_BODY_BYTES),
+    HostileCase(
+        "prompting: openers and slashes",
+        escape_data,
+        lambda n: repeated("<\u200b/ ", n),
+        MAX_BODY_BYTES,
+        accented_prose,
+    ),
+    # NFKC sorts a run of combining marks by insertion: quadratic unless runs are cut (UAX #15).
+    HostileCase(
+        "prompting: alternating combining marks",
+        escape_data,
+        lambda n: "a" + "\u0301" * (n // 2) + "\u0316" * (n - 1 - n // 2),
+        MAX_BODY_BYTES,
+        accented_prose,
+    ),
+    HostileCase(
+        "prompting: marks hidden in decompositions",
+        escape_data,
+        lambda n: "a" + "\u0f73" * (n - 1),
+        MAX_BODY_BYTES,
+        accented_prose,
+    ),
+    HostileCase(
+        "prompting: opener then spaced marks",
+        escape_data,
+        lambda n: "<" + repeated(" \u0301", n - 1),
+        MAX_BODY_BYTES,
+        accented_prose,
+    ),
     HostileCase("prompting: question, opener then spaces", escape_data, lambda n: spaced("<", n), MAX_QUESTION_CHARS),
     # qa/spans.py: answer phrases in document sentences (offline answerer).
     HostileCase("spans: name then spaces", _candidates("Who makes it?"), lambda n: spaced("A", n, "b"), DOCUMENT_CHARS),
