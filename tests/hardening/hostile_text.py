@@ -20,6 +20,7 @@ from api.models import ChatMessage
 from api.routes.completions import conversation_from_messages, strip_citation_markers
 from qa import citation_check, conversation, spans
 from qa.config import Settings
+from qa.evaluation.metrics import normalize_answer
 from qa.evaluation.testset import question_type
 from qa.prompting import escape_data
 from qa.slack_format import question_from_slack
@@ -58,6 +59,11 @@ def spaced(head: str, n: int, tail: str = "x") -> str:
 def repeated(unit: str, n: int) -> str:
     """``unit`` repeated to exactly ``n`` characters."""
     return (unit * (n // len(unit) + 1))[:n]
+
+
+def slack_prose(n: int) -> str:
+    """An ordinary Slack message of ``n`` characters: mentions, links and text."""
+    return repeated("<@UBOT> who makes the <https://baykar.tech|TB2> drone? Asked by <@U42|ayse>. ", n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,11 +195,18 @@ CASES: list[HostileCase] = [
         lambda t: question_from_slack(t, bot_user_id="UBOT"),
         lambda n: repeated("<@UBOT|", n),
         SLACK_MAX_CHARS,
+        slack_prose,
     ),
     HostileCase(
-        "slack: leading mention then spaces", question_from_slack, lambda n: spaced("<@U1|", n), SLACK_MAX_CHARS
+        "slack: leading mention then spaces",
+        question_from_slack,
+        lambda n: spaced("<@U1|", n),
+        SLACK_MAX_CHARS,
+        slack_prose,
     ),
-    HostileCase("slack: unclosed links", question_from_slack, lambda n: repeated("<a|", n), SLACK_MAX_CHARS),
+    HostileCase(
+        "slack: unclosed links", question_from_slack, lambda n: repeated("<a|", n), SLACK_MAX_CHARS, slack_prose
+    ),
     # qa/conversation.py and qa/evaluation: questions.
     HostileCase(
         "conversation: follow-up words",
@@ -203,5 +216,8 @@ CASES: list[HostileCase] = [
     ),
     HostileCase(
         "evaluation: question type", question_type, lambda n: repeated("what year which ", n), MAX_QUESTION_CHARS
+    ),
+    HostileCase(
+        "evaluation: answer normalisation", normalize_answer, lambda n: repeated("a an the ", n), MODEL_OUTPUT_CHARS
     ),
 ]
