@@ -39,13 +39,16 @@ LEXICAL_MIN = 0.6
 # A floor, not a separator: supported hand cases have dense >= 0.27 (hashing) and >= 0.56 (MiniLM).
 DENSE_MIN = 0.2
 
-_MARKER = re.compile(r"(\s*)\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})*)\s*\]")
+# Every pattern here sees model output (and so, indirectly, document text): none may backtrack.
+# A leading ``\s*`` is tried from every position of a run of spaces, which is quadratic; the
+# ``(?<!\s)`` lets it start only where a run starts, and possessive quantifiers never give back.
+_MARKER = re.compile(r"(?<!\s)(\s*+)\[\s*+(\d{1,3}+(?:\s*+,\s*+\d{1,3}+)*+)\s*+\]")
 # What an unfinished marker can look like at the end of a streamed prefix ("... [1,", "... [").
-_PARTIAL_MARKER = re.compile(r"\s*\[[\d,\s]{0,24}$")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[[\d,\s]+\])+")
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_PARTIAL_MARKER = re.compile(r"(?<!\s)\s*+\[[\d,\s]{0,24}+$")
+_LEADING_MARKERS = re.compile(r"^(?:\s*+\[[\d,\s]++\])++")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")  # linear: a failed start has no digit left in its run
 _NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without)\b|n't\b", re.IGNORECASE)
-_NOT_IN_DOCUMENTS = re.compile(r"not[\s_]+in[\s_]+(?:the[\s_]+)?documents", re.IGNORECASE)
+_NOT_IN_DOCUMENTS = re.compile(r"not[\s_]++in[\s_]++(?:the[\s_]++)?documents", re.IGNORECASE)
 
 
 class MarkerRewriter:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     answerer: Literal["auto", "reader", "sentence"] = "auto"
     abstain_threshold: float | None = None
     max_question_chars: int = Field(default=2000, ge=1)
+    # Earlier messages of an OpenAI-style conversation: each assistant message is at most
+    # max_history_chars long, and only the newest turns that fit both bounds reach retrieval/the LLM.
+    max_history_turns: int = Field(default=10, ge=0)
+    max_history_chars: int = Field(default=8000, ge=0)
 
     # HTTP server
     host: str = "127.0.0.1"

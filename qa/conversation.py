@@ -31,3 +31,22 @@ def condense(question: str, history: Sequence[Turn]) -> str:
     last = history[-1]
     context = " ".join(part for part in (last.question, last.answer) if part)
     return f"{question} {context}".strip()
+
+
+def bound_history(history: Sequence[Turn], *, max_turns: int, max_chars: int) -> list[Turn]:
+    """The newest turns that fit both bounds (older ones are dropped, as a chat model's context does).
+
+    A turn counts its question and answer characters. When the newest turn alone is too long, its
+    question is kept without the answer if that fits.
+    """
+    kept: list[Turn] = []
+    budget = max_chars
+    for turn in reversed(history[-max_turns:] if max_turns else []):
+        size = len(turn.question) + len(turn.answer or "")
+        if size > budget:
+            if not kept and len(turn.question) <= budget:
+                kept.append(Turn(question=turn.question, answer=None))
+            break
+        kept.append(turn)
+        budget -= size
+    return kept[::-1]

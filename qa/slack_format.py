@@ -40,9 +40,10 @@ def question_from_slack(text: str, *, bot_user_id: str | None = None) -> str:
     bot user id, a mention at the very start is taken to be the bot's.
     """
     if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+        # [^<>]: a label scan stops at the next "<", so "<@BOT|" repeated stays linear.
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^<>]*+)?>", " ", text)
     else:
-        text = re.sub(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)
+        text = re.sub(r"^\s*+<@[A-Z0-9]++(?:\|[^<>]*+)?>", " ", text)
 
     def plain(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)

@@ -3,6 +3,7 @@ question asks for (a name for "who", a number for "how many", a date for "when")
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -95,15 +96,23 @@ STOPWORDS = frozenset(
 )
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+# Every pattern here runs over document sentences of any length: possessive quantifiers
+# (``++``, ``*+``) never give back what they took, so no input makes them backtrack.
 _DATE = re.compile(
-    rf"\b(?:(?:{_DAYS}),?\s+)?(?:(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?|\d{{4}}s?)\b"
+    rf"\b(?:(?:{_DAYS}),?\s++)?(?:(?:{_MONTHS})(?:\s++\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s++\d{{4}})?|\d{{4}}s?)\b"
 )
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per cent|million|billion|thousand|mm|km|kg|m))?\b"
 )
 # Runs of capitalised words, allowing inner connectors ("Turkish Aerospace Industries").
-_NAME = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+(?:of|de|la|von|van|al|bin)?\s*[A-Z][\w'’\-]*)*")
-_ORG_SUFFIX = re.compile(r"^\s*(?:company|corporation|group|industries|inc\b|ltd\b|firm)", re.I)
+# ``\s+(?:of)?\s*`` split one run of spaces two ways at every length: quadratic. One run, then an
+# optional connector with its own run, reads the same names.
+_NAME = re.compile(r"\b[A-Z][\w'’\-]*+(?:\s++(?:(?:of|de|la|von|van|al|bin)\s++)?[A-Z][\w'’\-]*+)*+")
+_ORG_SUFFIX = re.compile(r"\s*+(?:company|corporation|group|industries|inc\b|ltd\b|firm)", re.I)  # .match(s, pos)
+_PLACE_PREPOSITIONS = frozenset(["in", "at", "of", "near", "to"])
+_LEADING_STOPWORD = re.compile(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s++")
+_GROUP_NOUN = re.compile(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)")  # linear: the suffix is at most 4 long
+_WORD_AND_SPACES = re.compile(r"\S++\s++")
 _WORD = re.compile(r"\w+")
 
 
@@ -162,12 +171,13 @@ def candidates(question: str, sentence: str) -> list[SpanCandidate]:
         AnswerType.PLACE: [_NAME],
     }.get(kind, [])
     anchors = [m.start() for m in _WORD.finditer(sentence) if _normalise_word(m.group(0).lower()) in question_words]
+    lead = len(sentence) - len(sentence.lstrip(_SENTENCE_OPENERS))
     for pattern in patterns:
         for match in pattern.finditer(sentence):
             start, end = _strip_leading_stopword(sentence, match.start(), match.end())
             if kind in (AnswerType.NAME, AnswerType.PLACE):
                 start = _strip_leading_titles(sentence, start, end)
-                if _at_sentence_start(sentence, start) and " " not in sentence[start:end]:
+                if start <= lead and " " not in sentence[start:end]:
                     continue  # a capitalised first word says nothing
             text = sentence[start:end]
             words = content_words(text)
@@ -177,13 +187,12 @@ def candidates(question: str, sentence: str) -> list[SpanCandidate]:
                 continue
             score = 1.0
             if anchors:
-                distance = min(abs(start - a) for a in anchors)
-                score += 1.0 / (1.0 + distance / 40.0)
-            if kind is AnswerType.NAME and _ORG_SUFFIX.match(sentence[end:]):
+                score += 1.0 / (1.0 + _nearest(anchors, start) / 40.0)
+            if kind is AnswerType.NAME and _ORG_SUFFIX.match(sentence, end):
                 score += 0.5
             if kind is AnswerType.NAME and " " in text:
                 score += 0.3  # full names beat single capitalised words
-            if kind is AnswerType.PLACE and re.search(r"\b(in|at|of|near|to)\s+$", sentence[:start]):
+            if kind is AnswerType.PLACE and _word_before(sentence, start) in _PLACE_PREPOSITIONS:
                 score += 0.5
             found.append(SpanCandidate(start, end, text, score))
     return sorted(found, key=lambda c: -c.score)
@@ -202,15 +211,15 @@ def short_answer(question: str, sentence: str) -> SpanCandidate | None:
 
 def _strip_leading_stopword(sentence: str, start: int, end: int) -> tuple[int, int]:
     # "In January" -> "January"; "The Baykar" -> "Baykar".
-    match = re.match(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s+", sentence[start:end])
-    if match and start + match.end() < end:
-        start += match.end()
+    match = _LEADING_STOPWORD.match(sentence, start, end)
+    if match and match.end() < end:
+        start = match.end()
     return start, end
 
 
 def _looks_like_group_noun(text: str) -> bool:
     # Demonyms ("Ukrainians", "Russian", "Turkish") name groups, not the answer to "who".
-    return bool(re.fullmatch(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)", text))
+    return bool(_GROUP_NOUN.fullmatch(text))
 
 
 _TITLES = frozenset(
@@ -244,13 +253,35 @@ _TITLES = frozenset(
 def _strip_leading_titles(sentence: str, start: int, end: int) -> int:
     # "Ukrainian Foreign Minister Dmytro Kuleba" -> "Dmytro Kuleba".
     new_start = start
-    for match in re.finditer(r"\S+\s+", sentence[start:end]):
+    for match in _WORD_AND_SPACES.finditer(sentence, start, end):
         word = match.group(0).strip()
         if word.lower() not in _TITLES and not _looks_like_group_noun(word):
             break
-        new_start = start + match.end()
+        new_start = match.end()
     return new_start
 
 
-def _at_sentence_start(sentence: str, start: int) -> bool:
-    return not sentence[:start].strip(" \"'“‘(")
+#: What may come before the first word of a sentence.
+_SENTENCE_OPENERS = " \"'“‘("
+
+
+def _nearest(sorted_positions: list[int], at: int) -> int:
+    """The distance from ``at`` to the nearest of ``sorted_positions`` (non-empty), by bisection."""
+    i = bisect.bisect_left(sorted_positions, at)
+    return min(abs(sorted_positions[j] - at) for j in (i - 1, i) if 0 <= j < len(sorted_positions))
+
+
+def _word_before(sentence: str, start: int) -> str:
+    """The word that ends right before the spaces before ``start`` ("" when no space precedes).
+
+    Scans back from ``start`` only, so calling it for every candidate stays linear overall.
+    """
+    end = start
+    while end > 0 and sentence[end - 1].isspace():
+        end -= 1
+    if end == start:
+        return ""
+    begin = end
+    while begin > 0 and (sentence[begin - 1].isalnum() or sentence[begin - 1] == "_"):
+        begin -= 1
+    return sentence[begin:end]

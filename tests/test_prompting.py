@@ -63,8 +63,13 @@ def test_a_hostile_source_name_cannot_break_the_tag() -> None:
 
 
 def test_escaping_leaves_ordinary_text_alone() -> None:
-    text = "If x < 3 and y > 2, <b>bold</b> passages of <em>text</em> stay."
+    text = "If x < 3 and y > 2, a<=b and 1<2, passages of text stay."
     assert escape_data(text) == text
+
+
+def test_any_tag_is_defused_not_just_the_prompts_own() -> None:
+    # A "<" before a letter or "/" is a tag to a model, whatever its name (issue 14, item 8).
+    assert escape_data("<b>bold</b>") == "&lt;b>bold&lt;/b>"
 
 
 def test_the_question_is_escaped_too() -> None:

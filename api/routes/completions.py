@@ -7,7 +7,6 @@ themselves travel in an extra top-level ``citations`` field (and in the last str
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -21,14 +20,15 @@ from api.errors import error_body
 from api.metrics import Metrics
 from api.models import ERROR_RESPONSES, ChatCompletionRequest, ChatMessage
 from api.routes.deps import MetricsDep, ServiceDep
+from qa.config import Settings
+from qa.conversation import bound_history
 from qa.errors import InvalidQuestionError, QAError
 from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, citation_to_dict
 from qa.service import QAService
 from qa.streaming import answer_text, stream_answer
-from qa.validation import validate_question
+from qa.validation import check_control_characters, validate_question
 
 MODEL_ID = "seed-qa"
-_MARKERS = re.compile(r"\s*(\[\d+\])+\s*$")
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES)
 
@@ -42,8 +42,8 @@ async def list_models() -> dict[str, Any]:
 @router.post("/chat/completions")
 async def chat_completions(body: ChatCompletionRequest, service: ServiceDep, metrics: MetricsDep) -> Any:
     """Answer the last user message, using earlier messages as the conversation."""
-    question, history = split_conversation(body.messages)
-    question = validate_question(question, max_chars=service.settings.max_question_chars)
+    # Off the event loop: the messages fill up to QA_MAX_BODY_BYTES, and every one is checked.
+    question, history = await run_in_threadpool(conversation_from_messages, body.messages, service.settings)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         chunks = stream_chunks(service, metrics, question, history, completion_id, created, top_k=body.top_k)
@@ -67,18 +67,63 @@ async def chat_completions(body: ChatCompletionRequest, service: ServiceDep, met
     }
 
 
-def split_conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Turn]]:
-    """The last user message and the earlier user/assistant exchanges as Turns."""
+def conversation_from_messages(messages: Sequence[ChatMessage], settings: Settings) -> tuple[str, list[Turn]]:
+    """The validated question and the bounded history that reach retrieval and the answerer."""
+    question, history = split_conversation(
+        messages, max_question_chars=settings.max_question_chars, max_answer_chars=settings.max_history_chars
+    )
+    return question, bound_history(history, max_turns=settings.max_history_turns, max_chars=settings.max_history_chars)
+
+
+def split_conversation(
+    messages: Sequence[ChatMessage], *, max_question_chars: int, max_answer_chars: int
+) -> tuple[str, list[Turn]]:
+    """The last user message and the earlier user/assistant exchanges as Turns, each one validated.
+
+    Every user message gets the last message's checks (length, control characters); an assistant
+    message may be up to ``max_answer_chars`` long. Other roles (system, tool) are ignored.
+    """
     if messages[-1].role != "user":
         raise InvalidQuestionError(f"The last message must have role 'user', got {messages[-1].role!r}.")
     history: list[Turn] = []
-    for message in messages[:-1]:
+    for index, message in enumerate(messages[:-1]):
+        name = f"messages[{index}] ({message.role})"
         if message.role == "user":
-            history.append(Turn(question=message.text(), answer=None))
-        elif message.role == "assistant" and history and history[-1].answer is None:
-            said = _MARKERS.sub("", message.text()).strip()
-            history[-1] = Turn(question=history[-1].question, answer=None if said == ABSTAIN_MESSAGE else said or None)
-    return messages[-1].text(), history
+            history.append(
+                Turn(question=validate_question(message.text(), max_chars=max_question_chars, name=name), answer=None)
+            )
+        elif message.role == "assistant":
+            text = message.text()
+            if len(text) > max_answer_chars:
+                raise InvalidQuestionError(
+                    f"{name} is {len(text)} characters long; the limit is {max_answer_chars} "
+                    "(QA_MAX_HISTORY_CHARS). Send a shorter history."
+                )
+            check_control_characters(text, name=name)
+            if history and history[-1].answer is None:
+                said = strip_citation_markers(text)
+                answer = None if said == ABSTAIN_MESSAGE else said or None
+                history[-1] = Turn(question=history[-1].question, answer=answer)
+    question = validate_question(messages[-1].text(), max_chars=max_question_chars)
+    return question, history
+
+
+def strip_citation_markers(text: str) -> str:
+    """``text`` stripped, without the ``[1][2]`` markers at its end ("Baykar [1][2]" -> "Baykar").
+
+    One backward scan, so the time is linear in the length whatever the text (a regex such as
+    ``\\s*(\\[\\d+\\])+\\s*$`` backtracks quadratically over a run of spaces).
+    """
+    end = len(text.rstrip())
+    cut = end
+    while cut > 0 and text[cut - 1] == "]":
+        digits = cut - 1
+        while digits > 0 and text[digits - 1].isdecimal():
+            digits -= 1
+        if digits == cut - 1 or digits == 0 or text[digits - 1] != "[":
+            break
+        cut = digits - 1
+    return text[:cut].strip() if cut < end else text.strip()
 
 
 def completion_content(answer: Answer) -> str:
