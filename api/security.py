@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,14 +71,18 @@ class APIKeyMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Reject request bodies over ``max_bytes`` with 413, whether declared or streamed."""
+    """Reject request bodies over ``max_bytes`` with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``streamed_paths`` (file uploads) read their own bodies under their own limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, streamed_paths: Collection[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed_paths = frozenset(streamed_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.streamed_paths:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", ())).get(b"content-length")
