@@ -88,6 +88,7 @@ class DocumentList(BaseModel):
 
     documents: list[DocumentSummary]
     files: list[DocumentFile] = Field(default_factory=list)
+    upload_types: list[str] = Field(default_factory=list, description="Suffixes POST /api/documents accepts")
 
 
 class DocumentModel(BaseModel):

@@ -52,13 +52,14 @@ def upload_limit(settings: Settings) -> int:
 
 
 @router.get("")
-def list_documents(request: Request, service: ServiceDep) -> DocumentList:
+def list_documents(request: Request, service: ServiceDep, settings: SettingsDep) -> DocumentList:
     """Every indexed document (id, title, source, text length), and every file with its indexing status."""
     return DocumentList(
         documents=[
             DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in service.documents()
         ],
         files=file_statuses(service, get_worker(request)),
+        upload_types=list(allowed_suffixes(settings.upload_suffixes)),
     )
 
 
