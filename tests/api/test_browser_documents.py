@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from api import create_app
 from tests.api.conftest import LiveServer, fast_service, fast_settings
 from tests.api.test_browser import CHROMIUM, ask
-from tests.api.test_browser import browser as browser  # noqa: PLC0414  (the module-scoped Chromium fixture)
+from tests.api.test_browser import browser as browser  # the module-scoped Chromium fixture
 
 pytestmark = [
     pytest.mark.browser,

@@ -29,7 +29,8 @@ LIGHTHOUSE_ANSWER = "Orla Finch"
 # One fact, in each format the loader reads, that the project's seed article does not contain.
 LIGHTHOUSE_FILES = {
     "kestrel-point.txt": (
-        "Kestrel Point lighthouse\n\nThe Kestrel Point lighthouse keeper is Orla Finch, who has kept the light since 2009.\n"
+        "Kestrel Point lighthouse\n\n"
+        "The Kestrel Point lighthouse keeper is Orla Finch, who has kept the light since 2009.\n"
     ),
     "kestrel-point.md": (
         "# Kestrel Point lighthouse\n\nThe Kestrel Point lighthouse keeper is Orla Finch, who has kept the light "
@@ -57,9 +58,13 @@ def multipart_body(*files: tuple[str, bytes]) -> bytes:
     body = b""
     for name, data in files:
         body += (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode() + data + b"\r\n"
+            (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
     return body + f"--{BOUNDARY}--\r\n".encode()
 
 
