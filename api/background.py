@@ -53,14 +53,17 @@ class IngestWorker:
         """Start the worker thread and, when configured, the folder watcher."""
         with self._cond:
             self._stopping = False
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="qa-ingest-worker", daemon=True)
-                self._thread.start()
+            self._ensure_thread()
         if self.watcher is not None:
             self.watcher.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop watching and let a running ingest finish (up to ``timeout``)."""
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="qa-ingest-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop watching and wait up to ``timeout`` for a running ingest (an unfinished one commits nothing)."""
         if self.watcher is not None:
             self.watcher.stop()
         with self._cond:
@@ -77,8 +80,8 @@ class IngestWorker:
             self._pending.update(sources)
             self._requested = True
             self._cond.notify_all()
-        if self._thread is None or not self._thread.is_alive():
-            self.start()
+            if not self._stopping:
+                self._ensure_thread()  # an app served without its lifespan still ingests
 
     def catch_up(self) -> None:
         """Ask for an ingest when the folder differs from the committed index (changes made while stopped)."""

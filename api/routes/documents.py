@@ -10,6 +10,7 @@ files that exist.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -33,10 +34,27 @@ UPLOAD_PATHS = frozenset({"/api/documents"})
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 UPLOAD_FIELD = "files"
 
-_UPLOAD_ERRORS = {
-    413: {"description": "A file, or the whole upload, is over QA_MAX_UPLOAD_BYTES"},
-    415: {"description": "A file type the loader does not read, or not multipart/form-data"},
-    422: {"description": "A file name that is not a plain name (a path, hidden, control characters)"},
+_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {**ERROR_RESPONSES[413], "description": "A file, or the whole upload, is over QA_MAX_UPLOAD_BYTES"},
+    415: {**ERROR_RESPONSES[413], "description": "A type the loader does not read, or not multipart/form-data"},
+    422: {**ERROR_RESPONSES[422], "description": "A name that is not a plain file name (a path, hidden, controls)"},
+}
+#: The multipart body, for /docs and schema-driven clients (the route reads it itself, under its limit).
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        UPLOAD_FIELD: {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1}
+                    },
+                    "required": [UPLOAD_FIELD],
+                }
+            }
+        },
+    }
 }
 
 
@@ -63,7 +81,7 @@ def list_documents(request: Request, service: ServiceDep, settings: SettingsDep)
     )
 
 
-@router.post("", status_code=202, responses=_UPLOAD_ERRORS)  # type: ignore[arg-type]
+@router.post("", status_code=202, responses=_UPLOAD_ERRORS, openapi_extra=_UPLOAD_BODY)
 async def upload_documents(request: Request, settings: SettingsDep) -> DocumentFiles:
     """Add files (multipart field ``files``, one or more) to the seeds folder and index them in the background.
 
@@ -112,13 +130,19 @@ def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> Doc
 
 
 @router.get("/{doc_id}")
-async def get_document(doc_id: str, service: ServiceDep) -> DocumentModel:
+async def get_document(doc_id: str, request: Request, service: ServiceDep) -> DocumentModel:
     """One indexed document's text; citation ``start``/``end`` offsets index into it.
 
     The id is only looked up among the indexed documents held in memory, never used as a path:
-    anything else (``../etc/passwd``, an absolute path, its URL-encoded forms) is 404.
+    anything else (``../etc/passwd``, an absolute path, its URL-encoded forms) is 404. So is a
+    document deleted with ``DELETE`` whose removal from the index has not finished yet.
     """
     document = service.document(doc_id)
+    if (
+        document.source in get_worker(request).waiting_sources()
+        and not (service.settings.seeds_dir / document.source).exists()
+    ):
+        raise DocumentNotFoundError(f"Document {doc_id!r} was deleted; it is being removed from the index.")
     return DocumentModel(id=document.id, title=document.title, source=document.source, text=document.text)
 
 

@@ -131,6 +131,8 @@ def test_upload_answers_with_a_citation_then_delete_abstains(name: str, live: Li
     deleted = httpx.delete(f"{live.url}/api/documents/{accepted['id']}", timeout=10)
     assert deleted.status_code == 202 and deleted.json()["files"][0]["source"] == name
     assert not (settings.seeds_dir / name).exists()
+    # Gone for readers at once, even before the background ingest has removed it from the index.
+    assert httpx.get(f"{live.url}/api/documents/{accepted['id']}", timeout=10).status_code == 404
     wait_for_status(live, name, None)
     gone = ask(live, LIGHTHOUSE_QUESTION)
     assert gone["status"] == "abstained" and not any(c["source"] == name for c in gone["citations"])
@@ -323,3 +325,22 @@ def test_watch_off_leaves_the_index_alone(tmp_path: Path, serve: Callable[[FastA
     time.sleep(1.0)  # several debounce periods: a watcher would have re-ingested by now
     assert ask(live, LIGHTHOUSE_QUESTION)["status"] == "abstained"
     assert wait_for_status(live, "kestrel-point.txt", "not_indexed", timeout=1) is not None
+
+
+def test_the_first_document_can_be_uploaded_into_an_empty_folder(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    settings = fast_settings(tmp_path)
+    for path in settings.seeds_dir.iterdir():
+        path.unlink()
+    live = serve(create_app(service=fast_service(settings, build=False)))
+    deadline = time.monotonic() + 20
+    while (ready := httpx.get(f"{live.url}/readyz", timeout=10)).status_code == 503 and "failed" not in ready.text:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert httpx.post(f"{live.url}/api/ask", json={"question": LIGHTHOUSE_QUESTION}, timeout=10).status_code == 503
+    assert upload(live, ("kestrel-point.txt", LIGHTHOUSE_FILES["kestrel-point.txt"].encode())).status_code == 202
+    while httpx.get(f"{live.url}/readyz", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the server never became ready after the first upload"
+        time.sleep(0.05)
+    assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "kestrel-point.txt"
