@@ -130,19 +130,18 @@ def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> Doc
 
 
 @router.get("/{doc_id}")
-async def get_document(doc_id: str, request: Request, service: ServiceDep) -> DocumentModel:
+def get_document(doc_id: str, service: ServiceDep) -> DocumentModel:
     """One indexed document's text; citation ``start``/``end`` offsets index into it.
 
     The id is only looked up among the indexed documents held in memory, never used as a path:
     anything else (``../etc/passwd``, an absolute path, its URL-encoded forms) is 404. So is a
-    document deleted with ``DELETE`` whose removal from the index has not finished yet.
+    document whose file is gone from the seeds folder (deleted, its removal from the index pending).
     """
     document = service.document(doc_id)
-    if (
-        document.source in get_worker(request).waiting_sources()
-        and not (service.settings.seeds_dir / document.source).exists()
-    ):
-        raise DocumentNotFoundError(f"Document {doc_id!r} was deleted; it is being removed from the index.")
+    if not (service.settings.seeds_dir / document.source).exists():
+        raise DocumentNotFoundError(
+            f"Document {doc_id!r} was deleted from the seeds folder; it leaves the index with the next ingest."
+        )
     return DocumentModel(id=document.id, title=document.title, source=document.source, text=document.text)
 
 

@@ -344,3 +344,11 @@ def test_the_first_document_can_be_uploaded_into_an_empty_folder(
         assert time.monotonic() < deadline, "the server never became ready after the first upload"
         time.sleep(0.05)
     assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "kestrel-point.txt"
+
+
+def test_deleting_the_last_document_empties_the_index(live: LiveServer) -> None:
+    (seed,) = httpx.get(f"{live.url}/api/documents", timeout=10).json()["files"]
+    assert httpx.delete(f"{live.url}/api/documents/{seed['id']}", timeout=10).status_code == 202
+    wait_for_status(live, seed["source"], None)
+    assert httpx.get(f"{live.url}/api/documents", timeout=10).json()["documents"] == []
+    assert ask(live, TB2_QUESTION)["status"] == "abstained"
