@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_upload_files: int = Field(default=10, ge=1)
     upload_suffixes: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Live folder: while the server runs, re-ingest the seeds folder when files in it change.
+    # Live folder: while the server runs, re-ingest the seeds folder when files in it change
+    # (changes arriving together are grouped for up to watch_debounce_ms into one ingest).
     watch: bool = True
     watch_debounce_ms: int = Field(default=500, ge=50)
 
