@@ -23,7 +23,6 @@ from qa.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotReadyError,
-    NoDocumentsError,
 )
 from qa.index import IndexConfig, Manifest, check_compatible
 from qa.loading import LoadResult, SkippedFile, load_documents
@@ -151,15 +150,8 @@ class QAService:
     def _ingest(
         self, *, rebuild: bool, show_progress: bool, embed: EmbedFunction | None, started: float
     ) -> IngestReport:
+        loaded: LoadResult = load_documents(self.settings.seeds_dir)
         config = self.index_config()
-        try:
-            loaded: LoadResult = load_documents(self.settings.seeds_dir)
-        except NoDocumentsError:
-            # Every file was removed from an existing folder: the index empties (questions abstain)
-            # rather than keep answering from deleted files. A first ingest still needs documents.
-            if rebuild or not self.settings.seeds_dir.is_dir() or not self._has_index():
-                raise
-            loaded = LoadResult((), ())
         writer, previous = self._open_writer(config, rebuild=rebuild)
         old_files = previous.files if previous else {}
         current = {doc.source: doc for doc in loaded.documents}
@@ -194,13 +186,6 @@ class QAService:
             seconds=time.perf_counter() - started,
             rebuilt=previous is None,
         )
-
-    def _has_index(self) -> bool:
-        try:
-            self.store.read_manifest()
-        except IndexNotReadyError:
-            return False
-        return True
 
     def _open_writer(self, config: IndexConfig, *, rebuild: bool) -> tuple[IndexWriter, Manifest | None]:
         """A writer over the committed index when it matches ``config``, else one that rebuilds."""

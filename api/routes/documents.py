@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
 from api.background import IngestWorker
+from api.errors import error_response
 from api.models import ERROR_RESPONSES, DocumentFile, DocumentFiles, DocumentList, DocumentModel, DocumentSummary
 from api.routes.deps import ServiceDep, SettingsDep
 from qa.config import Settings
@@ -113,16 +115,31 @@ async def upload_documents(request: Request, settings: SettingsDep) -> DocumentF
     return DocumentFiles(files=[DocumentFile(id=doc_id, source=name, status="indexing") for name, doc_id in stored])
 
 
-@router.delete("/{doc_id}", status_code=202)
-def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> DocumentFiles:
-    """Remove a file from the seeds folder; it leaves the index when the background ingest ends."""
+@router.delete(
+    "/{doc_id}",
+    status_code=202,
+    response_model=DocumentFiles,
+    responses={409: {**ERROR_RESPONSES[422], "description": "The only file in the seeds folder"}},
+)
+def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> DocumentFiles | JSONResponse:
+    """Remove a file from the seeds folder; it leaves the index when the background ingest ends.
+
+    The last file cannot be deleted: an ingest of an empty folder fails and keeps the previous
+    index (a folder that looks empty is more often a mount gone missing than a wish for no answers).
+    """
     service: QAService = request.app.state.service
-    known = set(_folder_sources(settings.seeds_dir))
-    if service.is_ready:
-        known |= set(service.manifest.files)
+    folder = set(_folder_sources(settings.seeds_dir))
+    known = folder | (set(service.manifest.files) if service.is_ready else set())
     source = next((s for s in sorted(known) if document_id(s) == doc_id), None)
     if source is None:
         raise DocumentNotFoundError(f"No file has id {doc_id!r}. List ids with GET /api/documents.")
+    if not folder - {source}:
+        return error_response(
+            409,
+            "last_document",
+            f"{source!r} is the only file in the seeds folder and the index cannot be emptied; "
+            "upload another file first, then delete this one.",
+        )
     # ``source`` comes from the folder listing or the manifest, never from the request.
     (settings.seeds_dir / source).unlink(missing_ok=True)
     get_worker(request).request([source])

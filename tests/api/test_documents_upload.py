@@ -346,9 +346,15 @@ def test_the_first_document_can_be_uploaded_into_an_empty_folder(
     assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "kestrel-point.txt"
 
 
-def test_deleting_the_last_document_empties_the_index(live: LiveServer) -> None:
+def test_the_last_file_cannot_be_deleted(live: LiveServer, settings: Settings) -> None:
     (seed,) = httpx.get(f"{live.url}/api/documents", timeout=10).json()["files"]
+    refused = httpx.delete(f"{live.url}/api/documents/{seed['id']}", timeout=10)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_document"
+    assert "upload another file first" in refused.json()["error"]["message"]
+    assert (settings.seeds_dir / seed["source"]).exists()
+    assert ask(live, TB2_QUESTION)["answer"] == "Baykar"
+    # With a second file there, the first can go.
+    assert upload(live, ("kestrel-point.txt", LIGHTHOUSE_FILES["kestrel-point.txt"].encode())).status_code == 202
     assert httpx.delete(f"{live.url}/api/documents/{seed['id']}", timeout=10).status_code == 202
     wait_for_status(live, seed["source"], None)
-    assert httpx.get(f"{live.url}/api/documents", timeout=10).json()["documents"] == []
     assert ask(live, TB2_QUESTION)["status"] == "abstained"
