@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from api.background import IngestWorker
 from api.errors import install_error_handlers
 from api.limit_storage import build_limit_storage
 from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
@@ -94,7 +95,9 @@ class IndexLoader:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start loading the index in the background; the server answers /healthz meanwhile."""
     app.state.index.start()
+    app.state.ingest.start()  # uploads, deletes and (QA_WATCH) the live seeds folder
     yield
+    app.state.ingest.stop()
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.metrics = metrics
     app.state.index = IndexLoader(service)
     app.state.reindexer = admin.Reindexer(service)
+    app.state.ingest = IngestWorker(service, watch=settings.watch, debounce_ms=settings.watch_debounce_ms)
 
     install_error_handlers(app)
     for module in (answers, completions, documents, health, admin):
@@ -141,7 +145,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         max_queue=settings.max_queue,
         timeout_s=settings.request_timeout_s,
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed_paths=documents.UPLOAD_PATHS)
     if settings.rate_limit_per_minute:
         app.add_middleware(
             RateLimitMiddleware,

@@ -84,9 +84,11 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentList(BaseModel):
-    """``GET /api/documents``."""
+    """``GET /api/documents``: the indexed documents, and every file with its status."""
 
     documents: list[DocumentSummary]
+    files: list[DocumentFile] = Field(default_factory=list)
+    upload_types: list[str] = Field(default_factory=list, description="Suffixes POST /api/documents accepts")
 
 
 class DocumentModel(BaseModel):
@@ -170,3 +172,24 @@ class ReindexStatus(BaseModel):
     message: str | None = Field(default=None, description="What the last run changed, or why it failed.")
     documents: int | None = Field(default=None, description="Indexed documents after the last successful run.")
     chunks: int | None = None
+
+
+#: Where a file in the seeds folder stands: in the index, waiting for or inside a running ingest,
+#: deleted but still in the index until that ingest ends, skipped by the loader (``reason`` says
+#: why), or in the folder but not indexed yet (added while the watcher was off).
+FileState = Literal["indexed", "indexing", "removing", "skipped", "not_indexed"]
+
+
+class DocumentFile(BaseModel):
+    """A file in the seeds folder (or still in the index) and its indexing status."""
+
+    id: str
+    source: str
+    status: FileState
+    reason: str | None = None
+
+
+class DocumentFiles(BaseModel):
+    """``POST /api/documents`` (202) and ``DELETE /api/documents/{doc_id}`` (202): the files concerned."""
+
+    files: list[DocumentFile]

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
@@ -186,14 +186,18 @@ class APIKeyMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Reject request bodies over ``max_bytes`` with 413, whether declared or streamed."""
+    """Reject request bodies over ``max_bytes`` with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``streamed_paths`` (file uploads) read their own bodies under their own limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, streamed_paths: Collection[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed_paths = frozenset(streamed_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.streamed_paths:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", ())).get(b"content-length")

@@ -39,6 +39,20 @@ def _service(settings: Settings) -> QAService:
     return QAService(settings)
 
 
+def _warn_if_stale(service: QAService) -> None:
+    """Warn (stderr) when the seeds folder changed since the loaded index was built."""
+    from qa.freshness import seed_changes
+
+    changes = seed_changes(service.settings.seeds_dir, service.manifest.files)
+    if changes.stale:
+        typer.secho(
+            f"warning: the seeds folder changed since the index was built: {changes.describe()}. "
+            "Answers come from the old index; run `qa ingest` to update it.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
 def _fail(error: QAError) -> typer.Exit:
     typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2 if error.status_code < 500 else 1)
@@ -100,6 +114,7 @@ def ask(
         validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
         service = _service(settings)
         service.ensure_index(show_progress=not as_json)
+        _warn_if_stale(service)
         answer = service.ask(question, top_k=top_k)
     except QAError as error:
         raise _fail(error) from None
@@ -118,6 +133,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     try:
         service = _service(settings)
         service.ensure_index(show_progress=True)
+        _warn_if_stale(service)
     except QAError as error:
         raise _fail(error) from None
     history: list[Turn] = []

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=10, ge=1)
     max_session_turns: int = Field(default=MAX_STORED_TURNS, ge=1)
     max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite store; the least recently used go first
+    # Uploads (POST /api/documents): bytes per file, files per request, and the suffixes accepted
+    # (empty: every type the loader reads; otherwise only those of them listed here).
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_upload_files: int = Field(default=10, ge=1)
+    upload_suffixes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Live folder: while the server runs, re-ingest the seeds folder when files in it change
+    # (changes arriving together are grouped for up to watch_debounce_ms into one ingest).
+    watch: bool = True
+    watch_debounce_ms: int = Field(default=500, ge=50)
 
     # Slack (off unless the bot token and signing secret are set)
     slack_bot_token: SecretStr | None = None
@@ -94,7 +103,7 @@ class Settings(BaseSettings):
     # Past this many chunks the FAISS index is HNSW (approximate) instead of exact.
     faiss_exact_max_chunks: int = Field(default=200_000, ge=0)
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "upload_suffixes", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # Allow QA_API_KEYS=a,b as well as a JSON list.

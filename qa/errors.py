@@ -8,6 +8,9 @@
     ├── NoDocumentsError         400 no_documents
     ├── InvalidTestSetError      400 invalid_test_set
     ├── DocumentNotFoundError    404 document_not_found
+    ├── UploadError              422 invalid_filename
+    │   ├── UploadTooLargeError  413 file_too_large
+    │   └── UnsupportedFileTypeError  415 unsupported_file_type
     ├── IndexNotReadyError       503 index_not_ready
     │   └── IndexBuildingError   503 index_building
     ├── IndexCorruptError        500 index_corrupt
@@ -118,3 +121,24 @@ class SessionStoreUnavailableError(SessionError):
 
     status_code = 503
     code = "session_store_unavailable"
+
+
+class UploadError(QAError):
+    """An uploaded file's name is empty, hidden, too long or a path (``../x``, ``a/b``)."""
+
+    status_code = 422
+    code = "invalid_filename"
+
+
+class UploadTooLargeError(UploadError):
+    """An uploaded file (or the whole upload) is over the configured size limit."""
+
+    status_code = 413
+    code = "file_too_large"
+
+
+class UnsupportedFileTypeError(UploadError):
+    """An uploaded file's type is not one the loader reads (or not allowed by the settings)."""
+
+    status_code = 415
+    code = "unsupported_file_type"

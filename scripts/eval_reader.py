@@ -151,12 +151,12 @@ def no_answer_threshold(rows: list[dict], target: float) -> float:
 
 
 def held_out_pairs(args) -> list[dict]:
-    """Every question of the held-out articles with its gold paragraph."""
-    with open(args.squad2) as fh:
+    """Every question of the held-out articles (or of the whole --ood file) with its gold paragraph."""
+    with open(args.ood or args.squad2) as fh:
         data = json.load(fh)
     pairs = []
     for art in data["data"]:
-        if art["title"] not in HELD_OUT:
+        if not args.ood and art["title"] not in HELD_OUT:
             continue
         for p in art["paragraphs"]:
             for q in p["qas"]:
@@ -276,6 +276,13 @@ def main(argv=None) -> None:
         default="reader",
         help="the reader alone (default), the sentence-level answerer, or the shipped answerer "
         "(reader blended with sentence support); the last two add their shipped threshold as a row",
+    )
+    ap.add_argument(
+        "--ood",
+        type=Path,
+        default=None,
+        help="read every question of this SQuAD-format file instead (the out-of-domain set that "
+        "scripts/make_ood_set.py writes); all answerable, so read the always-answer row",
     )
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions (smoke test)")
     ap.add_argument("--batch", type=int, default=32, help="(question, paragraph) pairs per forward batch")

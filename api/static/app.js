@@ -137,6 +137,7 @@ async function openSource(citation) {
   $("source-title").textContent = citation.title;
   $("source-meta").textContent = citation.source + ", characters " + citation.start + "–" + citation.end;
   body.replaceChildren(el("p", "meta", "Loading…"));
+  $("docs").hidden = true;
   panel.hidden = false;
   const response = await fetch("/api/documents/" + encodeURIComponent(citation.doc_id), { headers: headers() });
   if (!response.ok) {
@@ -193,4 +194,131 @@ $("key-form").addEventListener("submit", (event) => {
   if (key) localStorage.setItem(KEY_STORE, key);
   else localStorage.removeItem(KEY_STORE);
   $("key-form").closest("details").open = false;
+});
+
+// Documents panel: upload (pick or drop), per-file status, delete. Uploads go through
+// XMLHttpRequest because fetch reports no upload progress.
+const docsPanel = $("docs");
+const docList = $("doc-list");
+const docStatus = $("doc-status");
+const docProgress = $("doc-progress");
+const docFiles = $("doc-files");
+const drop = $("drop");
+const STATE_TEXT = {
+  indexed: "indexed", indexing: "indexing…", removing: "removing…", skipped: "skipped", not_indexed: "not indexed",
+};
+let docsTimer = null;
+
+function authHeaders() {
+  const key = localStorage.getItem(KEY_STORE);
+  return key ? { Authorization: "Bearer " + key } : {};
+}
+
+function renderFiles(files) {
+  docList.replaceChildren();
+  for (const file of files) {
+    const row = el("li");
+    row.dataset.source = file.source;
+    const name = el("span", "name", file.source);
+    if (file.reason) name.append(el("span", "reason", file.reason));
+    const state = el("span", "state " + file.status, STATE_TEXT[file.status] || file.status);
+    const remove = el("button", "delete", "Delete");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Delete " + file.source);
+    remove.disabled = file.status === "removing";
+    remove.addEventListener("click", () => deleteDocument(file));
+    row.append(name, state, remove);
+    docList.append(row);
+  }
+  if (!files.length) docList.append(el("li", "meta", "No documents yet: add some above."));
+}
+
+async function refreshDocs() {
+  clearTimeout(docsTimer);
+  docsTimer = null;
+  let response;
+  try {
+    response = await fetch("/api/documents", { headers: authHeaders() });
+  } catch (error) {
+    docStatus.textContent = "Could not reach the server: " + error.message;
+    return;
+  }
+  if (!response.ok) {
+    docStatus.textContent = await errorMessage(response);
+    if (response.status === 503) docsTimer = setTimeout(refreshDocs, 1000);
+    return;
+  }
+  const body = await response.json();
+  if (body.upload_types && body.upload_types.length) {
+    $("doc-types").textContent = body.upload_types.join(" ");
+    docFiles.accept = body.upload_types.join(",");
+  }
+  renderFiles(body.files);
+  const busy = body.files.some((f) => f.status === "indexing" || f.status === "removing");
+  if (busy) docsTimer = setTimeout(refreshDocs, 700);
+  else if (docStatus.dataset.busy) { docStatus.textContent = "All documents are indexed."; delete docStatus.dataset.busy; }
+}
+
+function uploadFiles(files) {
+  if (!files.length) return;
+  const data = new FormData();
+  for (const file of files) data.append("files", file, file.name);
+  const request = new XMLHttpRequest();
+  request.open("POST", "/api/documents");
+  for (const [name, value] of Object.entries(authHeaders())) request.setRequestHeader(name, value);
+  docProgress.hidden = false;
+  docProgress.value = 0;
+  docStatus.textContent = "Uploading " + files.length + (files.length === 1 ? " file…" : " files…");
+  request.upload.addEventListener("progress", (event) => {
+    if (event.lengthComputable) docProgress.value = Math.round((100 * event.loaded) / event.total);
+  });
+  request.addEventListener("load", () => {
+    docProgress.hidden = true;
+    let body = null;
+    try { body = JSON.parse(request.responseText); } catch (_) { /* not JSON */ }
+    if (request.status === 202 && body) {
+      docStatus.textContent = "Uploaded " + body.files.map((f) => f.source).join(", ") + "; indexing…";
+      docStatus.dataset.busy = "1";
+    } else {
+      const message = body && body.error ? body.error.message : "The server answered " + request.status + ".";
+      docStatus.textContent = request.status === 401 ? message + " Enter the key under “API key”." : message;
+    }
+    refreshDocs();
+  });
+  request.addEventListener("error", () => {
+    docProgress.hidden = true;
+    docStatus.textContent = "Could not reach the server; the upload did not finish.";
+  });
+  request.send(data);
+}
+
+async function deleteDocument(file) {
+  if (!window.confirm("Delete " + file.source + " from the documents folder?")) return;
+  const response = await fetch("/api/documents/" + encodeURIComponent(file.id), {
+    method: "DELETE", headers: authHeaders(),
+  });
+  if (!response.ok) docStatus.textContent = await errorMessage(response);
+  else { docStatus.textContent = "Deleting " + file.source + "…"; docStatus.dataset.busy = "1"; }
+  refreshDocs();
+}
+
+$("docs-open").addEventListener("click", () => {
+  $("source").hidden = true;
+  docsPanel.hidden = false;
+  refreshDocs();
+});
+$("docs-close").addEventListener("click", () => {
+  docsPanel.hidden = true;
+  clearTimeout(docsTimer);
+});
+docFiles.addEventListener("change", () => {
+  uploadFiles(Array.from(docFiles.files));
+  docFiles.value = "";
+});
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  uploadFiles(Array.from(event.dataTransfer.files));
 });

@@ -35,7 +35,13 @@ FAST_THRESHOLD = 0.3
 
 def fast_settings(root: Path, **overrides: Any) -> Settings:
     """Settings on the hashing embedder with their own folders under ``root`` (seeds copied once)."""
-    values: dict[str, Any] = {"embedder": "hashing", "answerer": "sentence", "abstain_threshold": FAST_THRESHOLD}
+    # watch=False: tests change the seeds folder on purpose; the live-folder tests turn it on.
+    values: dict[str, Any] = {
+        "embedder": "hashing",
+        "answerer": "sentence",
+        "abstain_threshold": FAST_THRESHOLD,
+        "watch": False,
+    }
     return settings_under(root, **{**values, **overrides})
 
 

@@ -1,0 +1,150 @@
+"""The documents panel in real headless Chromium: upload through the page, ask, see the cited answer, delete.
+
+``DOCUMENT_CASES`` is the list of formats the page is tried with: add a case (a file name, its
+bytes made here, a question whose answer is only in it, and that answer) for each format the
+loader reads. The page, the API and the background ingest are the same for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from api import create_app
+from tests.api.conftest import LiveServer, fast_service, fast_settings
+from tests.api.test_browser import CHROMIUM, ask
+from tests.api.test_browser import browser as browser  # the module-scoped Chromium fixture
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
+
+ABSTAIN = "The documents don't cover this."
+FACT = "The Kestrel Point lighthouse keeper is Orla Finch, who has kept the light since 2009."
+
+
+@dataclass(frozen=True)
+class DocumentCase:
+    """A file to upload through the page and the question only it answers."""
+
+    name: str
+    data: bytes
+    mime: str
+    question: str
+    answer: str
+    quote: str
+
+
+DOCUMENT_CASES = [
+    DocumentCase(
+        "kestrel-point.txt",
+        f"Kestrel Point lighthouse\n\n{FACT}\n".encode(),
+        "text/plain",
+        "Who is the Kestrel Point lighthouse keeper?",
+        "Orla Finch",
+        FACT,
+    ),
+    DocumentCase(
+        "kestrel-point.md",
+        f"# Kestrel Point lighthouse\n\n{FACT}\n".encode(),
+        "text/markdown",
+        "Who is the Kestrel Point lighthouse keeper?",
+        "Orla Finch",
+        FACT,
+    ),
+    DocumentCase(
+        "kestrel-point.html",
+        (
+            "<!doctype html><html><head><title>Kestrel Point lighthouse</title></head>"
+            f"<body><nav>Home | About</nav><main><p>{FACT}</p></main></body></html>"
+        ).encode(),
+        "text/html",
+        "Who is the Kestrel Point lighthouse keeper?",
+        "Orla Finch",
+        FACT,
+    ),
+]
+
+
+@pytest.fixture
+def docs_server(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> LiveServer:
+    return serve(create_app(service=fast_service(fast_settings(tmp_path))))
+
+
+@pytest.fixture
+def problems() -> list[str]:
+    """Console errors and script errors of the page; a test removes the ones it causes on purpose."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, docs_server: LiveServer, problems: list[str]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())  # "Delete …?" confirmations
+    page.goto(docs_server.url + "/")
+    yield page
+    context.close()
+    assert problems == []  # CSP violations and script errors show up here
+
+
+def row(page: Any, source: str) -> Any:
+    """The documents panel's row for ``source``."""
+    return page.locator(f'#doc-list li[data-source="{source}"]')
+
+
+def wait_for_state(page: Any, source: str, text: str) -> None:
+    """Wait until the row of ``source`` shows ``text`` as its state (the panel polls while indexing)."""
+    row(page, source).locator(".state", has_text=text).wait_for(timeout=20_000)
+
+
+@pytest.mark.parametrize("case", DOCUMENT_CASES, ids=lambda case: case.name)
+def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) -> None:
+    assert ask(page, case.question).locator(".answer").inner_text() == ABSTAIN
+
+    page.click("#docs-open")
+    wait_for_state(page, "zelensky-istanbul-turkish-drones.txt", "indexed")
+    page.set_input_files("#doc-files", files=[{"name": case.name, "mimeType": case.mime, "buffer": case.data}])
+    wait_for_state(page, case.name, "indexed")
+    page.locator("#doc-status", has_text="All documents are indexed.").wait_for(timeout=5_000)
+
+    bubble = ask(page, case.question)
+    assert case.answer in bubble.locator(".answer").inner_text()
+    assert case.name in bubble.locator(".sources").inner_text()
+    bubble.locator("button.cite", has_text="[1]").click()
+    mark = page.locator("#source-text mark")
+    mark.wait_for()
+    assert case.quote in mark.inner_text()
+
+    page.click("#docs-open")
+    assert page.locator("#docs").is_visible() and not page.locator("#source").is_visible()
+    row(page, case.name).locator("button.delete").click()
+    row(page, case.name).wait_for(state="detached", timeout=20_000)
+    assert ask(page, case.question).locator(".answer").inner_text() == ABSTAIN
+
+
+def test_dropped_file_is_uploaded_and_a_refused_one_says_why(page: Any, problems: list[str]) -> None:
+    page.click("#docs-open")
+    drop_file = """([name, text]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([text], name, { type: "text/plain" }));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+    }"""
+    page.evaluate(drop_file, ["payload.exe", "MZ"])
+    page.locator("#doc-status", has_text="not accepted").wait_for(timeout=10_000)
+    assert row(page, "payload.exe").count() == 0
+    assert len(problems) == 1 and "415" in problems[0]  # Chromium logs the refused request
+    problems.clear()
+    page.evaluate(drop_file, ["kestrel-point.txt", FACT])
+    wait_for_state(page, "kestrel-point.txt", "indexed")
+    assert "Orla Finch" in ask(page, "Who is the Kestrel Point lighthouse keeper?").locator(".answer").inner_text()
