@@ -41,7 +41,7 @@ LIGHTHOUSE_FILES = {
         "keeper is Orla Finch, who has kept the light since 2009.</p></main></body></html>"
     ),
 }
-KEY = "upload-key"
+KEY = "upload-key-0123456789abcdef"  # 16+ characters, as start-up requires
 
 
 def upload(live: LiveServer, *files: tuple[str, bytes], headers: dict[str, str] | None = None) -> httpx.Response:
