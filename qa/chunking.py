@@ -74,29 +74,85 @@ _BOUNDARY = re.compile(r"[.!?…](?<![.!?…][.!?…])[.!?…]*+[\"'”’)\]]*+
 _LINE = re.compile(r"[^\n]+")
 _NON_SPACE = re.compile(r"\S")
 _WORD_BEFORE_DOT = re.compile(r"[\w.]+$")
+# A line at least this fraction of its paragraph's widest line was wrapped (a single newline
+# inside a sentence); a shorter one without a final stop is a headline or a label.
+_WRAPPED_WIDTH = 0.6
+_LIST_MARKERS = ("- ", "* ", "+ ", "• ", "– ", "|")
+_FENCES = ("```", "~~~")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in ``text``, whitespace trimmed.
 
-    Line breaks always end a sentence (headlines, list items); full stops after common
-    abbreviations, initials and inside numbers do not. Linear in ``len(text)``: it runs on
-    whole documents and on questions.
+    Line-wrapped paragraphs are joined first: a single newline inside a paragraph reads as a
+    space, while blank lines, headings, list items, table rows, code and short headline-like
+    lines end a sentence. Full stops after common abbreviations, initials and inside numbers
+    do not. Offsets point into ``text`` (a sentence may span a line break). Linear in
+    ``len(text)``: it runs on whole documents and on questions.
     """
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        start = line.start()
-        for boundary in _BOUNDARY.finditer(text, line.start(), line.end()):
+    for seg_start, seg_end in paragraph_lines(text):
+        start = seg_start
+        for boundary in _BOUNDARY.finditer(text, seg_start, seg_end):
             end = boundary.end()
-            if _is_abbreviation(text, boundary.start()):
+            if _is_abbreviation(text, boundary.start()) or _is_item_number(text, start, boundary.start()):
                 continue
-            following = _NON_SPACE.search(text, end)
+            following = _NON_SPACE.search(text, end, seg_end)
             if following and following.group(0).islower():
                 continue
             spans.append((start, end))
             start = end
-        spans.append((start, line.end()))
+        spans.append((start, seg_end))
     return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[1] > trimmed[0]]
+
+
+def paragraph_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of lines that reads as one piece of prose (wrapped lines joined)."""
+    blocks: list[list[tuple[int, int, str]]] = []
+    previous_end = -2
+    for match in _LINE.finditer(text):
+        line = match.group(0).strip()
+        if not line:
+            previous_end = -2
+            continue
+        if match.start() != previous_end + 1:
+            blocks.append([])
+        blocks[-1].append((match.start(), match.end(), line))
+        previous_end = match.end()
+    segments: list[tuple[int, int]] = []
+    in_fence = False
+    for block in blocks:
+        widest = max(len(line) for _, _, line in block)
+        seg_start = block[0][0]
+        for i, (_, end, line) in enumerate(block):
+            fence = line.startswith(_FENCES)
+            hard = in_fence or fence or i + 1 == len(block)
+            in_fence = in_fence != fence
+            if not hard:
+                following = block[i + 1][2]
+                hard = (
+                    _is_heading(line)
+                    or line.startswith("|")
+                    or _starts_item(following)
+                    or following.startswith(_FENCES)
+                    or (len(line) < _WRAPPED_WIDTH * widest and not following[0].islower())
+                )
+            if hard:
+                segments.append((seg_start, end))
+                if i + 1 < len(block):
+                    seg_start = block[i + 1][0]
+    return segments
+
+
+def _is_heading(line: str) -> bool:
+    return line.startswith("#") and line.lstrip("#")[:1] in ("", " ", "\t")
+
+
+def _starts_item(line: str) -> bool:
+    if _is_heading(line) or line.startswith(_LIST_MARKERS):
+        return True
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return 0 < digits <= 3 and line[digits : digits + 2] in (". ", ") ")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -108,6 +164,11 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = match.group(0).lower().strip(".")
     # Single letters are initials ("J. Smith"); listed words are abbreviations.
     return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
+
+
+def _is_item_number(text: str, start: int, dot: int) -> bool:
+    # "1. Install it." opens a numbered list item; its number is not a sentence.
+    return dot - start <= 8 and text[start:dot].strip().isdigit()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -137,23 +198,28 @@ def chunk_document(
     """
     spans = sentence_spans(document.text)
     lengths = [count_tokens(document.text[s:e]) for s, e in spans]
+    pages = [document.page_at(s) for s, _ in spans]
     chunks: list[Chunk] = []
     first = 0
     while first < len(spans):
         last = first
         total = lengths[first]
-        while last + 1 < len(spans) and total + lengths[last + 1] <= max_tokens:
+        while (
+            last + 1 < len(spans) and total + lengths[last + 1] <= max_tokens and pages[last + 1] == pages[first]
+        ):
             last += 1
             total += lengths[last]
-        chunks.append(_make_chunk(document, spans[first][0], spans[last][1]))
+        chunks.append(_make_chunk(document, spans[first][0], spans[last][1], page=pages[first]))
         if last + 1 >= len(spans):
             break
-        # Step back for overlap, but always advance at least one sentence.
-        first = max(first + 1, last + 1 - overlap_sentences)
+        # Step back for overlap, but always advance at least one sentence; a new page starts afresh
+        # (a chunk never crosses a page break, so its page is every quote's page).
+        new_page = pages[last + 1] != pages[last]
+        first = last + 1 if new_page else max(first + 1, last + 1 - overlap_sentences)
     return chunks
 
 
-def _make_chunk(document: Document, start: int, end: int) -> Chunk:
+def _make_chunk(document: Document, start: int, end: int, *, page: int | None) -> Chunk:
     text = document.text[start:end]
     return Chunk(
         id=chunk_id(document.source, text, start),
@@ -163,6 +229,7 @@ def _make_chunk(document: Document, start: int, end: int) -> Chunk:
         text=text,
         start=start,
         end=end,
+        page=page,
     )
 
 

@@ -1,4 +1,4 @@
-"""Load seed files (.txt, .md, .html, .pdf) into Documents, stripping known boilerplate."""
+"""Load seed files (.txt, .md, .html, .pdf, .docx, .pptx) into Documents, stripping known boilerplate."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa import formats
 from qa.errors import NoDocumentsError
 from qa.schema import Document
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx")
 
 # Publisher notices that are not content. They are blanked with spaces (not removed) so every
 # other character keeps its offset into the source file. The patterns run on the lowercased text
@@ -122,7 +123,7 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
     if not seeds_dir.is_dir():
         raise NoDocumentsError(
             f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put .txt, .md, "
-            ".html or .pdf files in it, or point QA_SEEDS_DIR at your documents."
+            ".html, .pdf, .docx or .pptx files in it, or point QA_SEEDS_DIR at your documents."
         )
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
@@ -142,7 +143,8 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
         documents.append(document)
     if not documents and not skipped:
         raise NoDocumentsError(
-            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html or .pdf files, then run `qa ingest`."
+            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html, .pdf, .docx or .pptx files, "
+            "then run `qa ingest`."
         )
     return LoadResult(tuple(documents), tuple(skipped))
 
@@ -157,15 +159,19 @@ def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Docum
     data = path.read_bytes()
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        text, title = _read_pdf(path)
+        extracted = formats.read_pdf(path)
+    elif suffix == ".docx":
+        extracted = formats.read_docx(path)
+    elif suffix == ".pptx":
+        extracted = formats.read_pptx(path)
     else:
         raw = _decode(data)
         if suffix in (".html", ".htm"):
-            text, title = _read_html(raw)
-        elif suffix in (".md", ".markdown"):
-            text, title = raw, _markdown_title(raw)
+            extracted = formats.read_html(raw)
         else:
-            text, title = raw, _first_line_title(raw)
+            extracted = formats.Extracted(raw, _markdown_title(raw) if suffix in (".md", ".markdown") else None)
+    text = extracted.text
+    title = extracted.title or _first_line_title(text)
     text = strip_boilerplate(text)
     if not text.strip():
         raise ValueError("the file is empty or holds only boilerplate")
@@ -175,6 +181,7 @@ def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Docum
         title=title or _title_from_filename(path),
         text=text,
         content_hash=content_hash(data),
+        pages=extracted.pages,
     )
 
 
@@ -210,33 +217,3 @@ def _title_from_filename(path: Path) -> str:
     stem = re.sub(r"^\d+[_-]", "", path.stem)
     words = re.split(r"[_\-\s]+", stem)
     return " ".join(word[:1].upper() + word[1:] for word in words if word) or path.name
-
-
-def _read_html(raw: str) -> tuple[str, str | None]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "lxml")
-    title_tag = soup.find("title")
-    heading = soup.find("h1")
-    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
-        heading.get_text(" ", strip=True) if heading else ""
-    )
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    blocks = [re.sub(r"\s+", " ", block).strip() for block in root.get_text("\n").split("\n")]
-    return "\n".join(block for block in blocks if block), title or None
-
-
-def _read_pdf(path: Path) -> tuple[str, str | None]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, KeyError, TypeError) as exc:
-        raise ValueError(f"unreadable PDF ({exc})") from None
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
-    return text, (str(title).strip() or None) if title else _first_line_title(text)

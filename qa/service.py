@@ -283,6 +283,7 @@ class QAService:
                 quote=ev.quote,
                 score=ev.score,
                 supported=draft.supported[n - 1] if draft.supported else None,
+                page=ev.chunk.page,
             )
             for n, ev in enumerate(draft.evidence, start=1)
         )

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from qa.chunking import chunk_document, sentence_spans
 from qa.schema import Document
 
@@ -48,3 +50,79 @@ def test_chunk_ids_are_stable_and_content_derived() -> None:
     changed = chunk_document(_doc(text.replace("Gamma", "Delta")), count_tokens=lambda t: len(t.split()), max_tokens=5)
     assert [c.id for c in first] == [c.id for c in again]
     assert first[0].id == changed[0].id and first[-1].id != changed[-1].id
+
+
+WRAPPED = """Harbour rules
+
+The harbour master Idris Vale approves every crane permit on
+Mondays, and permits are stamped in red ink by the clerk of the
+northern quay. Questions go to the office before noon.
+
+- Cranes lift only in daylight
+- Boats under ten metres berth at the
+  western pier, which is free on Sundays.
+1. A numbered item
+## A heading
+A closing line.
+"""
+
+
+def test_line_wrapped_paragraphs_give_whole_sentences_with_exact_offsets() -> None:
+    sentences = [WRAPPED[s:e] for s, e in sentence_spans(WRAPPED)]
+    assert sentences == [
+        "Harbour rules",
+        "The harbour master Idris Vale approves every crane permit on\nMondays, and permits are stamped in red "
+        "ink by the clerk of the\nnorthern quay.",
+        "Questions go to the office before noon.",
+        "- Cranes lift only in daylight",
+        "- Boats under ten metres berth at the\n  western pier, which is free on Sundays.",
+        "1. A numbered item",
+        "## A heading",
+        "A closing line.",
+    ]
+
+
+def test_a_short_line_without_a_stop_is_a_headline_not_a_wrap() -> None:
+    text = "Istanbul trip\nZelensky met Erdogan at the palace on the shores of the Bosphorus on Friday."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Istanbul trip",
+        "Zelensky met Erdogan at the palace on the shores of the Bosphorus on Friday.",
+    ]
+
+
+def test_chunks_never_cross_a_page_and_carry_it() -> None:
+    text = "Page one has a sentence.\n\nPage two has one. And another one.\n\nPage three."
+    pages = (0, text.index("Page two"), text.index("Page three"))
+    document = Document(id="d1", source="a.pdf", title="A", text=text, content_hash="h", pages=pages)
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=100, overlap_sentences=1)
+    assert [(c.text, c.page) for c in chunks] == [
+        ("Page one has a sentence.", 1),
+        ("Page two has one. And another one.", 2),
+        ("Page three.", 3),
+    ]
+    plain = chunk_document(_doc(text), count_tokens=lambda t: len(t.split()), max_tokens=100)
+    assert [c.page for c in plain] == [None]
+
+
+def test_the_readme_gives_whole_sentence_prose_spans() -> None:
+    # Issue 16: with every newline ending a sentence, most prose spans of the README were
+    # half-sentences. Prose here: outside code fences, not a heading or table row, 4+ words.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    in_fence, fenced = False, []
+    offset = 0
+    for line in readme.splitlines(keepends=True):
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+        elif in_fence:
+            fenced.append((offset, offset + len(line)))
+        offset += len(line)
+    prose = [
+        readme[s:e]
+        for s, e in sentence_spans(readme)
+        if not any(a <= s < b for a, b in fenced)
+        and not readme[s:e].startswith(("#", "|", "```"))
+        and len(readme[s:e].split()) >= 4
+    ]
+    assert len(prose) > 20
+    unfinished = [p for p in prose if not p.rstrip("`*_)\"'”’]").endswith((".", "!", "?", ":", ";"))]
+    assert unfinished == []
