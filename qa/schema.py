@@ -43,7 +43,8 @@ class Chunk:
     """A run of whole sentences of one document; ``text == document.text[start:end]``.
 
     A chunk never crosses a page break, so ``page`` (1-based; None for formats without pages)
-    is the page of every quote taken from it.
+    is the page of every quote taken from it. What is embedded is ``chunking.embedding_text``:
+    the document title and section heading before ``text``.
     """
 
     id: str
@@ -54,6 +55,7 @@ class Chunk:
     start: int
     end: int
     page: int | None = None
+    heading: str | None = None  # the section heading above the chunk (embedded, never quoted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answering import Answerer, SentenceAnswerer
-from qa.chunking import chunk_documents
+from qa.chunking import chunk_documents, embedding_text
 from qa.config import Settings
 from qa.conversation import condense
 from qa.embedding import Embedder, build_embedder
@@ -165,7 +165,7 @@ class QAService:
             max_tokens=self.settings.chunk_max_tokens,
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
-        texts = [c.text for c in new_chunks]
+        texts = [embedding_text(c) for c in new_chunks]
         new_vectors = embed(texts) if embed else self._embed_with_progress(texts, show_progress=show_progress)
         if previous and not (added or updated or removed):
             logger.info("Index is up to date (%d files).", len(unchanged))

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from qa.chunking import chunk_document, sentence_spans
+from qa.chunking import chunk_document, embedding_text, sentence_spans
 from qa.schema import Document
 
 
@@ -126,3 +126,43 @@ def test_the_readme_gives_whole_sentence_prose_spans() -> None:
     assert len(prose) > 20
     unfinished = [p for p in prose if not p.rstrip("`*_)\"'”’]").endswith((".", "!", "?", ":", ";"))]
     assert unfinished == []
+
+
+STRUCTURED = """Harbour guide
+
+Cranes
+
+The crane quota is twelve lifts. Permits are stamped in red ink.
+
+It opened in 1920. The founder was Idris Vale.
+
+Fees
+
+Berthing costs forty euros. Water is free.
+"""
+
+
+def test_chunks_follow_paragraphs_and_headings() -> None:
+    document = Document(id="d1", source="g.txt", title="Harbour guide", text=STRUCTURED, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=16, overlap_sentences=1)
+    assert [c.text for c in chunks] == [
+        "Harbour guide\n\nCranes\n\nThe crane quota is twelve lifts. Permits are stamped in red ink.",
+        "It opened in 1920. The founder was Idris Vale.",
+        "Fees\n\nBerthing costs forty euros. Water is free.",
+    ]
+    assert [c.heading for c in chunks] == ["Harbour guide", "Cranes", "Fees"]
+    # The paragraph that never names its subject is embedded with the title and its section.
+    assert embedding_text(chunks[1]) == "Harbour guide\nCranes\nIt opened in 1920. The founder was Idris Vale."
+    assert embedding_text(chunks[2]) == "Harbour guide\n" + chunks[2].text
+    for chunk in chunks:
+        assert STRUCTURED[chunk.start : chunk.end] == chunk.text
+
+
+def test_a_paragraph_over_the_limit_is_cut_between_sentences_with_overlap() -> None:
+    text = "Intro line here.\n\n" + " ".join(f"Sentence {i} is here." for i in range(6))
+    chunks = chunk_document(_doc(text), count_tokens=lambda t: len(t.split()), max_tokens=8, overlap_sentences=1)
+    assert chunks[0].text == "Intro line here."  # the long paragraph did not fit beside it
+    assert [c.text for c in chunks[1:3]] == [
+        "Sentence 0 is here. Sentence 1 is here.",
+        "Sentence 1 is here. Sentence 2 is here.",
+    ]
