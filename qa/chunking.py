@@ -93,7 +93,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     ``len(text)``: it runs on whole documents and on questions.
     """
     spans: list[tuple[int, int]] = []
-    for seg_start, seg_end in paragraph_lines(text):
+    for seg_start, seg_end in _prose_segments(text):
         start = seg_start
         for boundary in _BOUNDARY.finditer(text, seg_start, seg_end):
             end = boundary.end()
@@ -108,7 +108,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[1] > trimmed[0]]
 
 
-def paragraph_lines(text: str) -> list[tuple[int, int]]:
+def _prose_segments(text: str) -> list[tuple[int, int]]:
     """(start, end) of each run of lines that reads as one piece of prose (wrapped lines joined)."""
     blocks: list[list[tuple[int, int, str]]] = []
     previous_end = -2
