@@ -50,6 +50,9 @@ class CitationModel(BaseModel):
     quote: str
     score: float
     supported: bool | None = None
+    page: int | None = Field(
+        default=None, description="1-based page (PDF) or slide (PPTX) of the quote; null for formats without pages."
+    )
 
 
 class AnswerModel(BaseModel):

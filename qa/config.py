@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("embeddings")
     data_dir: Path = Path("data")
+    # Larger seed files are skipped with a reason; the document regex tests run at this size.
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
     # Embedding: "sentence-transformers" (real model) or "hashing" (deterministic, for tests/demos)
     embedder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"

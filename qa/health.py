@@ -25,7 +25,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     files: dict[str, str] = {}
     try:
-        loaded = load_documents(settings.seeds_dir)
+        loaded = load_documents(settings.seeds_dir, max_bytes=settings.max_document_bytes)
         files = {d.source: d.content_hash for d in loaded.documents}
         skipped = f"; {len(loaded.skipped)} skipped" if loaded.skipped else ""
         checks.append(Check("seeds", bool(files), f"{len(files)} documents in {settings.seeds_dir}{skipped}"))

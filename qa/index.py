@@ -29,7 +29,8 @@ import numpy as np
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
 from qa.schema import Chunk
 
-FORMAT_VERSION = 1
+#: 2: chunks carry ``page`` and follow paragraphs (line-wrapped text joined), documents carry ``pages``.
+FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 REBUILD_HINT = "Run `qa ingest --rebuild` to rebuild it from the seeds folder."
 
@@ -67,9 +68,15 @@ class Manifest:
         try:
             data = json.loads(text)
             data["config"] = IndexConfig(**data["config"])
-            return cls(**data)
+            manifest = cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(f"The index manifest is unreadable ({exc}). {REBUILD_HINT}") from None
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"The index is in format {manifest.format_version}; this version reads format {FORMAT_VERSION} "
+                f"(chunks now carry page numbers and follow paragraphs). {REBUILD_HINT}"
+            )
+        return manifest
 
 
 class VectorStore(Protocol):

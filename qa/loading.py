@@ -1,4 +1,4 @@
-"""Load seed files (.txt, .md, .html, .pdf) into Documents, stripping known boilerplate."""
+"""Load seed files (.txt, .md, .html, .pdf, .docx, .pptx) into Documents, stripping known boilerplate."""
 
 from __future__ import annotations
 
@@ -9,22 +9,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa import formats
 from qa.errors import NoDocumentsError
 from qa.schema import Document
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx")
 
 # Publisher notices that are not content. They are blanked with spaces (not removed) so every
-# other character keeps its offset into the source file.
+# other character keeps its offset into the source file. The patterns run on the lowercased text
+# (same length, so the same offsets) with no IGNORECASE and no ``^``: each then starts with a
+# literal the regex engine finds by fast search, and none has two quantifiers that can share
+# characters. ``(?im)^\s*...`` once spanned every following blank line: 14 s on 20,000 newlines.
+# tests/hardening/test_document_regex.py times each one on a maximum-size document.
 BOILERPLATE_PATTERNS = (
-    re.compile(r"You have \d+(?:\.\d+)?% of this article left to read\.\s*The rest is for subscribers only\.?"),
-    re.compile(r"(?im)^\s*(?:subscribe|sign in|log in) to (?:continue|read) (?:reading|the full article)\b.*$"),
-    re.compile(r"(?im)^\s*this article is (?:reserved|available) (?:for|to) subscribers\b.*$"),
+    re.compile(r"you have \d++(?:\.\d++)?% of this article left to read\.\s*+the rest is for subscribers only\.?"),
+    re.compile(r"(?:subscribe|sign in|log in) to (?:continue|read) (?:reading|the full article)\b[^\n]*+"),
+    re.compile(r"this article is (?:reserved|available) (?:for|to) subscribers\b[^\n]*+"),
 )
+#: Patterns above that are whole-line notices: blanked only when nothing but spaces precedes them.
+_LINE_NOTICES = frozenset(BOILERPLATE_PATTERNS[1:])
 
 _TITLE_MAX_CHARS = 120
+# A line "#", a space, then some character that is neither a space nor "#"; found from the
+# literal "\n#", and the lazy run stops at the first such character or the line's end.
+_MD_HEADING = re.compile(r"\n#[^\S\n][^\n]*?[^\s#]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +65,30 @@ def document_id(source: str) -> str:
 
 def strip_boilerplate(text: str) -> str:
     """Blank known boilerplate with spaces, keeping the text length and line breaks."""
+    # U+0130 is the one code point whose lowercase is two characters; map it first so every
+    # offset in ``lowered`` is the same offset in ``text``.
+    lowered = text.replace("\u0130", "I").lower()
+    blanks: list[tuple[int, int]] = []
     for pattern in BOILERPLATE_PATTERNS:
-        text = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    return text
+        for match in pattern.finditer(lowered):
+            start = match.start()
+            if pattern in _LINE_NOTICES:
+                line_start = lowered.rfind("\n", 0, start) + 1
+                if lowered[line_start:start].strip(" \t"):
+                    continue
+                start = line_start
+            blanks.append((start, match.end()))
+    if not blanks:
+        return text
+    parts: list[str] = []
+    done = 0
+    for start, end in sorted(blanks):
+        start = max(start, done)
+        parts.append(text[done:start])
+        parts.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
+        done = max(done, end)
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def iter_seed_files(seeds_dir: Path) -> Iterator[Path]:
@@ -81,8 +112,10 @@ def outside_seeds(path: Path, seeds_dir: Path) -> bool:
         return True
 
 
-def load_documents(seeds_dir: Path) -> LoadResult:
+def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResult:
     """Load every supported file under ``seeds_dir``; unreadable ones are skipped with a warning.
+
+    Files over ``max_bytes`` (``QA_MAX_DOCUMENT_BYTES``) are skipped too.
 
     Raises:
         NoDocumentsError: the folder is missing or holds no supported files.
@@ -90,7 +123,7 @@ def load_documents(seeds_dir: Path) -> LoadResult:
     if not seeds_dir.is_dir():
         raise NoDocumentsError(
             f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put .txt, .md, "
-            ".html or .pdf files in it, or point QA_SEEDS_DIR at your documents."
+            ".html, .pdf, .docx or .pptx files in it, or point QA_SEEDS_DIR at your documents."
         )
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
@@ -102,7 +135,7 @@ def load_documents(seeds_dir: Path) -> LoadResult:
             skipped.append(SkippedFile(source, reason))
             continue
         try:
-            document = load_file(path, source=source)
+            document = load_file(path, source=source, max_bytes=max_bytes)
         except (OSError, ValueError) as exc:
             logger.warning("Skipping %s: %s", source, exc)
             skipped.append(SkippedFile(source, str(exc)))
@@ -110,25 +143,35 @@ def load_documents(seeds_dir: Path) -> LoadResult:
         documents.append(document)
     if not documents and not skipped:
         raise NoDocumentsError(
-            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html or .pdf files, then run `qa ingest`."
+            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html, .pdf, .docx or .pptx files, "
+            "then run `qa ingest`."
         )
     return LoadResult(tuple(documents), tuple(skipped))
 
 
-def load_file(path: Path, *, source: str) -> Document:
+def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Document:
     """Load one file. Raises ValueError with a readable reason when it holds no usable text."""
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError(
+            f"the file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or raise QA_MAX_DOCUMENT_BYTES"
+        )
     data = path.read_bytes()
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        text, title = _read_pdf(path)
+        extracted = formats.read_pdf(path)
+    elif suffix == ".docx":
+        extracted = formats.read_docx(path)
+    elif suffix == ".pptx":
+        extracted = formats.read_pptx(path)
     else:
         raw = _decode(data)
         if suffix in (".html", ".htm"):
-            text, title = _read_html(raw)
-        elif suffix in (".md", ".markdown"):
-            text, title = raw, _markdown_title(raw)
+            extracted = formats.read_html(raw)
         else:
-            text, title = raw, _first_line_title(raw)
+            extracted = formats.Extracted(raw, _markdown_title(raw) if suffix in (".md", ".markdown") else None)
+    text = extracted.text
+    title = extracted.title or _first_line_title(text)
     text = strip_boilerplate(text)
     if not text.strip():
         raise ValueError("the file is empty or holds only boilerplate")
@@ -138,6 +181,7 @@ def load_file(path: Path, *, source: str) -> Document:
         title=title or _title_from_filename(path),
         text=text,
         content_hash=content_hash(data),
+        pages=extracted.pages,
     )
 
 
@@ -151,52 +195,25 @@ def _decode(data: bytes) -> str:
 
 
 def _first_line_title(text: str) -> str | None:
-    # A short first line without a final full stop reads as a headline.
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            if len(line) <= _TITLE_MAX_CHARS and not line.endswith((".", "?", "!")):
-                return line.lstrip("# ").strip() or None
-            return None
+    # A short first line without a final full stop reads as a headline. lstrip + partition, not
+    # splitlines(): a document can be millions of blank lines.
+    line = text.lstrip().partition("\n")[0].partition("\r")[0].strip()
+    if line and len(line) <= _TITLE_MAX_CHARS and not line.endswith((".", "?", "!")):
+        return line.lstrip("# ").strip() or None
     return None
 
 
 def _markdown_title(text: str) -> str | None:
-    match = re.search(r"(?m)^#\s+(.+?)\s*#*\s*$", text)
-    return match.group(1).strip() if match else _first_line_title(text)
+    # The first level-one ATX heading ("# Title", closing #s dropped). The old pattern
+    # (``^#\s+(.+?)\s*#*\s*$``) backtracked for 9 s on "# a" + 2,000 spaces + "b".
+    match = _MD_HEADING.search("\n" + text)
+    if not match:
+        return _first_line_title(text)
+    line_end = text.find("\n", match.start())
+    return text[match.start() : None if line_end < 0 else line_end].strip().lstrip("#").strip().rstrip("#").rstrip()
 
 
 def _title_from_filename(path: Path) -> str:
     stem = re.sub(r"^\d+[_-]", "", path.stem)
     words = re.split(r"[_\-\s]+", stem)
     return " ".join(word[:1].upper() + word[1:] for word in words if word) or path.name
-
-
-def _read_html(raw: str) -> tuple[str, str | None]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "lxml")
-    title_tag = soup.find("title")
-    heading = soup.find("h1")
-    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
-        heading.get_text(" ", strip=True) if heading else ""
-    )
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    blocks = [re.sub(r"\s+", " ", block).strip() for block in root.get_text("\n").split("\n")]
-    return "\n".join(block for block in blocks if block), title or None
-
-
-def _read_pdf(path: Path) -> tuple[str, str | None]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, KeyError, TypeError) as exc:
-        raise ValueError(f"unreadable PDF ({exc})") from None
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
-    return text, (str(title).strip() or None) if title else _first_line_title(text)

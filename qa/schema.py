@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,11 +25,27 @@ class Document:
     title: str
     text: str
     content_hash: str
+    # Where each page (PDF) or slide (PPTX) starts in ``text``: page n starts at pages[n - 1].
+    # Empty for formats without pages.
+    pages: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pages, tuple):  # a list read back from JSON
+            object.__setattr__(self, "pages", tuple(self.pages))
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset``, or None for a format without pages."""
+        return max(1, bisect_right(self.pages, offset)) if self.pages else None
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """A run of whole sentences of one document; ``text == document.text[start:end]``."""
+    """A run of whole sentences of one document; ``text == document.text[start:end]``.
+
+    A chunk never crosses a page break, so ``page`` (1-based; None for formats without pages)
+    is the page of every quote taken from it. What is embedded is ``chunking.embedding_text``:
+    the document title and section heading before ``text``.
+    """
 
     id: str
     doc_id: str
@@ -37,6 +54,8 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None
+    heading: str | None = None  # the section heading above the chunk (embedded, never quoted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +113,7 @@ class Citation:
     quote: str
     score: float
     supported: bool | None = None
+    page: int | None = None  # 1-based page (PDF) or slide (PPTX) of the quote; None without pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +172,7 @@ def citation_to_dict(citation: Citation) -> dict[str, Any]:
         "end": citation.end,
         "quote": citation.quote,
         "score": round(citation.score, 4),
+        "page": citation.page,
     }
     if citation.supported is not None:
         data["supported"] = citation.supported
@@ -171,5 +192,6 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "title": hit.chunk.title,
         "start": hit.chunk.start,
         "end": hit.chunk.end,
+        "page": hit.chunk.page,
         "text": hit.chunk.text,
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answering import Answerer, SentenceAnswerer
-from qa.chunking import chunk_documents
+from qa.chunking import chunk_documents, embedding_text
 from qa.config import Settings
 from qa.conversation import condense
 from qa.embedding import Embedder, build_embedder
@@ -150,7 +150,7 @@ class QAService:
     def _ingest(
         self, *, rebuild: bool, show_progress: bool, embed: EmbedFunction | None, started: float
     ) -> IngestReport:
-        loaded: LoadResult = load_documents(self.settings.seeds_dir)
+        loaded: LoadResult = load_documents(self.settings.seeds_dir, max_bytes=self.settings.max_document_bytes)
         config = self.index_config()
         writer, previous = self._open_writer(config, rebuild=rebuild)
         old_files = previous.files if previous else {}
@@ -165,7 +165,7 @@ class QAService:
             max_tokens=self.settings.chunk_max_tokens,
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
-        texts = [c.text for c in new_chunks]
+        texts = [embedding_text(c) for c in new_chunks]
         new_vectors = embed(texts) if embed else self._embed_with_progress(texts, show_progress=show_progress)
         if previous and not (added or updated or removed):
             logger.info("Index is up to date (%d files).", len(unchanged))
@@ -283,6 +283,7 @@ class QAService:
                 quote=ev.quote,
                 score=ev.score,
                 supported=draft.supported[n - 1] if draft.supported else None,
+                page=ev.chunk.page,
             )
             for n, ev in enumerate(draft.evidence, start=1)
         )

@@ -1,4 +1,6 @@
-from qa.chunking import chunk_document, sentence_spans
+from pathlib import Path
+
+from qa.chunking import chunk_document, embedding_text, sentence_spans
 from qa.schema import Document
 
 
@@ -48,3 +50,119 @@ def test_chunk_ids_are_stable_and_content_derived() -> None:
     changed = chunk_document(_doc(text.replace("Gamma", "Delta")), count_tokens=lambda t: len(t.split()), max_tokens=5)
     assert [c.id for c in first] == [c.id for c in again]
     assert first[0].id == changed[0].id and first[-1].id != changed[-1].id
+
+
+WRAPPED = """Harbour rules
+
+The harbour master Idris Vale approves every crane permit on
+Mondays, and permits are stamped in red ink by the clerk of the
+northern quay. Questions go to the office before noon.
+
+- Cranes lift only in daylight
+- Boats under ten metres berth at the
+  western pier, which is free on Sundays.
+1. A numbered item
+## A heading
+A closing line.
+"""
+
+
+def test_line_wrapped_paragraphs_give_whole_sentences_with_exact_offsets() -> None:
+    sentences = [WRAPPED[s:e] for s, e in sentence_spans(WRAPPED)]
+    assert sentences == [
+        "Harbour rules",
+        "The harbour master Idris Vale approves every crane permit on\nMondays, and permits are stamped in red "
+        "ink by the clerk of the\nnorthern quay.",
+        "Questions go to the office before noon.",
+        "- Cranes lift only in daylight",
+        "- Boats under ten metres berth at the\n  western pier, which is free on Sundays.",
+        "1. A numbered item",
+        "## A heading",
+        "A closing line.",
+    ]
+
+
+def test_a_short_line_without_a_stop_is_a_headline_not_a_wrap() -> None:
+    text = "Istanbul trip\nZelensky met Erdogan at the palace on the shores of the Bosphorus on Friday."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Istanbul trip",
+        "Zelensky met Erdogan at the palace on the shores of the Bosphorus on Friday.",
+    ]
+
+
+def test_chunks_never_cross_a_page_and_carry_it() -> None:
+    text = "Page one has a sentence.\n\nPage two has one. And another one.\n\nPage three."
+    pages = (0, text.index("Page two"), text.index("Page three"))
+    document = Document(id="d1", source="a.pdf", title="A", text=text, content_hash="h", pages=pages)
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=100, overlap_sentences=1)
+    assert [(c.text, c.page) for c in chunks] == [
+        ("Page one has a sentence.", 1),
+        ("Page two has one. And another one.", 2),
+        ("Page three.", 3),
+    ]
+    plain = chunk_document(_doc(text), count_tokens=lambda t: len(t.split()), max_tokens=100)
+    assert [c.page for c in plain] == [None]
+
+
+def test_the_readme_gives_whole_sentence_prose_spans() -> None:
+    # Issue 16: with every newline ending a sentence, most prose spans of the README were
+    # half-sentences. Prose here: outside code fences, not a heading or table row, 4+ words.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    in_fence, fenced = False, []
+    offset = 0
+    for line in readme.splitlines(keepends=True):
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+        elif in_fence:
+            fenced.append((offset, offset + len(line)))
+        offset += len(line)
+    prose = [
+        readme[s:e]
+        for s, e in sentence_spans(readme)
+        if not any(a <= s < b for a, b in fenced)
+        and not readme[s:e].startswith(("#", "|", "```"))
+        and len(readme[s:e].split()) >= 4
+    ]
+    assert len(prose) > 20
+    unfinished = [p for p in prose if not p.rstrip("`*_)\"'”’]").endswith((".", "!", "?", ":", ";"))]
+    assert unfinished == []
+
+
+STRUCTURED = """Harbour guide
+
+Cranes
+
+The crane quota is twelve lifts. Permits are stamped in red ink.
+
+It opened in 1920. The founder was Idris Vale.
+
+Fees
+
+Berthing costs forty euros. Water is free.
+"""
+
+
+def test_chunks_follow_paragraphs_and_headings() -> None:
+    document = Document(id="d1", source="g.txt", title="Harbour guide", text=STRUCTURED, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=16, overlap_sentences=1)
+    assert [c.text for c in chunks] == [
+        "Harbour guide\n\nCranes\n\nThe crane quota is twelve lifts. Permits are stamped in red ink.",
+        "It opened in 1920. The founder was Idris Vale.",
+        "Fees\n\nBerthing costs forty euros. Water is free.",
+    ]
+    assert [c.heading for c in chunks] == ["Harbour guide", "Cranes", "Fees"]
+    # The paragraph that never names its subject is embedded with the title and its section.
+    assert embedding_text(chunks[1]) == "Harbour guide\nCranes\nIt opened in 1920. The founder was Idris Vale."
+    assert embedding_text(chunks[2]) == "Harbour guide\n" + chunks[2].text
+    for chunk in chunks:
+        assert STRUCTURED[chunk.start : chunk.end] == chunk.text
+
+
+def test_a_paragraph_over_the_limit_is_cut_between_sentences_with_overlap() -> None:
+    text = "Intro line here.\n\n" + " ".join(f"Sentence {i} is here." for i in range(6))
+    chunks = chunk_document(_doc(text), count_tokens=lambda t: len(t.split()), max_tokens=8, overlap_sentences=1)
+    assert chunks[0].text == "Intro line here."  # the long paragraph did not fit beside it
+    assert [c.text for c in chunks[1:3]] == [
+        "Sentence 0 is here. Sentence 1 is here.",
+        "Sentence 1 is here. Sentence 2 is here.",
+    ]

@@ -27,6 +27,7 @@ def test_ingest_ask_json_and_doctor(env: Settings) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] == "answered" and "Baykar" in data["citations"][0]["quote"]
+    assert data["citations"][0]["page"] is None  # a .txt file has no pages; PDFs give 1-based numbers
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0 and "consistency" in result.output
     (env.seeds_dir / "new.txt").write_text("Something new.", "utf-8")

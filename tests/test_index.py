@@ -113,3 +113,37 @@ def test_rebuild_after_model_change(fake_settings: Settings) -> None:
         service.load()
     report = service.ingest()  # ingest rebuilds on a mismatch
     assert report.rebuilt and read_manifest(fake_settings.index_dir).config.dim == 32
+
+
+def test_chunk_pages_survive_save_and_load(tmp_path: Path) -> None:
+    chunks = [
+        Chunk(id="c0", doc_id="d", source="a.pdf", title="A", text="t0", start=0, end=2, page=1),
+        Chunk(id="c1", doc_id="d", source="a.txt", title="A", text="t1", start=0, end=2),
+    ]
+    FaissStore(chunks, np.eye(2, 4, dtype=np.float32), dim=4).save(tmp_path, config=CONFIG, files={})
+    store, _ = FaissStore.load(tmp_path, expected=CONFIG)
+    assert [c.page for c in store.chunks()] == [1, None]
+
+
+def test_an_index_in_the_old_format_says_to_rebuild(tmp_path: Path) -> None:
+    import json
+
+    _store().save(tmp_path, config=CONFIG, files={})
+    manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
+    manifest["format_version"] = 1
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexMismatchError, match=r"format 1.*qa ingest --rebuild"):
+        FaissStore.load(tmp_path, expected=CONFIG)
+
+
+def test_ingest_rebuilds_an_old_format_index_by_itself(fake_settings: Settings) -> None:
+    import json
+
+    service = QAService(fake_settings, embedder=HashingEmbedder())
+    service.ingest()
+    path = fake_settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["format_version"] = 1
+    path.write_text(json.dumps(manifest), "utf-8")
+    report = QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    assert report.rebuilt and read_manifest(fake_settings.index_dir).format_version == 2

@@ -1,0 +1,143 @@
+"""Text out of rich formats: HTML (main text), PDF and PPTX (with page starts), DOCX.
+
+Each reader returns ``Extracted``: the text a Document holds (offsets into it are citation
+offsets), a title when the file names one, and where each page starts. Blocks (paragraphs,
+headings, list items, table rows, slides' text boxes) are separated by a blank line, so the
+chunker sees the structure; inline markup never splits a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Block-level HTML tags: a line break before and after each. Everything else is inline text.
+_HTML_BLOCKS = [
+    *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre", "section", "table"),
+    *("td", "th", "tr", "ul"),
+]
+_HTML_NOISE = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """Text pulled out of one file."""
+
+    text: str
+    title: str | None
+    pages: tuple[int, ...] = ()
+
+
+def join_blocks(blocks: Iterable[str]) -> str:
+    """Blocks with their whitespace collapsed, one per paragraph (blank line between)."""
+    cleaned = (" ".join(block.split()) for block in blocks)
+    return "\n\n".join(block for block in cleaned if block)
+
+
+def join_pages(pages: Sequence[str]) -> Extracted:
+    """Page texts joined by blank lines, with the offset where each page starts (empty ones too)."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page in pages:
+        starts.append(offset)
+        page = page.strip()
+        if page:
+            parts.append(page)
+            offset += len(page) + 2
+    return Extracted("\n\n".join(parts), None, tuple(starts))
+
+
+def read_html(raw: str) -> Extracted:
+    """The main text of a web page (trafilatura), falling back to every block outside navigation."""
+    import trafilatura
+
+    # favor_precision: the default mode keeps menus of small pages and splits "<a>" out of
+    # its sentence onto a line of its own.
+    found: Any = trafilatura.bare_extraction(
+        raw, favor_precision=True, include_comments=False, include_tables=True, with_metadata=True
+    )
+    text = join_blocks(found.text.splitlines()) if found is not None and found.text else ""
+    title: str | None = (found.title or None) if found is not None else None
+    if not text or not title:
+        fallback_text, fallback_title = _html_blocks(raw)
+        text, title = text or fallback_text, title or fallback_title
+    return Extracted(text, title)
+
+
+def _html_blocks(raw: str) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "lxml")
+    title_tag, heading = soup.find("title"), soup.find("h1")
+    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
+        heading.get_text(" ", strip=True) if heading else ""
+    )
+    for tag in soup(_HTML_NOISE):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    for tag in root.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    return join_blocks(root.get_text().split("\n")), title or None
+
+
+def read_pdf(path: Path) -> Extracted:
+    """Each page's text; ``pages`` says where each starts."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"unreadable PDF ({exc})") from None
+    joined = join_pages(pages)
+    return Extracted(joined.text, str(title).strip() or None if title else None, joined.pages)
+
+
+def read_docx(path: Path) -> Extracted:
+    """Paragraphs and table rows in document order; the title from the file's properties or a heading."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise ValueError(f"unreadable Word file ({exc})") from None
+    blocks: list[str] = []
+    title = document.core_properties.title or None
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.extend(" | ".join(cell.text for cell in row.cells) for row in item.rows)
+            continue
+        style = item.style.name if item.style is not None else ""
+        if title is None and style in ("Title", "Heading 1") and item.text.strip():
+            title = item.text.strip()
+        blocks.append(item.text)
+    return Extracted(join_blocks(blocks), title)
+
+
+def read_pptx(path: Path) -> Extracted:
+    """Each slide's text boxes, a slide per page; the title from the properties or the first slide."""
+    import pptx
+    from pptx.exc import PackageNotFoundError
+
+    try:
+        presentation = pptx.Presentation(str(path))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise ValueError(f"unreadable PowerPoint file ({exc})") from None
+    slides: list[str] = []
+    title = presentation.core_properties.title or None
+    for slide in presentation.slides:
+        shapes: list[Any] = [shape for shape in slide.shapes if shape.has_text_frame]
+        if title is None and slide.shapes.title is not None and slide.shapes.title.text_frame.text.strip():
+            title = slide.shapes.title.text_frame.text.strip()
+        slides.append(join_blocks(p.text for shape in shapes for p in shape.text_frame.paragraphs))
+    joined = join_pages(slides)
+    return Extracted(joined.text, title, joined.pages)

@@ -1,0 +1,191 @@
+"""Word, PowerPoint, PDF and HTML files, each made here by the test itself, answer with exact
+citations; PDF and PPTX citations carry their page (slide)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import HashingEmbedder, QAService, Settings
+from qa.chunking import sentence_spans
+from qa.loading import load_documents, load_file
+from qa.schema import Answer
+
+
+def _service(tmp_path: Path, seeds: Path) -> QAService:
+    settings = Settings(
+        seeds_dir=seeds,
+        index_dir=tmp_path / "embeddings",
+        data_dir=tmp_path / "data",
+        embedder="hashing",
+        answerer="sentence",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    service = QAService(settings, embedder=HashingEmbedder())
+    service.ingest()
+    return service
+
+
+def _assert_exact(service: QAService, answer: Answer) -> None:
+    assert answer.status == "answered", answer.message
+    for citation in answer.citations:
+        assert service.document(citation.doc_id).text[citation.start : citation.end] == citation.quote
+
+
+# PDF ------------------------------------------------------------------------------------------
+
+PDF_PAGES = [
+    "Harbour handbook. The harbour opens at dawn and closes at dusk every day of the year.",
+    "Cranes. The crane quota at the northern quay is twelve lifts per day, counted from the first "
+    "lift after dawn, and the harbour master Idris Vale signs every permit for the cranes.",
+    "Fees. Berthing costs forty euros per night for boats under ten metres in length.",
+]
+
+
+def _write_pdf(path: Path, pages: list[str]) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Harbour handbook")
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(90, 8, text)  # narrow: the PDF holds the sentences hard-wrapped over lines
+    pdf.output(str(path))
+
+
+def test_pdf_citations_carry_their_page_and_whole_sentences(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    _write_pdf(seeds / "handbook.pdf", PDF_PAGES)
+    (document,) = load_documents(seeds).documents
+    assert document.title == "Harbour handbook" and len(document.pages) == 3
+    assert [document.page_at(document.text.index(word)) for word in ("dawn", "quota", "Berthing")] == [1, 2, 3]
+    service = _service(tmp_path, seeds)
+    answer = service.ask("What is the crane quota at the northern quay?")
+    _assert_exact(service, answer)
+    citation = answer.citations[0]
+    assert citation.page == 2
+    assert "twelve lifts per day" in citation.quote
+    # The sentence was wrapped over several PDF lines; the quote is still the whole sentence.
+    assert citation.quote.startswith("The crane quota") and citation.quote.endswith("for the cranes.")
+    assert "\n" in citation.quote
+    assert answer.to_dict()["citations"][0]["page"] == 2
+    assert all(chunk.page in (1, 2, 3) for chunk in (hit.chunk for hit in answer.hits))
+
+
+# DOCX -----------------------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_headings_and_tables_are_read(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Ferry timetable", level=1)
+    paragraph = document.add_paragraph("The morning ferry to ")
+    paragraph.add_run("Kalymnos").bold = True
+    paragraph.add_run(" leaves at seven from the western pier.")
+    document.add_paragraph("Tickets are sold on board only.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Route", "Price"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Kos to Kalymnos", "nine euros"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    document.save(str(seeds / "ferry.docx"))
+
+    loaded = load_file(seeds / "ferry.docx", source="ferry.docx")
+    assert loaded.title == "Ferry timetable" and loaded.pages == ()
+    sentences = [loaded.text[s:e] for s, e in sentence_spans(loaded.text)]
+    # A bold run inside the sentence does not split it.
+    assert "The morning ferry to Kalymnos leaves at seven from the western pier." in sentences
+    assert "Kos to Kalymnos | nine euros" in sentences
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Which pier does the morning ferry to Kalymnos leave from?")
+    _assert_exact(service, answer)
+    assert "leaves at seven" in answer.citations[0].quote and answer.citations[0].page is None
+
+
+def test_broken_docx_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    (tmp_path / "good.txt").write_text("The pier opens at six.", "utf-8")
+    result = load_documents(tmp_path)
+    assert [d.source for d in result.documents] == ["good.txt"]
+    assert [s.source for s in result.skipped] == ["broken.docx"] and "Word" in result.skipped[0].reason
+
+
+# PPTX -----------------------------------------------------------------------------------------
+
+
+def test_pptx_slides_are_pages(tmp_path: Path) -> None:
+    import pptx
+
+    presentation = pptx.Presentation()
+    for heading, body in [
+        ("Lighthouse keepers", "Keepers rotate every fortnight."),
+        ("Lamp", "The lamp is cleaned every Tuesday by the second keeper."),
+    ]:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = heading
+        slide.placeholders[1].text = body
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    presentation.save(str(seeds / "keepers.pptx"))
+    loaded = load_file(seeds / "keepers.pptx", source="keepers.pptx")
+    assert loaded.title == "Lighthouse keepers" and len(loaded.pages) == 2
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Which keeper cleans the lamp every Tuesday?")
+    _assert_exact(service, answer)
+    assert answer.citations[0].quote == "The lamp is cleaned every Tuesday by the second keeper."
+    assert answer.citations[0].page == 2
+
+
+# HTML -----------------------------------------------------------------------------------------
+
+PAGE = """<!doctype html><html><head><title>TB2 drone profile</title>
+<script>var tracking = 'hidden-script';</script><style>.x{color:red}</style></head>
+<body>
+<header><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us</a></header>
+<nav><ul><li><a href="/a">Menu item one</a></li><li><a href="/b">Menu item two</a></li></ul></nav>
+<article>
+<h1>The TB2 drone</h1>
+<p>The Bayraktar TB2 is made by <a href="/baykar">Baykar</a>, a Turkish firm.</p>
+<p>It can stay in the air for <b>twenty-seven hours</b> and carries
+   four laser-guided munitions under its wings.</p>
+<p>Ukraine bought its first batch in 2019, and more followed after 2022 as the war went on.</p>
+</article>
+<footer>Copyright 2024 Example News. All rights reserved. Cookie settings.</footer>
+</body></html>"""
+
+
+def test_html_main_text_without_navigation_and_with_inline_tags_joined(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "tb2.html").write_text(PAGE, "utf-8")
+    loaded = load_file(seeds / "tb2.html", source="tb2.html")
+    assert loaded.title in ("TB2 drone profile", "The TB2 drone")  # <title> or the article's heading
+    for noise in ("hidden-script", "Menu item", "About us", "Copyright", "color:red"):
+        assert noise not in loaded.text
+    sentences = [loaded.text[s:e] for s, e in sentence_spans(loaded.text)]
+    assert "The Bayraktar TB2 is made by Baykar, a Turkish firm." in sentences
+    assert (
+        "It can stay in the air for twenty-seven hours and carries four laser-guided munitions under its wings."
+        in sentences
+    )
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Who makes the Bayraktar TB2?")
+    _assert_exact(service, answer)
+    assert answer.citations[0].quote == "The Bayraktar TB2 is made by Baykar, a Turkish firm."
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>made by <a>Baykar</a>, a Turkish firm.</p>",
+        "<html><body><p>made by <a href='/b'>Baykar</a>, a Turkish firm.</p></body></html>",
+    ],
+)
+def test_an_inline_link_does_not_split_a_sentence(tmp_path: Path, html: str) -> None:
+    (tmp_path / "snippet.html").write_text(html, "utf-8")
+    loaded = load_file(tmp_path / "snippet.html", source="snippet.html")
+    assert [loaded.text[s:e] for s, e in sentence_spans(loaded.text)] == ["made by Baykar, a Turkish firm."]
