@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train_reader  # noqa: E402
+import train_reader
 
 # (seed, distractor share, [(file, questions)]) of the two runs that saw part of COVID-QA.
 EARLIER_STAGES = [
