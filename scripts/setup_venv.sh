@@ -70,7 +70,12 @@ if [ -n "$TORCH_INDEX" ] && "${pip[@]}" list 2>/dev/null | grep -qi '^nvidia-'; 
   echo "         For the CPU build, point TORCH_INDEX at a reachable CPU wheel index and run make clean setup." >&2
 fi
 
-# The project, everything but torch pinned and hash-checked by the lock.
-"${pip[@]}" install --quiet -c requirements.lock -e ".[$EXTRAS]"
+# The project's requirements pinned and hash-checked by the lock (all but torch), then the project
+# itself, editable and without dependencies (pip cannot hash a folder; scripts/requirements_of.py).
+reqs=$(mktemp)
+"$VENV/bin/python" scripts/requirements_of.py "$EXTRAS" > "$reqs"
+"${pip[@]}" install --quiet -c requirements.lock -r "$reqs"
+rm -f "$reqs"
+"${pip[@]}" install --quiet --no-deps -e .
 touch "$STAMP"
 echo "Set up $VENV: $("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)')"
