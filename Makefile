@@ -4,6 +4,7 @@ PYTHON ?= python3
 # For CUDA: make clean setup TORCH_INDEX=https://download.pytorch.org/whl/cu128 (or TORCH_INDEX= for PyPI's).
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+EXTRAS ?= dev
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,9 +14,9 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: setup run test test-fast lint ingest clean
 
-# Python 3.11+ check, CPU torch first, then `pip install -c requirements.lock -e '.[dev]'`.
+# Python 3.11+ check, CPU torch first, then '.[$(EXTRAS)]' pinned and hash-checked by requirements.lock.
 $(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh
-	PYTHON='$(PYTHON)' VENV='$(VENV)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
+	PYTHON='$(PYTHON)' VENV='$(VENV)' EXTRAS='$(EXTRAS)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
 		bash scripts/setup_venv.sh
 
 setup: $(STAMP)
