@@ -7,7 +7,9 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 EXTRAS ?= dev
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+comma := ,
+# One stamp per set of extras, so `make setup EXTRAS=dev,scale` after a plain set-up adds [scale].
+STAMP := $(VENV)/.installed-$(subst $(comma),+,$(EXTRAS))
 FAST_MARKERS := -m "not e2e and not slow and not browser and not llm"
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -16,7 +18,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 # Python 3.11+ check, CPU torch first, then '.[$(EXTRAS)]' pinned and hash-checked by requirements.lock.
 $(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh
-	PYTHON='$(PYTHON)' VENV='$(VENV)' EXTRAS='$(EXTRAS)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
+	PYTHON='$(PYTHON)' VENV='$(VENV)' STAMP='$(STAMP)' EXTRAS='$(EXTRAS)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
 		bash scripts/setup_venv.sh
 
 setup: $(STAMP)

@@ -2,7 +2,7 @@
 # `make setup`: create or update the virtualenv with the CPU build of PyTorch, then seed-qa with
 # every other package pinned (and hash-checked) by requirements.lock.
 #
-# Settings (the Makefile passes them): PYTHON (python3), VENV (.venv), EXTRAS (dev),
+# Settings (the Makefile passes them): PYTHON (python3), VENV (.venv), EXTRAS (dev), STAMP,
 # TORCH_SPEC (torch==<version>), TORCH_INDEX (PyTorch's CPU wheel index; empty: the configured index).
 # torch comes from TORCH_INDEX when that answers within 5 s (a bare `torch` from PyPI is the
 # multi-gigabyte CUDA build on Linux), otherwise from the configured index at once, as on an
@@ -15,7 +15,7 @@ VENV=${VENV:-.venv}
 EXTRAS=${EXTRAS:-dev}
 TORCH_SPEC=${TORCH_SPEC:?set TORCH_SPEC, e.g. torch==2.13.0}
 TORCH_INDEX=${TORCH_INDEX-https://download.pytorch.org/whl/cpu}
-STAMP=$VENV/.installed
+STAMP=${STAMP:-$VENV/.installed-${EXTRAS//,/+}}
 
 python_ok() {  # python_ok EXE: EXE runs and is Python 3.11 or newer
   "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
