@@ -44,6 +44,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP  # Ctrl-C or a killed terminal: exit, so the cleanup above runs
 
 if ! python_ok "$VENV/bin/python"; then
   rm -rf "$VENV"
