@@ -174,3 +174,15 @@ def test_docs_do_not_call_installed_features_missing() -> None:
     api_doc = (REPO / "docs" / "API.md").read_text()
     assert "not installed yet" not in api_doc
     assert "QA_REDIS_URL" in api_doc
+
+
+def test_the_cpu_torch_came_without_cuda_packages() -> None:
+    """`make setup` installs the CPU build: no nvidia-* package, unless a CUDA build was asked for."""
+    from importlib.metadata import distributions
+
+    import torch
+
+    if torch.version.cuda:
+        pytest.skip(f"this environment chose a CUDA build of torch ({torch.__version__})")
+    cuda = sorted({d.metadata["Name"] for d in distributions() if d.metadata["Name"].lower().startswith("nvidia-")})
+    assert not cuda, f"CPU torch {torch.__version__} but CUDA packages installed: {cuda}"
