@@ -234,11 +234,17 @@ class GenerativeAnswerer:
 
 def build_generative_answerer(settings: Settings, *, embedder: Embedder, fallback: Answerer) -> GenerativeAnswerer:
     """The generative answerer for ``QA_LLM_BASE_URL`` / ``QA_LLM_MODEL`` (``QA_LLM_API_KEY`` optional)."""
-    from openai import OpenAI
+    from qa.errors import ConfigurationError
+
+    try:
+        from openai import OpenAI
+    except ImportError as exc:  # the [llm] extra is optional: say how to get it
+        raise ConfigurationError(
+            "QA_LLM_BASE_URL is set but the OpenAI client is not installed. "
+            "Install the extra with: pip install 'seed-qa[llm]' (or unset QA_LLM_BASE_URL)."
+        ) from exc
 
     if not settings.llm_base_url or not settings.llm_model:
-        from qa.errors import ConfigurationError
-
         raise ConfigurationError("Set both QA_LLM_BASE_URL and QA_LLM_MODEL to use an LLM, or neither.")
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
     client = OpenAI(base_url=settings.llm_base_url, api_key=api_key, timeout=settings.llm_timeout_s, max_retries=0)
