@@ -125,8 +125,9 @@ async function ask(question, retried) {
       item.remove();
       return ask(question, true);
     }
+    const message = await errorMessage(response); // read first: the bubble is done once it is not pending
     item.classList.remove("pending");
-    item.replaceChildren(el("p", "error", await errorMessage(response)));
+    item.replaceChildren(el("p", "error", message));
     return;
   }
   for await (const { event, data } of readEvents(response)) {
