@@ -1,8 +1,9 @@
 """The documents panel in real headless Chromium: upload through the page, ask, see the cited answer, delete.
 
 ``DOCUMENT_CASES`` is the list of formats the page is tried with: add a case (a file name, its
-bytes made here, a question whose answer is only in it, and that answer) for each format the
-loader reads. The page, the API and the background ingest are the same for all of them.
+bytes made here, a question whose answer is only in it, that answer, and for a paged format the
+page its citation must show) for each format the loader reads. The page, the API and the
+background ingest are the same for all of them.
 """
 
 from __future__ import annotations
