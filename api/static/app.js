@@ -71,6 +71,15 @@ function addMessage(kind, text) {
   return item;
 }
 
+// A citation's page (PDF) or slide (PPTX), 1-based; null or absent for formats without pages.
+function hasPage(citation) {
+  return Number.isInteger(citation.page) && citation.page > 0;
+}
+
+function pageSuffix(citation, prefix) {
+  return hasPage(citation) ? prefix + citation.page : "";
+}
+
 function renderAnswer(item, data) {
   item.classList.remove("pending");
   item.replaceChildren();
@@ -84,8 +93,8 @@ function renderAnswer(item, data) {
   for (const citation of data.citations) {
     const button = el("button", "cite", "[" + citation.n + "]");
     button.type = "button";
-    button.title = citation.title + ": " + citation.quote;
-    button.setAttribute("aria-label", "Show source " + citation.n + ": " + citation.title);
+    button.title = citation.title + pageSuffix(citation, ", page ") + ": " + citation.quote;
+    button.setAttribute("aria-label", "Show source " + citation.n + ": " + citation.title + pageSuffix(citation, ", page "));
     button.addEventListener("click", () => openSource(citation));
     answer.append(button);
   }
@@ -93,7 +102,10 @@ function renderAnswer(item, data) {
   if (data.sentence && data.sentence !== data.answer) item.append(el("p", "sentence", data.sentence));
   const sources = el("ul", "sources");
   for (const citation of data.citations) {
-    sources.append(el("li", "", "[" + citation.n + "] " + citation.title + " (" + citation.source + ")"));
+    const entry = el("li", "", "[" + citation.n + "] " + citation.title + " (" + citation.source);
+    if (hasPage(citation)) entry.append(el("span", "page", ", p. " + citation.page));
+    entry.append(document.createTextNode(")"));
+    sources.append(entry);
   }
   item.append(sources);
 }
@@ -113,8 +125,9 @@ async function ask(question, retried) {
       item.remove();
       return ask(question, true);
     }
+    const message = await errorMessage(response); // read first: the bubble is done once it is not pending
     item.classList.remove("pending");
-    item.replaceChildren(el("p", "error", await errorMessage(response)));
+    item.replaceChildren(el("p", "error", message));
     return;
   }
   for await (const { event, data } of readEvents(response)) {
@@ -135,7 +148,8 @@ async function openSource(citation) {
   const panel = $("source");
   const body = $("source-text");
   $("source-title").textContent = citation.title;
-  $("source-meta").textContent = citation.source + ", characters " + citation.start + "–" + citation.end;
+  $("source-meta").textContent =
+    citation.source + pageSuffix(citation, ", page ") + ", characters " + citation.start + "–" + citation.end;
   body.replaceChildren(el("p", "meta", "Loading…"));
   $("docs").hidden = true;
   panel.hidden = false;
@@ -146,12 +160,15 @@ async function openSource(citation) {
   }
   const doc = await response.json();
   const mark = el("mark", "", doc.text.slice(citation.start, citation.end));
+  // "Open the source at that page": a page label right above the passage, both scrolled into view.
+  const label = hasPage(citation) ? el("span", "page-label", "Page " + citation.page) : null;
   body.replaceChildren(
     document.createTextNode(doc.text.slice(0, citation.start)),
-    mark,
+    ...(label ? [label, mark] : [mark]),
     document.createTextNode(doc.text.slice(citation.end)),
   );
   mark.scrollIntoView({ block: "center" });
+  if (label) label.scrollIntoView({ block: "nearest" }); // a long quote: keep its page label in view too
 }
 
 form.addEventListener("submit", async (event) => {

@@ -1,12 +1,14 @@
 """The documents panel in real headless Chromium: upload through the page, ask, see the cited answer, delete.
 
 ``DOCUMENT_CASES`` is the list of formats the page is tried with: add a case (a file name, its
-bytes made here, a question whose answer is only in it, and that answer) for each format the
-loader reads. The page, the API and the background ingest are the same for all of them.
+bytes made here, a question whose answer is only in it, that answer, and for a paged format the
+page its citation must show) for each format the loader reads. The page, the API and the
+background ingest are the same for all of them.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,46 @@ pytestmark = [
 
 ABSTAIN = "The documents don't cover this."
 FACT = "The Kestrel Point lighthouse keeper is Orla Finch, who has kept the light since 2009."
+FERRY_FACT = "The morning ferry to Kalymnos is captained by Nikos Arvanitis, who has sailed the route since 2014."
+PDF_TITLE = "Kestrel Point harbour guide"
+HARBOUR_PAGES = [
+    "Kestrel Point harbour guide. The harbour opens at dawn and closes at dusk every day of the year.",
+    "Permits. The harbour master of Kestrel Point is Idris Vale, who signs every permit for the cranes "
+    "on the northern quay.",
+    "Fees. Berthing at the harbour costs forty euros per night for boats under ten metres in length.",
+]
+
+
+def docx_bytes() -> bytes:
+    """A Word file with a heading, a sentence split over runs (one bold), a second paragraph and a table."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Kalymnos ferry", level=1)
+    before, after = FERRY_FACT.split("Kalymnos")
+    paragraph = document.add_paragraph(before)
+    paragraph.add_run("Kalymnos").bold = True
+    paragraph.add_run(after)
+    document.add_paragraph("Tickets are sold on board only.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Route", "Price"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Kos to Kalymnos", "nine euros"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def pdf_bytes(pages: list[str]) -> bytes:
+    """A PDF with one page per text, each hard-wrapped over several lines."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title(PDF_TITLE)
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(90, 8, text)
+    return bytes(pdf.output())
 
 
 @dataclass(frozen=True)
@@ -41,6 +83,7 @@ class DocumentCase:
     question: str
     answer: str
     quote: str
+    page: int | None = None  # the page the citation must show (PDF); None for formats without pages
 
 
 DOCUMENT_CASES = [
@@ -70,6 +113,23 @@ DOCUMENT_CASES = [
         "Who is the Kestrel Point lighthouse keeper?",
         "Orla Finch",
         FACT,
+    ),
+    DocumentCase(
+        "kalymnos-ferry.docx",
+        docx_bytes(),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "Who captains the morning ferry to Kalymnos?",
+        "Nikos Arvanitis",
+        FERRY_FACT,
+    ),
+    DocumentCase(
+        "kestrel-harbour.pdf",
+        pdf_bytes(HARBOUR_PAGES),
+        "application/pdf",
+        "Who is the harbour master of Kestrel Point?",
+        "Idris Vale",
+        HARBOUR_PAGES[1].removeprefix("Permits. "),
+        page=2,
     ),
 ]
 
@@ -120,11 +180,25 @@ def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) 
 
     bubble = ask(page, case.question)
     assert case.answer in bubble.locator(".answer").inner_text()
-    assert case.name in bubble.locator(".sources").inner_text()
+    first_source = bubble.locator(".sources li").first.inner_text()
+    assert case.name in first_source
     bubble.locator("button.cite", has_text="[1]").click()
     mark = page.locator("#source-text mark")
     mark.wait_for()
-    assert case.quote in mark.inner_text()
+    assert case.quote in " ".join(mark.inner_text().split())  # a PDF's sentence is wrapped over lines
+    label = page.locator("#source-text .page-label")
+    if case.page is None:
+        assert ", p. " not in first_source and label.count() == 0
+        assert ", page " not in page.locator("#source-meta").inner_text()
+    else:
+        # The source opens at the cited page: the sources list, the viewer's header and a label
+        # right above the highlighted passage name it, and both are scrolled into view.
+        assert first_source == f"[1] {PDF_TITLE} ({case.name}, p. {case.page})"
+        assert page.locator("#source-meta").inner_text().startswith(f"{case.name}, page {case.page}, characters ")
+        assert label.inner_text() == f"Page {case.page}"
+        assert label.evaluate("l => l.nextElementSibling.tagName") == "MARK"
+        in_view = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
+        assert label.evaluate(in_view) and mark.evaluate(in_view)
 
     page.click("#docs-open")
     assert page.locator("#docs").is_visible() and not page.locator("#source").is_visible()
