@@ -104,6 +104,7 @@ class QAService:
         """The index configuration the current settings call for."""
         return IndexConfig(
             model_id=self.embedder.model_id,
+            embedding_backend=self.embedder.backend,
             dim=self.embedder.dim,
             chunk_max_tokens=self.settings.chunk_max_tokens,
             chunk_overlap_sentences=self.settings.chunk_overlap_sentences,
