@@ -161,9 +161,7 @@ class OnnxEmbedder(BaseEmbedder):
         self._batch_size = batch_size
         self.max_tokens, self.dim = _mean_pooled_model(self._path, self.backend)
         weights = self._path / "model.safetensors"
-        onnx_file = cached_onnx(
-            cache_dir, name="embedder", weights=weights, backend=self.backend, export=self._export
-        )
+        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=self.backend, export=self._export)
         self._session = ort_session(onnx_file)
         self._inputs = {node.name for node in self._session.get_inputs()}
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._path), use_fast=True)

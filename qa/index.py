@@ -68,7 +68,8 @@ class Manifest:
         try:
             data = json.loads(text)
             if "embedding_backend" not in data["config"]:  # indexes from before the ONNX backends
-                data["config"]["embedding_backend"] = "hashing" if data["config"]["model_id"].startswith("hashing") else "torch"
+                hashing = data["config"]["model_id"].startswith("hashing")
+                data["config"]["embedding_backend"] = "hashing" if hashing else "torch"
             data["config"] = IndexConfig(**data["config"])
             return cls(**data)
         except (ValueError, TypeError, KeyError) as exc:

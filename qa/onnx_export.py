@@ -57,9 +57,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cached_onnx(
-    cache_dir: Path, *, name: str, weights: Path, backend: Backend, export: Callable[[Path], None]
-) -> Path:
+def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, export: Callable[[Path], None]) -> Path:
     """The ONNX file for ``weights`` in ``backend`` form, exported (and quantised) on first use."""
     if backend == "torch":
         raise ValueError("backend 'torch' has no ONNX file")

@@ -332,9 +332,11 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
         from qa.answering import ReaderAnswerer
+        from qa.onnx_export import configure_threads
         from qa.reader import answerer_calibration, load_default_reader
 
-        reader = load_default_reader()
+        configure_threads(settings.threads)
+        reader = load_default_reader(num_threads=None, backend=settings.reader_backend, cache_dir=settings.models_path)
         calibration = answerer_calibration()
         if reader is not None and calibration is not None:
             threshold = calibration.threshold if settings.abstain_threshold is None else settings.abstain_threshold
