@@ -16,6 +16,7 @@ from qa.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from qa.config import Settings
+    from qa.onnx_export import Backend
 
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
 
@@ -155,13 +156,14 @@ class OnnxEmbedder(BaseEmbedder):
 
         from qa.onnx_export import cached_onnx, ort_session
 
+        backend: Backend = "onnx-int8" if quantized else "onnx"
         self.model_id = model
-        self.backend = "onnx-int8" if quantized else "onnx"
+        self.backend = backend
         self._path = Path(resolve_model_path(model))
         self._batch_size = batch_size
         self.max_tokens, self.dim = _mean_pooled_model(self._path, self.backend)
         weights = self._path / "model.safetensors"
-        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=self.backend, export=self._export)
+        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=backend, export=self._export)
         self._session = ort_session(onnx_file)
         self._inputs = {node.name for node in self._session.get_inputs()}
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._path), use_fast=True)
