@@ -154,7 +154,7 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
         "QA_EMBEDDER": "hashing" if args.hashing else "sentence-transformers",
         "QA_ANSWERER": "sentence" if args.hashing else "auto",
         "QA_ABSTAIN_THRESHOLD": "0.3" if args.hashing else "",
-        "QA_MODEL_CACHE_DIR": str(args.model_cache_dir.resolve()),  # ONNX exports kept between runs
+        "QA_MODEL_CACHE_DIR": str(args.model_cache_dir.resolve()) if args.model_cache_dir else "",
         "QA_MAX_WAIT_S": str(args.max_wait),
         "QA_SEEDS_DIR": str(root / "seeds"),
         "QA_INDEX_DIR": str(root / "embeddings"),
@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each level")
     parser.add_argument("--soak-seconds", type=float, default=0.0, help="soak: run each level this long")
     parser.add_argument("--hashing", action="store_true", help="the hashing embedder and sentence answerer (no model)")
-    parser.add_argument("--model-cache-dir", type=Path, default=REPO / "data" / "models", help="QA_MODEL_CACHE_DIR")
+    parser.add_argument("--model-cache-dir", type=Path, default=None, help="QA_MODEL_CACHE_DIR of the server")
     parser.add_argument("--max-wait", type=float, default=2.0, help="QA_MAX_WAIT_S of the server")
     parser.add_argument("--max-concurrent", type=int, default=4, help="QA_MAX_CONCURRENT_ANSWERS of the server")
     parser.add_argument("--max-queue", type=int, default=64, help="QA_MAX_QUEUE of the server")

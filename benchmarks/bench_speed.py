@@ -188,11 +188,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reader-backends", default=",".join(BACKENDS), help="reader backends to compare")
     parser.add_argument("--ask", default="onnx-int8,onnx-int8", help="EMBEDDING,READER backends for the ask part")
     parser.add_argument("--threads", type=int, default=0, help="QA_THREADS (0 = every core)")
-    parser.add_argument("--cache-dir", type=Path, default=Path("data/models"), help="ONNX exports, kept between runs")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="ONNX exports (default: QA_MODEL_CACHE_DIR's)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
 
+    from qa import Settings
+
+    args.cache_dir = args.cache_dir or Settings(_env_file=None).models_path  # type: ignore[call-arg]
     work = Path(tempfile.mkdtemp(prefix="qa-speed-"))
     pairs = corpus(args.squad2, work / "seeds", paragraphs=args.paragraphs, questions=args.questions, seed=args.seed)
     backends = ["torch", *[b for b in args.backends.split(",") if b and b != "torch"]]
