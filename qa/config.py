@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     # from the local model folder on first use into ``models_cache_dir`` (benchmarks/bench_speed.py).
     # onnx-int8: retrieval hit@5 0.973 vs 0.976 fp32 (1,532 SQuAD 2.0 dev questions, 300 paragraphs).
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
-    # onnx-int8: held-out has-answer F1 73.3 vs 74.1 fp32 torch (800 questions, scripts/eval_reader.py).
-    reader_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
+    # onnx (fp32): the torch reader's logits (F1 74.1 = 74.1) at about half its time. onnx-int8 is
+    # faster and kept has-answer F1 within 1 point (73.3, 800 held-out questions) but moved the
+    # confidence under the blend threshold calibrated on fp32: the seed's "Who makes the TB2?" abstained.
+    reader_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     # CPU threads for the models (torch and ONNX Runtime intra-op), set once; 0 = every core.
     threads: int = Field(default=0, ge=0)
     # Exported ONNX models (built at first use, keyed by the weights' sha256, so safe to share);
