@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         max_concurrent=settings.max_concurrent_answers,
         max_queue=settings.max_queue,
         timeout_s=settings.request_timeout_s,
+        max_wait_s=settings.max_wait_s,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed_paths=documents.UPLOAD_PATHS)
     if settings.rate_limit_per_minute:

@@ -4,6 +4,8 @@ instead of queueing without bound.
 
 - ``ConcurrencyLimitMiddleware`` (answering routes only): ``QA_MAX_CONCURRENT_ANSWERS`` requests
   are answered at once, ``QA_MAX_QUEUE`` more wait for a slot, the rest get 429 ``overloaded``.
+  A request whose expected wait (rounds of the queue x recent answer time) exceeds
+  ``QA_MAX_WAIT_S`` is shed at once: 503 ``overloaded`` with Retry-After = that wait.
   ``QA_REQUEST_TIMEOUT_S`` bounds a request from arrival to its last byte: 503 ``timeout`` when
   no response has started, else an in-band SSE ``error`` event. A timed-out answer keeps its slot
   until its worker thread really finishes, so slots always count the work in progress.
@@ -39,18 +41,41 @@ ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
 
 
 class SlotLimiter:
-    """At most ``max_active`` holders and ``max_waiting`` waiters, first come first served."""
+    """At most ``max_active`` holders and ``max_waiting`` waiters, first come first served.
+
+    It also knows how long answers take lately (the median of the last ``RECENT`` holds, or the
+    age of the oldest running one when that is longer), so it can say how long a request arriving
+    now would wait: ``expected_wait_s``.
+    """
+
+    RECENT = 32
 
     def __init__(self, *, max_active: int, max_waiting: int) -> None:
         self.max_active = max_active
         self.max_waiting = max_waiting
         self.active = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._recent: deque[float] = deque(maxlen=self.RECENT)
+        self._running: list[float] = []  # start times of the holds in progress
 
     @property
     def waiting(self) -> int:
         """Requests queued for a slot now."""
         return len(self._waiters)
+
+    def answer_time_s(self) -> float:
+        """Seconds one answer takes lately; 0 before the first one (nothing is shed blind)."""
+        recent = sorted(self._recent)
+        median = recent[len(recent) // 2] if recent else 0.0
+        oldest = time.monotonic() - min(self._running) if self._running else 0.0
+        return max(median, oldest)
+
+    def expected_wait_s(self) -> float:
+        """Seconds a request arriving now would wait for a slot: rounds of the queue x answer time."""
+        if self.active < self.max_active and not self._waiters:
+            return 0.0
+        rounds = len(self._waiters) // self.max_active + 1
+        return rounds * self.answer_time_s()
 
     async def acquire(self) -> bool:
         """Take a slot, waiting in the queue if there is room; False when both are full."""
@@ -71,8 +96,17 @@ class SlotLimiter:
             raise
         return True
 
-    def release(self) -> None:
-        """Give the slot to the next waiter, or free it."""
+    def started(self) -> float:
+        """Mark a hold as running (after ``acquire``); pass the returned time to ``release``."""
+        now = time.monotonic()
+        self._running.append(now)
+        return now
+
+    def release(self, started: float | None = None) -> None:
+        """Give the slot to the next waiter, or free it; ``started`` records how long the hold took."""
+        if started is not None and started in self._running:
+            self._running.remove(started)
+            self._recent.append(time.monotonic() - started)
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -91,12 +125,14 @@ class ConcurrencyLimitMiddleware:
         max_concurrent: int,
         max_queue: int,
         timeout_s: float,
+        max_wait_s: float | None = None,
         paths: Collection[str] = ANSWER_PATHS,
         retry_after_s: int = 1,
     ) -> None:
         self.app = app
         self.limiter = SlotLimiter(max_active=max_concurrent, max_waiting=max_queue)
         self.timeout_s = timeout_s
+        self.max_wait_s = max_wait_s
         self.paths = frozenset(paths)
         self.retry_after_s = retry_after_s
 
@@ -105,6 +141,15 @@ class ConcurrencyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         deadline = time.monotonic() + self.timeout_s
+        expected = self.limiter.expected_wait_s()
+        if self.max_wait_s is not None and expected > self.max_wait_s:
+            message = (
+                f"The server is busy: a new question would wait about {expected:.1f} s for an answer slot, "
+                f"over the {self.max_wait_s:g} s budget (QA_MAX_WAIT_S); retry after the Retry-After seconds."
+            )
+            headers = {"Retry-After": str(self._retry_after(expected))}
+            await error_response(503, "overloaded", message, headers=headers)(scope, receive, send)
+            return
         try:
             admitted = await asyncio.wait_for(self.limiter.acquire(), self.timeout_s)
         except TimeoutError:
@@ -115,12 +160,17 @@ class ConcurrencyLimitMiddleware:
                 f"The server is answering {self.limiter.max_active} questions with {self.limiter.max_waiting} "
                 "waiting (QA_MAX_CONCURRENT_ANSWERS, QA_MAX_QUEUE); retry after the Retry-After seconds."
             )
-            headers = {"Retry-After": str(self.retry_after_s)}
+            headers = {"Retry-After": str(self._retry_after(expected))}
             await error_response(429, "overloaded", message, headers=headers)(scope, receive, send)
             return
         await self._run_with_deadline(scope, receive, send, deadline)
 
+    def _retry_after(self, expected_wait_s: float) -> int:
+        # When the queue ahead of this request would have drained: an honest wait, not a constant.
+        return max(self.retry_after_s, math.ceil(expected_wait_s))
+
     async def _run_with_deadline(self, scope: Scope, receive: Receive, send: Send, deadline: float) -> None:
+        started = self.limiter.started()
         lock = asyncio.Lock()  # our timeout reply never interleaves with a send in progress
         state = {"started": False, "streaming": False, "finished": False, "abandoned": False}
 
@@ -142,14 +192,14 @@ class ConcurrencyLimitMiddleware:
         except TimeoutError:
             pass
         except BaseException:
-            self.limiter.release()
+            self.limiter.release(started)
             raise
         else:
-            self.limiter.release()
+            self.limiter.release(started)
             return
         # Too slow: answer the client now. The work is not cancelled (a worker thread cannot be
         # stopped anyway); it runs to its end with its output dropped, and keeps its slot until then.
-        task.add_done_callback(self._release_when_done)
+        task.add_done_callback(lambda done: self._release_when_done(done, started))
         async with lock:
             state["abandoned"] = True
             if state["finished"]:
@@ -169,10 +219,10 @@ class ConcurrencyLimitMiddleware:
             else:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _release_when_done(self, task: asyncio.Future[None]) -> None:
+    def _release_when_done(self, task: asyncio.Future[None], started: float) -> None:
         if not task.cancelled():
             task.exception()  # retrieved, so asyncio does not warn about it
-        self.limiter.release()
+        self.limiter.release(started)
 
     def _timeout_message(self) -> str:
         return (

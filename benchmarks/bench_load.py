@@ -6,7 +6,8 @@ Retry-After)/5xx/dropped connections, p50/p95/p99 latency of answered requests, 
 the ``/healthz`` p95 measured meanwhile as a ratio to its idle floor (measured in the same run).
 The run fails (exit 1) on any 5xx, dropped connection, or shed response without Retry-After.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_load.py                # hashing embedder, 10/50/200
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_load.py                # real model + reader, 10/50/200
+    .venv/bin/python benchmarks/bench_load.py --hashing                        # no model: the web layer alone
     .venv/bin/python benchmarks/bench_load.py --levels 10,50 --seconds 20
     .venv/bin/python benchmarks/bench_load.py --soak-seconds 600 --levels 50  # RSS at start and end
     .venv/bin/python benchmarks/bench_load.py --url http://127.0.0.1:8000     # an already running server
@@ -141,7 +142,7 @@ def rss_mb(pid: int | None) -> float | None:
 
 
 def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes], Path]:
-    """``qa serve`` on the hashing embedder over a temp copy of seeds/, on a free loopback port."""
+    """``qa serve`` (the real model and reader, or ``--hashing``) over a temp copy of seeds/, on a free port."""
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))
     shutil.copytree(REPO / "seeds", root / "seeds")
     with socket.socket() as sock:
@@ -150,9 +151,11 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("QA_")},
         "HF_HUB_OFFLINE": "1",
-        "QA_EMBEDDER": args.embedder,
-        "QA_ANSWERER": "sentence" if args.embedder == "hashing" else "auto",
-        "QA_ABSTAIN_THRESHOLD": "0.3" if args.embedder == "hashing" else "",
+        "QA_EMBEDDER": "hashing" if args.hashing else "sentence-transformers",
+        "QA_ANSWERER": "sentence" if args.hashing else "auto",
+        "QA_ABSTAIN_THRESHOLD": "0.3" if args.hashing else "",
+        "QA_MODEL_CACHE_DIR": str(args.model_cache_dir.resolve()) if args.model_cache_dir else "",
+        "QA_MAX_WAIT_S": str(args.max_wait),
         "QA_SEEDS_DIR": str(root / "seeds"),
         "QA_INDEX_DIR": str(root / "embeddings"),
         "QA_DATA_DIR": str(root / "data"),
@@ -167,7 +170,7 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a first start exports the ONNX models
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
@@ -232,12 +235,14 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="an already running server (default: start qa serve on the hashing embedder)")
+    parser.add_argument("--url", help="an already running server (default: start qa serve with the real model)")
     parser.add_argument("--pid", type=int, help="with --url: the server's pid, for RSS")
     parser.add_argument("--levels", default="10,50,200", help="concurrent clients per level, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each level")
     parser.add_argument("--soak-seconds", type=float, default=0.0, help="soak: run each level this long")
-    parser.add_argument("--embedder", default="hashing", choices=("hashing", "sentence-transformers"))
+    parser.add_argument("--hashing", action="store_true", help="the hashing embedder and sentence answerer (no model)")
+    parser.add_argument("--model-cache-dir", type=Path, default=None, help="QA_MODEL_CACHE_DIR of the server")
+    parser.add_argument("--max-wait", type=float, default=2.0, help="QA_MAX_WAIT_S of the server")
     parser.add_argument("--max-concurrent", type=int, default=4, help="QA_MAX_CONCURRENT_ANSWERS of the server")
     parser.add_argument("--max-queue", type=int, default=64, help="QA_MAX_QUEUE of the server")
     sys.exit(asyncio.run(main_async(parser.parse_args())))

@@ -39,6 +39,7 @@ class CachingEmbedder(BaseEmbedder):
     def __init__(self, inner: SentenceTransformerEmbedder) -> None:
         self.inner = inner
         self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
+        self.backend = inner.backend
         self.cache: dict[str, np.ndarray] = {}
 
     def count_tokens(self, text: str) -> int:

@@ -16,6 +16,7 @@ from qa.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from qa.config import Settings
+    from qa.onnx_export import Backend
 
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
 
@@ -27,6 +28,7 @@ class Embedder(Protocol):
     """Turns text into L2-normalised float32 vectors (so inner product == cosine)."""
 
     model_id: str
+    backend: str
     dim: int
     max_tokens: int
 
@@ -46,6 +48,7 @@ class Embedder(Protocol):
 class BaseEmbedder:
     """Derives ``embed_query`` from ``embed_documents``; subclasses implement the batch call."""
 
+    backend: str = "torch"  # recorded in the index manifest: vectors from another backend differ
     model_id: str
     dim: int
     max_tokens: int
@@ -61,6 +64,8 @@ class BaseEmbedder:
 
 class HashingEmbedder(BaseEmbedder):
     """Deterministic bag-of-words vectors: shared words raise the cosine. For tests and demos."""
+
+    backend = "hashing"
 
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
@@ -132,6 +137,101 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+class OnnxEmbedder(BaseEmbedder):
+    """The same sentence-transformers model run by ONNX Runtime: fp32, or int8 (``quantized``).
+
+    The model folder's transformer is exported on first use into ``cache_dir`` (no hub access);
+    pooling is the folder's mean pooling followed by L2 normalisation, as in sentence-transformers.
+    """
+
+    def __init__(
+        self,
+        model: str = BUNDLED_MODEL,
+        *,
+        cache_dir: Path,
+        quantized: bool = True,
+        batch_size: int = 32,
+    ) -> None:
+        from transformers import AutoTokenizer
+
+        from qa.onnx_export import cached_onnx, ort_session
+
+        backend: Backend = "onnx-int8" if quantized else "onnx"
+        self.model_id = model
+        self.backend = backend
+        self._path = Path(resolve_model_path(model))
+        self._batch_size = batch_size
+        self.max_tokens, self.dim = _mean_pooled_model(self._path, self.backend)
+        weights = self._path / "model.safetensors"
+        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=backend, export=self._export)
+        self._session = ort_session(onnx_file)
+        self._inputs = {node.name for node in self._session.get_inputs()}
+        self._tokenizer = AutoTokenizer.from_pretrained(str(self._path), use_fast=True)
+
+    def _export(self, target: Path) -> None:
+        import torch
+        from transformers import AutoModel
+
+        from qa.onnx_export import export_module
+
+        encoder = AutoModel.from_pretrained(str(self._path), add_pooling_layer=False)
+
+        class LastHidden(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return out.last_hidden_state
+
+        sample = {key: torch.ones((2, 8), dtype=torch.long) for key in ("input_ids", "attention_mask")}
+        sample["token_type_ids"] = torch.zeros((2, 8), dtype=torch.long)
+        export_module(LastHidden(), sample, ["last_hidden_state"], target)
+
+    def count_tokens(self, text: str) -> int:
+        """Word-piece count without special tokens."""
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Encode in batches of similar length; rows are L2-normalised."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            enc = self._tokenizer(
+                [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np"
+            )
+            feeds = {key: enc[key].astype(np.int64) for key in self._inputs}
+            hidden = self._session.run(None, feeds)[0]
+            mask = enc["attention_mask"][..., None].astype(np.float32)
+            out[rows] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return _normalise(out)
+
+
+def _mean_pooled_model(path: Path, backend: str) -> tuple[int, int]:
+    """(max tokens, dimension) of a Transformer + mean Pooling + Normalize model folder."""
+    import json
+
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text())]
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
+        max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"])
+        dim = int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"])
+        mean = bool(pooling.get("pooling_mode_mean_tokens") or pooling.get("pooling_mode") == "mean")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFoundError(
+            f"Model folder {str(path)!r} is not a sentence-transformers folder the {backend} backend can run "
+            f"({exc}). Set QA_EMBEDDING_BACKEND=torch."
+        ) from None
+    if modules != ["Transformer", "Pooling", "Normalize"] or not mean or not (path / "model.safetensors").is_file():
+        raise ModelNotFoundError(
+            f"The {backend} backend runs Transformer + mean Pooling + Normalize models with model.safetensors; "
+            f"{str(path)!r} has {modules}. Set QA_EMBEDDING_BACKEND=torch."
+        )
+    return max_tokens, dim
+
+
 def resolve_model_path(model: str) -> str:
     """Map the bundled sentinel to the package's folder; check that local paths exist.
 
@@ -160,6 +260,16 @@ def build_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
     if settings.embedder == "hashing":
         return HashingEmbedder()
+    from qa.onnx_export import configure_threads
+
+    configure_threads(settings.threads)
+    if settings.embedding_backend != "torch":
+        return OnnxEmbedder(
+            settings.embedding_model,
+            cache_dir=settings.models_path,
+            quantized=settings.embedding_backend == "onnx-int8",
+            batch_size=settings.embedding_batch_size,
+        )
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
 
 

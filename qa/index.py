@@ -43,6 +43,7 @@ class IndexConfig:
     dim: int
     chunk_max_tokens: int
     chunk_overlap_sentences: int
+    embedding_backend: str = "torch"  # torch, onnx, onnx-int8 (or hashing): vectors differ between them
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,9 @@ class Manifest:
         """Parse ``manifest.json``; raises IndexCorruptError on anything malformed."""
         try:
             data = json.loads(text)
+            if "embedding_backend" not in data["config"]:  # indexes from before the ONNX backends
+                hashing = data["config"]["model_id"].startswith("hashing")
+                data["config"]["embedding_backend"] = "hashing" if hashing else "torch"
             data["config"] = IndexConfig(**data["config"])
             manifest = cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
@@ -256,9 +260,11 @@ def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
     """Raise IndexMismatchError naming what differs between the saved and configured index."""
     differences = [
         f"{name}: index has {getattr(found, name)!r}, configuration has {getattr(expected, name)!r}"
-        for name in ("model_id", "dim", "chunk_max_tokens", "chunk_overlap_sentences")
+        for name in ("model_id", "embedding_backend", "dim", "chunk_max_tokens", "chunk_overlap_sentences")
         if getattr(found, name) != getattr(expected, name)
     ]
+    if found.embedding_backend != expected.embedding_backend:
+        differences.append(f"or set QA_EMBEDDING_BACKEND={found.embedding_backend} to query it as built")
     if differences:
         raise IndexMismatchError(
             "The index was built with a different configuration (" + "; ".join(differences) + "). " + REBUILD_HINT

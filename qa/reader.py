@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+    from qa.onnx_export import Backend
+
 __all__ = [
     "DEFAULT_MODEL_DIR",
     "DEFAULT_THRESHOLD",
@@ -138,13 +140,11 @@ def encode_windows(
     Returns the ``BatchEncoding`` with ``overflow_to_sample_mapping`` and ``offset_mapping`` in which
     offsets of non-context tokens are set to ``None``.
     """
-    qs = []
-    for q in questions:
-        q = q.strip()
-        ids = tokenizer(q, add_special_tokens=False)["input_ids"]
-        if len(ids) > max_query_len:
-            q = tokenizer.decode(ids[:max_query_len])
-        qs.append(q)
+    clipped: dict[str, str] = {}  # one question read against many passages is tokenised once here
+    for q in dict.fromkeys(questions):
+        ids = tokenizer(q.strip(), add_special_tokens=False)["input_ids"]
+        clipped[q] = tokenizer.decode(ids[:max_query_len]) if len(ids) > max_query_len else q.strip()
+    qs = [clipped[q] for q in questions]
     enc = tokenizer(
         qs,
         list(contexts),
@@ -223,6 +223,62 @@ def best_answer(predictions: Sequence[SpanPrediction]) -> BestAnswer:
     return BestAnswer(best, best.margin, _sigmoid(best.margin))
 
 
+def _load_torch_model(weights_dir: Path, *, quantize: bool) -> Any:
+    """The fp32 PyTorch reader from ``weights_dir`` (fp16 safetensors upcast), optionally int8-dynamic."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    config = BertConfig.from_json_file(str(weights_dir / "config.json"))
+    model = build_qa_model(config)
+    state = load_file(str(weights_dir / "model.safetensors"))
+    state = {k: v.float() for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [m for m in missing if not m.endswith("position_ids")]
+    if missing or unexpected:
+        raise RuntimeError(f"weights mismatch: missing={missing} unexpected={unexpected}")
+    model.eval()
+    if quantize:
+        model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+    return model
+
+
+def _export_reader(weights_dir: Path, target: Path) -> None:
+    import torch
+
+    from qa.onnx_export import export_module
+
+    sample = {key: torch.ones((2, 16), dtype=torch.long) for key in ("input_ids", "attention_mask")}
+    sample["token_type_ids"] = torch.zeros((2, 16), dtype=torch.long)
+    export_module(_load_torch_model(weights_dir, quantize=False), sample, ["start_logits", "end_logits"], target)
+
+
+class OnnxQAModel:
+    """The reader's forward pass on ONNX Runtime, called like the PyTorch module (tensors in and out)."""
+
+    def __init__(self, path: Path) -> None:
+        from qa.onnx_export import ort_session
+
+        self.path = path
+        self._session = ort_session(path)
+
+    def eval(self) -> OnnxQAModel:
+        return self
+
+    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
+        import torch
+
+        feeds = {
+            "input_ids": input_ids.numpy(),
+            "attention_mask": attention_mask.numpy(),
+            "token_type_ids": token_type_ids.numpy(),
+        }
+        start, end = self._session.run(None, feeds)
+        return torch.from_numpy(start), torch.from_numpy(end)
+
+
 class ExtractiveReader:
     """Span-extraction reader. Use :meth:`load` to build it from shipped weights."""
 
@@ -257,6 +313,8 @@ class ExtractiveReader:
         num_threads: int | None = 2,
         quantize: bool | None = None,
         tokenizer_path: str | None = None,
+        backend: Backend = "torch",
+        cache_dir: str | Path | None = None,
         **kwargs: Any,
     ) -> ExtractiveReader:
         """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader_model``).
@@ -267,32 +325,35 @@ class ExtractiveReader:
         unless ``tokenizer_path`` is given or ``weights_dir`` contains ``tokenizer.json``.
         ``quantize=True`` applies dynamic int8 quantisation to the Linear layers (weights int8,
         activations quantised per batch); ``None`` follows ``reader_config.json`` (``"quantize"``).
+        ``backend`` "onnx"/"onnx-int8" runs the weights on ONNX Runtime instead, exported on first use
+        into ``cache_dir`` (default ``weights_dir/.onnx``) under the weights' sha256.
+        ``num_threads`` sets the process's model threads (``qa.onnx_export.configure_threads``).
         """
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer, BertConfig
+        from transformers import AutoTokenizer
+
+        from qa.onnx_export import cached_onnx, configure_threads
 
         if num_threads:
-            torch.set_num_threads(num_threads)
+            configure_threads(num_threads)
         wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
-        config = BertConfig.from_json_file(str(wd / "config.json"))
         rc: dict[str, Any] = {}
         if (wd / "reader_config.json").exists():
             rc = json.loads((wd / "reader_config.json").read_text())
-        model = build_qa_model(config)
-        state = load_file(str(wd / "model.safetensors"))
-        state = {k: v.float() for k, v in state.items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [m for m in missing if not m.endswith("position_ids")]
-        if missing or unexpected:
-            raise RuntimeError(f"weights mismatch: missing={missing} unexpected={unexpected}")
-        model.eval()
         if quantize is None:
             quantize = bool(rc.get("quantize", False))
-        if quantize:
-            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                model, {torch.nn.Linear}, dtype=torch.qint8
+        model: Any
+        if backend == "torch":
+            model = _load_torch_model(wd, quantize=quantize)
+        else:
+            quantize = backend == "onnx-int8"
+            onnx_file = cached_onnx(
+                Path(cache_dir) if cache_dir is not None else wd / ".onnx",
+                name="reader",
+                weights=wd / "model.safetensors",
+                backend=backend,
+                export=lambda target: _export_reader(wd, target),
             )
+            model = OnnxQAModel(onnx_file)
         if tokenizer_path is None:
             tokenizer_path = str(wd) if (wd / "tokenizer.json").exists() else base_model_path()
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, use_fast=True)
@@ -347,8 +408,6 @@ class ExtractiveReader:
             return []
         if len(questions) != len(passages):
             raise ValueError("questions and passages must have the same length")
-        if self.num_threads:
-            torch.set_num_threads(self.num_threads)
         with torch.inference_mode():
             enc = encode_windows(self.tokenizer, list(questions), passages, max_len=self.max_len, stride=self.stride)
             start_logits, end_logits = self._logits(enc)
@@ -407,7 +466,7 @@ class AnswererCalibration:
     threshold: float
 
 
-_DEFAULT_READER: dict[tuple[str, int | None], ExtractiveReader] = {}
+_DEFAULT_READER: dict[tuple[str, int | None, str], ExtractiveReader] = {}
 
 
 def weights_installed(weights_dir: str | Path | None = None) -> bool:
@@ -434,14 +493,18 @@ def answerer_calibration(weights_dir: str | Path | None = None) -> AnswererCalib
         return None
 
 
-def load_default_reader(*, num_threads: int | None = 2) -> ExtractiveReader | None:
+def load_default_reader(
+    *, num_threads: int | None = 2, backend: Backend = "torch", cache_dir: Path | None = None
+) -> ExtractiveReader | None:
     """The shipped reader, cached per process; ``None`` when its weights or torch are missing."""
     if not weights_installed():
         return None
-    key = (str(DEFAULT_MODEL_DIR), num_threads)
+    key = (str(DEFAULT_MODEL_DIR), num_threads, backend)
     try:
         if key not in _DEFAULT_READER:
-            _DEFAULT_READER[key] = ExtractiveReader.load(DEFAULT_MODEL_DIR, num_threads=num_threads)
+            _DEFAULT_READER[key] = ExtractiveReader.load(
+                DEFAULT_MODEL_DIR, num_threads=num_threads, backend=backend, cache_dir=cache_dir
+            )
     except ImportError:
         return None
     return _DEFAULT_READER[key]

@@ -104,6 +104,7 @@ class QAService:
         """The index configuration the current settings call for."""
         return IndexConfig(
             model_id=self.embedder.model_id,
+            embedding_backend=self.embedder.backend,
             dim=self.embedder.dim,
             chunk_max_tokens=self.settings.chunk_max_tokens,
             chunk_overlap_sentences=self.settings.chunk_overlap_sentences,
@@ -332,9 +333,11 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
         from qa.answering import ReaderAnswerer
+        from qa.onnx_export import configure_threads
         from qa.reader import answerer_calibration, load_default_reader
 
-        reader = load_default_reader()
+        configure_threads(settings.threads)
+        reader = load_default_reader(num_threads=None, backend=settings.reader_backend, cache_dir=settings.models_path)
         calibration = answerer_calibration()
         if reader is not None and calibration is not None:
             threshold = calibration.threshold if settings.abstain_threshold is None else settings.abstain_threshold

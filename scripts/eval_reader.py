@@ -177,7 +177,14 @@ def held_out_pairs(args) -> list[dict]:
 
 def run_reader(args, ExtractiveReader, best_answer):
     kw = {"max_len": args.max_len} if args.max_len else {}
-    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+    reader = ExtractiveReader.load(
+        args.weights,
+        num_threads=args.threads,
+        quantize=args.quantize,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
+        **kw,
+    )
     pairs = held_out_pairs(args)
     t0 = time.time()
     rows = []
@@ -237,7 +244,14 @@ def run_answerer(args, kind: str):
     shipped = DEFAULT_SENTENCE_THRESHOLD
     if kind == "blend":
         kw = {"max_len": args.max_len} if args.max_len else {}
-        reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
+        reader = ExtractiveReader.load(
+        args.weights,
+        num_threads=args.threads,
+        quantize=args.quantize,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
+        **kw,
+    )
         calibration = answerer_calibration(args.weights)
         if calibration is None:
             raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
@@ -269,6 +283,8 @@ def main(argv=None) -> None:
         default=None,
         help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
     )
+    ap.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch", help="how the reader runs")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="exported ONNX models (default: weights/.onnx)")
     ap.add_argument("--max-len", type=int, default=None, help="override the window length")
     ap.add_argument(
         "--answerer",
@@ -337,6 +353,7 @@ def main(argv=None) -> None:
     results["weights"] = str(args.weights or DEFAULT_MODEL_DIR)
     results["quantized"] = quantized
     results["max_len"] = max_len
+    results["backend"] = args.backend
 
     print(f"answerer: {args.answerer}")
     hdr = f"{'setting':<24}{'thresh':>8}{'EM':>7}{'F1':>7}{'HasF1':>7}{'NoAcc':>7}{'Ans%':>7}"

@@ -78,11 +78,44 @@ def test_burst_past_capacity_gets_429_with_retry_after(tmp_path: Path, serve: Ca
 
 
 def test_queue_holds_requests_up_to_its_size(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
-    live = slow_server(tmp_path, serve, 1.5, max_concurrent_answers=2, max_queue=3)
+    live = slow_server(tmp_path, serve, 1.5, max_concurrent_answers=2, max_queue=3, max_wait_s=60)
     statuses = [r.status_code for r in burst(live.url, 10)]
     assert set(statuses) <= {200, 429}, statuses
     assert 5 <= statuses.count(200) <= 9 and statuses.count(429) >= 1, statuses  # 2 running + 3 queued (+ stragglers)
     assert live.app.state.answerer.most_running <= 2
+
+
+def test_sheds_by_expected_wait_with_an_honest_retry_after(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    # Answers take 1 s, one at a time, a budget of 1.5 s: the first request runs, the next waits
+    # one answer (1 s), a third would wait two (2 s > 1.5 s) and is shed at once, though the
+    # queue has room for ten.
+    live = slow_server(tmp_path, serve, 1.0, max_concurrent_answers=1, max_queue=10, max_wait_s=1.5)
+    first = httpx.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"}, timeout=30)
+    assert first.status_code == 200  # the server now knows an answer takes 1 s
+
+    client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=10))  # no per-request client set-up
+
+    def timed_post(_: int) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = client.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"})
+        return response, time.monotonic() - started
+
+    with client, ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(timed_post, range(6)))
+    statuses = [response.status_code for response, _ in results]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(503) >= 3 and statuses.count(200) >= 2, statuses
+    for response, seconds in results:
+        if response.status_code == 503:
+            error = response.json()["error"]
+            assert error["code"] == "overloaded" and "QA_MAX_WAIT_S" in error["message"], error
+            assert int(response.headers["Retry-After"]) >= 2  # the wait it was spared, not a constant
+            assert seconds < 0.9  # shed at once, not held
+        else:
+            assert seconds < 1.5 + 1.0 + 1.0  # served within budget + its own answer (+ slack for a busy box)
+    assert live.app.state.answerer.most_running == 1
 
 
 def test_request_timeout_is_503_and_the_slot_waits_for_the_work(
@@ -172,6 +205,6 @@ def test_healthz_stays_fast_under_answer_load(server_process: ServerProcess) -> 
         worker.join(60)
     ratio = loaded / idle
     print(f"\nhealthz p95 idle {idle * 1000:.1f} ms, under 16-client load {loaded * 1000:.1f} ms: x{ratio:.1f}")
-    assert set(answered) <= {200, 429} and answered.count(200) > 20
+    assert set(answered) <= {200, 429, 503} and answered.count(200) > 20  # 503: shed by QA_MAX_WAIT_S
     # Answering on the event loop would put whole answers (and the queue) in front of every probe.
     assert ratio < 10, f"healthz p95 went from {idle * 1000:.1f} ms to {loaded * 1000:.1f} ms under load"

@@ -1,0 +1,138 @@
+"""ONNX Runtime for the embedder and the reader: export once from local weights, cache, run.
+
+A model is exported from its PyTorch module (``torch.onnx.export``, no hub access) into a cache
+folder, under a name keyed by the sha256 of its weights file, so new weights export anew. The int8
+variant is ONNX Runtime's dynamic quantisation of the fp32 export: MatMul weights int8 per output
+channel, activations quantised per batch (per-tensor weights lost 5 points of cosine to fp32 on
+all-MiniLM-L6-v2; per-channel keeps 0.99). Files are written to a temporary name and renamed, so
+two processes exporting at once both end with a whole file.
+
+``configure_threads`` is the one place the CPU thread count is set, for torch and ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from qa.errors import ConfigurationError
+
+Backend = Literal["torch", "onnx", "onnx-int8"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
+
+#: Bumped when the export or the quantisation recipe changes, so cached files are rebuilt.
+EXPORT_VERSION = "1"
+
+_threads = 0
+
+
+def configure_threads(threads: int) -> int:
+    """Set the CPU threads for torch (now) and for ONNX Runtime sessions made later; 0 = every core."""
+    global _threads
+    _threads = threads if threads > 0 else (os.cpu_count() or 1)
+    try:
+        import torch
+    except ImportError:
+        return _threads
+    if torch.get_num_threads() != _threads:
+        torch.set_num_threads(_threads)
+    return _threads
+
+
+def configured_threads() -> int:
+    """The thread count ``configure_threads`` set (every core when it was never called)."""
+    return _threads or (os.cpu_count() or 1)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, export: Callable[[Path], None]) -> Path:
+    """The ONNX file for ``weights`` in ``backend`` form, exported (and quantised) on first use."""
+    if backend == "torch":
+        raise ValueError("backend 'torch' has no ONNX file")
+    key = hashlib.sha256(f"{file_sha256(weights)}:{EXPORT_VERSION}".encode()).hexdigest()[:16]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = cache_dir / f"{name}-{key}-fp32.onnx"
+    if not fp32.is_file():
+        _build_atomically(fp32, export)
+    if backend == "onnx":
+        return fp32
+    int8 = cache_dir / f"{name}-{key}-int8.onnx"
+    if not int8.is_file():
+        _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp))
+    return int8
+
+
+def export_module(module: Any, sample: dict[str, Any], output_names: list[str], path: Path) -> None:
+    """Export a module taking ``sample``'s keys as (batch, sequence) int64 inputs to ONNX at ``path``."""
+    import warnings
+
+    import torch
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    names = list(sample)
+    axes = {key: {0: "batch", 1: "sequence"} for key in [*names, *output_names]}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shapes: the axes are declared dynamic
+        torch.onnx.export(
+            module.eval(),
+            tuple(sample[key] for key in names),
+            str(path),
+            input_names=names,
+            output_names=output_names,
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the MatMul weights, per output channel."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(source), str(target), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+    )
+
+
+def ort_session(path: Path) -> Any:
+    """An ONNX Runtime CPU session using the configured threads."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ConfigurationError(
+            "The ONNX backends need onnxruntime: `pip install onnxruntime`, or set "
+            "QA_EMBEDDING_BACKEND=torch and QA_READER_BACKEND=torch."
+        ) from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = configured_threads()
+    options.inter_op_num_threads = 1
+    # Spinning threads burn the cores other requests (and other processes) need on a small box.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _build_atomically(path: Path, build: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".onnx")
+    os.close(fd)
+    try:
+        build(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

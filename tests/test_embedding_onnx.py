@@ -1,0 +1,115 @@
+"""The ONNX Runtime backends: the bundled model and the shipped reader exported at first use, cached
+by their weights' sha256, giving the answers PyTorch gives; an index never meets another backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import HashingEmbedder, QAService
+from qa.config import Settings
+from qa.errors import IndexMismatchError
+from qa.index import MANIFEST_NAME, read_manifest
+from qa.onnx_export import cached_onnx
+
+QUESTION = "Who makes the TB2 drone?"
+PASSAGES = [
+    "In January, executives from the privately-owned Baykar company, which manufactures the Bayraktar TB2 "
+    "drone, inaugurated a factory to manufacture these aircraft on the outskirts of Kyiv.",
+    "Kyiv's allies are seeking to acquire some 800,000 rounds of ammunition and shells.",
+    "The Rhine is a European river that flows from the Swiss Alps to the North Sea.",
+]
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-models")
+
+
+def test_cached_export_is_built_once_per_weights(tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"weights v1")
+    exports: list[Path] = []
+
+    def export(target: Path) -> None:
+        exports.append(target)
+        target.write_bytes(b"onnx of " + weights.read_bytes())
+
+    first = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
+    again = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
+    assert first == again and len(exports) == 1 and first.read_bytes() == b"onnx of weights v1"
+    weights.write_bytes(b"weights v2")  # retrained weights export anew, beside the old file
+    retrained = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
+    assert retrained != first and len(exports) == 2 and retrained.read_bytes() == b"onnx of weights v2"
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_index_built_on_one_backend_is_refused_on_another(fake_settings: Settings) -> None:
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    assert read_manifest(fake_settings.index_dir).config.embedding_backend == "hashing"
+    other = HashingEmbedder()
+    other.backend = "onnx-int8"  # same model id and dimension, vectors from another runtime
+    with pytest.raises(IndexMismatchError) as caught:
+        QAService(fake_settings, embedder=other).load()
+    message = str(caught.value)
+    assert "embedding_backend: index has 'hashing', configuration has 'onnx-int8'" in message
+    assert "QA_EMBEDDING_BACKEND=hashing" in message and "qa ingest --rebuild" in message
+
+
+def test_manifest_from_before_backends_reads_as_torch(fake_settings: Settings) -> None:
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    path = fake_settings.index_dir / MANIFEST_NAME
+    data = json.loads(path.read_text())
+    del data["config"]["embedding_backend"]
+    data["config"]["model_id"] = "bundled:all-MiniLM-L6-v2"
+    path.write_text(json.dumps(data))
+    assert read_manifest(fake_settings.index_dir).config.embedding_backend == "torch"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
+def test_onnx_embedder_matches_the_torch_model(
+    real_embedder, onnx_cache: Path, backend: str, min_cosine: float
+) -> None:  # type: ignore[no-untyped-def]
+    from qa.embedding import OnnxEmbedder
+
+    embedder = OnnxEmbedder(cache_dir=onnx_cache, quantized=backend == "onnx-int8")
+    assert (embedder.backend, embedder.dim, embedder.max_tokens) == (
+        backend,
+        real_embedder.dim,
+        real_embedder.max_tokens,
+    )
+    assert embedder.count_tokens(PASSAGES[0]) == real_embedder.count_tokens(PASSAGES[0])
+    vectors = embedder.embed_documents(PASSAGES)
+    reference = real_embedder.embed_documents(PASSAGES)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert (vectors * reference).sum(axis=1).min() > min_cosine
+    scores = vectors @ embedder.embed_query(QUESTION)
+    assert scores.argmax() == 0 and list(np.argsort(-scores)) == list(
+        np.argsort(-(reference @ real_embedder.embed_query(QUESTION)))
+    )
+    assert len(list(onnx_cache.glob(f"embedder-*-{'int8' if backend == 'onnx-int8' else 'fp32'}.onnx"))) == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str) -> None:
+    from qa import reader as reader_mod
+
+    if not reader_mod.weights_installed():
+        pytest.skip("reader weights not installed")
+    torch_reader = reader_mod.ExtractiveReader.load(num_threads=2)
+    onnx_reader = reader_mod.ExtractiveReader.load(num_threads=2, backend=backend, cache_dir=onnx_cache)  # type: ignore[arg-type]
+    assert isinstance(onnx_reader.model, reader_mod.OnnxQAModel) and onnx_reader.quantized == (backend == "onnx-int8")
+    expected = torch_reader.read(QUESTION, PASSAGES)
+    got = onnx_reader.read(QUESTION, PASSAGES)
+    assert got[0].text == expected[0].text and "Baykar" in got[0].text
+    tolerance = 0.01 if backend == "onnx" else 1.0  # logits; int8 moves them a little, not the span
+    for mine, theirs in zip(got, expected, strict=True):
+        assert (
+            abs(mine.score - theirs.score) < tolerance
+            and abs(mine.no_answer_score - theirs.no_answer_score) < tolerance
+        )
