@@ -167,7 +167,8 @@ def print_table(columns: dict[str, dict[str, Any]]) -> None:
         cells = []
         for name in names:
             value = columns[name].get(key)
-            cells.append(f"{'-' if value is None else (f'{value:.4g}' if key.startswith('shipped') else f'{value:.1f}'):>14}")
+            text = "-" if value is None else f"{value:.4g}" if key.startswith("shipped") else f"{value:.1f}"
+            cells.append(f"{text:>14}")
         print(f"| {key:<24} | " + " | ".join(cells) + " |")
 
 
@@ -197,15 +198,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--compare", type=Path, nargs="*", default=[], help="columns saved by earlier --json runs")
     args = ap.parse_args(argv)
 
+    limit = args.limit or None
     with tempfile.TemporaryDirectory() as scratch:
+        papers = per_paper_squad(args.out_of_corpus, Path(scratch) / "per-paper.json")
         if args.ood:
-            corpus = import_squad(per_paper_squad(args.out_of_corpus, Path(scratch) / "per-paper.json"), limit=args.limit or None, seed=args.seed)
+            corpus = import_squad(papers, limit=limit, seed=args.seed)
             other = import_squad(args.squad2, articles=HELD_OUT, seed=args.seed)
-            work = args.work_dir or Path(tempfile.gettempdir()) / "qa-bench-quality-ood"
         else:
-            corpus = import_squad(args.squad2, articles=HELD_OUT, limit=args.limit or None, seed=args.seed)
-            other = import_squad(per_paper_squad(args.out_of_corpus, Path(scratch) / "per-paper.json"), seed=args.seed)
-            work = args.work_dir or Path(tempfile.gettempdir()) / "qa-bench-quality"
+            corpus = import_squad(args.squad2, articles=HELD_OUT, limit=limit, seed=args.seed)
+            other = import_squad(papers, seed=args.seed)
+    work = args.work_dir or Path(tempfile.gettempdir()) / ("qa-bench-quality-ood" if args.ood else "qa-bench-quality")
     out_of_corpus = [c for c in other.cases if c.answerable]
     random.Random(args.seed).shuffle(out_of_corpus)
     questions = [("answerable" if c.answerable else "adversarial", c) for c in corpus.cases]
