@@ -154,12 +154,11 @@ class SpanReader(Protocol):
 #   shared_log_prob  span score - logsumexp of every span and no-answer score of the chunks read
 #                    (a softmax shared across the chunks of one question)
 #   log_rank         log of the chunk's retrieval rank (1 = best)
-#   dense            the chunk's cosine similarity to the question
 #   overlap          share of the question's content words in the span's sentence (no model pass)
 #   proximity        how close to the span those words are: each found one counts
 #                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
 #                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
-READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "dense", "overlap", "proximity")
+READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "overlap", "proximity")
 PROXIMITY_WORDS = 4.0
 # Margins beyond this add nothing to the evidence and would let one feature swamp the others.
 MARGIN_CLIP = 12.0
@@ -181,7 +180,7 @@ class AnswerModel:
 
 # Without fitted weights (no reader_config.json "answerer"): the reader's own per-chunk decision,
 # sigmoid(margin), span beats no-answer at 0.5.
-DEFAULT_ANSWER_MODEL = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.5)
+DEFAULT_ANSWER_MODEL = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +203,11 @@ class ReaderAnswerer:
     """The default answerer with the trained reader: read the top chunks, answer the likeliest answer.
 
     The reader reads each of the top ``max_passages`` chunks and proposes its best span. Each span
-    gets a probability of being right from the reader's scores and the chunk's retrieval rank and
-    similarity (``AnswerModel`` over ``READ_FEATURES``), so spans of different chunks compare. The
-    same answer found in several chunks adds up (``1 - prod(1 - p)``): agreement is evidence. The
-    likeliest answer is given, cited by the sentence around its most probable span; below
-    ``threshold`` the answerer abstains.
+    gets a probability of being right from the reader's scores, the chunk's retrieval rank and
+    the question's words around the span (``AnswerModel`` over ``READ_FEATURES``), so spans of
+    different chunks compare. The same answer found in several places adds up
+    (``1 - prod(1 - p)``): agreement is evidence. The likeliest answer is given, cited by the
+    sentence around its most probable span; below ``threshold`` the answerer abstains.
     """
 
     name = "reader"
@@ -257,7 +256,6 @@ class ReaderAnswerer:
                 margin,
                 prediction.score - normaliser,
                 math.log(position),
-                hit.dense_score or 0.0,
                 _share(question_words, sentence),
                 _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
             )

@@ -18,8 +18,8 @@ passage with the largest margin gives the answer, and ``confidence = sigmoid(mar
 On its own (scripts/eval_reader.py) the reader abstains below the threshold calibrated on held-out
 unanswerable questions (``reader_config.json`` ``threshold``).  In the product,
 ``qa.answering.ReaderAnswerer`` turns each passage's span into a probability of being right (the
-margin, a softmax shared across the passages read, and the passage's retrieval rank and
-similarity), adds up the passages that agree and abstains on that (``reader_config.json``
+margin, a softmax shared across the passages read, the passage's retrieval rank and the
+question's words near the span), adds up the passages that agree and abstains on that (``reader_config.json``
 ``answerer``, fitted by scripts/calibrate_answerer.py); see ``qa/reader_model/MODEL_CARD.md``.
 
 Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so

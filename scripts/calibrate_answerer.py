@@ -4,7 +4,7 @@
 The shipped answerer (qa.answering.ReaderAnswerer) reads the top retrieved chunks, turns each
 chunk's best span into a probability of being right with a logistic model over
 ``READ_FEATURES`` (the reader's margin, a softmax shared across the chunks read, the chunk's
-retrieval rank and similarity, question words in the span's sentence), adds up chunks that agree
+retrieval rank, question words in the span's sentence and near the span), adds up chunks that agree
 on the answer and abstains below a threshold. This script fits both on the real pipeline: an index
 of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT``, one document per article), retrieval, and
 the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept

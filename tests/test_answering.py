@@ -110,7 +110,7 @@ def test_without_a_fitted_model_the_reader_decides_by_its_own_margin(fake_servic
 
 def test_a_confident_reader_is_not_vetoed_by_a_sentence_sharing_no_words(fake_service: QAService) -> None:
     # The seed article's "where did they meet" case: few question words in the answer's sentence.
-    model = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.5, 0.5), intercept=0.0, threshold=0.7)
+    model = AnswerModel(coef=(1.0, 0.0, 0.0, 0.5, 0.5), intercept=0.0, threshold=0.7)
     answerer, _ = _answerer("Baykar", margin=4.0, model=model)
     draft = answerer.answer("zzz qqq?", fake_service.search(QUESTION))
     assert not draft.abstained and draft.answer == "Baykar"
@@ -154,10 +154,10 @@ def test_retrieval_rank_and_the_shared_softmax_are_features() -> None:
     shared = spans[0].features[READ_FEATURES.index("shared_log_prob")]
     assert shared == pytest.approx(2.0 - math.log(3 * math.exp(2.0) + 4))
     # a model that prefers better-ranked chunks cites the top-ranked chunk's sentence
-    model = AnswerModel(coef=(0.0, 0.0, -1.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    model = AnswerModel(coef=(0.0, 0.0, -1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
     ranked, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
     assert ranked.answer(QUESTION, MENTIONS).sentence == "The TB2 is built by Baykar."
-    model = AnswerModel(coef=(0.0, 0.0, 1.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    model = AnswerModel(coef=(0.0, 0.0, 1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
     last, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
     assert last.answer(QUESTION, MENTIONS).sentence == "Baykar exports them."
 
