@@ -1,24 +1,27 @@
 """Answerers turn retrieved chunks into a Draft: a short answer, its sentence and evidence.
 
 ``ReaderAnswerer`` (the default when the trained reader's weights are installed) reads the top
-chunks with the extractive reader (``qa.reader``) and answers the best span, its confidence
-blended with the support of the span's sentence. ``SentenceAnswerer`` needs no trained model: it
-picks the best supporting sentence (dense similarity plus word overlap with the question) and,
-where the question type allows, a short span inside it; the reader answerer uses its sentence
-scores. An LLM plugs in through the same ``Answerer`` protocol.
+chunks with the extractive reader (``qa.reader``), scores every chunk's span on one scale (a
+fitted model over the reader's scores and the chunk's retrieval rank), adds up chunks that agree
+and answers the likeliest answer, citing the sentence around it; it needs no second model pass.
+``SentenceAnswerer`` needs no trained model: it picks the best supporting sentence (dense
+similarity plus word overlap with the question) and, where the question type allows, a short span
+inside it. An LLM plugs in through the same ``Answerer`` protocol.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from qa.chunking import sentence_spans
 from qa.embedding import Embedder
-from qa.reader import has_answer_confidence
+from qa.errors import ConfigurationError
 from qa.schema import Draft, Evidence, Hit
 from qa.spans import SpanCandidate, content_words, expects_specific, short_answer
 
@@ -143,11 +146,41 @@ class SpanReader(Protocol):
         ...
 
 
-# How the reader answerer weighs the reader's has-answer confidence against the support score of
-# the sentence holding the span, and where it abstains. Both are fitted on held-out SQuAD 2.0
-# articles by scripts/calibrate_answerer.py and shipped in reader_config.json; these are fallbacks.
-DEFAULT_READER_WEIGHT = 0.5
-DEFAULT_READER_THRESHOLD = 0.5
+# What the reader answerer knows about a span the reader found in one retrieved chunk. A logistic
+# model over these (weights fitted by scripts/calibrate_answerer.py, stored in reader_config.json)
+# turns them into the probability that the span is a right answer, so spans of different chunks
+# compare on one scale:
+#   margin           span score - that chunk's no-answer score (the reader's own has-answer evidence)
+#   shared_log_prob  span score - logsumexp of every span and no-answer score of the chunks read
+#                    (a softmax shared across the chunks of one question)
+#   log_rank         log of the chunk's retrieval rank (1 = best)
+#   overlap          share of the question's content words in the span's sentence (no model pass)
+#   proximity        how close to the span those words are: each found one counts
+#                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
+#                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
+READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "overlap", "proximity")
+PROXIMITY_WORDS = 4.0
+# Margins beyond this add nothing to the evidence and would let one feature swamp the others.
+MARGIN_CLIP = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerModel:
+    """Logistic weights over ``READ_FEATURES`` and the abstention threshold on the answer probability."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        """P(span is right) for one span's features."""
+        z = self.intercept + sum(w * x for w, x in zip(self.coef, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+# Without fitted weights (no reader_config.json "answerer"): the reader's own per-chunk decision,
+# sigmoid(margin), span beats no-answer at 0.5.
+DEFAULT_ANSWER_MODEL = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,83 +194,98 @@ class ReadSpan:
     sentence_start: int  # document offsets of the sentence(s) around it
     sentence_end: int
     sentence: str
-    reader_confidence: float  # sigmoid(span score - the chunk's no-answer score)
-    sentence_score: float  # SentenceAnswerer support score of that sentence (0 when unscored)
-    confidence: float  # the blend abstention looks at
+    features: tuple[float, ...]  # READ_FEATURES
+    probability: float  # this span alone is right
+    confidence: float  # its answer is right: the spans of all chunks with the same answer together
 
 
 class ReaderAnswerer:
-    """The default answerer with the trained reader: read the top chunks, answer the best span.
+    """The default answerer with the trained reader: read the top chunks, answer the likeliest answer.
 
-    The reader reads each of the top ``max_passages`` chunks and proposes its best span with a
-    has-answer confidence (span score against that chunk's no-answer score). Each span is scored
-    ``reader_weight * reader confidence + (1 - reader_weight) * support of its sentence``, the
-    sentence support being the sentence answerer's retrieval-side score (dense similarity and
-    word overlap with the question). The best span is the answer, the sentence around it the
-    citation; below ``threshold`` the answerer abstains.
+    The reader reads each of the top ``max_passages`` chunks and proposes its best span. Each span
+    gets a probability of being right from the reader's scores, the chunk's retrieval rank and
+    the question's words around the span (``AnswerModel`` over ``READ_FEATURES``), so spans of
+    different chunks compare. The same answer found in several places adds up
+    (``1 - prod(1 - p)``): agreement is evidence. The likeliest answer is given, cited by the
+    sentence around its most probable span; below ``threshold`` the answerer abstains.
     """
 
     name = "reader"
 
     def __init__(
         self,
-        sentences: SentenceAnswerer,
         reader: SpanReader,
         *,
+        model: AnswerModel | None = None,
         threshold: float | None = None,
-        reader_weight: float = DEFAULT_READER_WEIGHT,
         max_passages: int = 5,
     ) -> None:
-        self._sentences = sentences
         self._reader = reader
-        self.threshold = DEFAULT_READER_THRESHOLD if threshold is None else threshold
-        self.reader_weight = reader_weight
+        self.model = model or DEFAULT_ANSWER_MODEL
+        if len(self.model.coef) != len(READ_FEATURES):
+            raise ConfigurationError(
+                f"The answer model has {len(self.model.coef)} weights, the answerer needs one per feature "
+                f"{READ_FEATURES}; refit them with scripts/calibrate_answerer.py --write."
+            )
+        self.threshold = self.model.threshold if threshold is None else threshold
         self._max_passages = max_passages
 
     def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
-        """One span per top chunk that has one, best first."""
+        """One span per top chunk that has one, the likeliest answer first."""
         top = list(hits[: self._max_passages])
         if not top or not question.strip():
             return []
         predictions = self._reader.read(question, [hit.chunk.text for hit in top])
-        # every sentence of the top chunks, once, in document offsets (overlapping chunks share them)
-        scored = self._sentences.score_sentences(question, top)
-        spans = []
-        for hit, prediction in zip(top, predictions, strict=True):
+        scores = [p.score for p in predictions if p.text.strip()] + [p.no_answer_score for p in predictions]
+        normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
+        question_words = content_words(question)
+        found: list[tuple[ReadSpan, str]] = []
+        for position, (hit, prediction) in enumerate(zip(top, predictions, strict=True), start=1):
             if not prediction.text.strip():
                 continue  # the reader found no valid span in this chunk
             chunk = hit.chunk
             start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
             if start >= end:
                 continue
-            start, end = chunk.start + start, chunk.start + end
-            around = [
-                s
-                for s in scored
-                if s.hit.chunk.doc_id == chunk.doc_id and chunk.start <= s.start < end and start < s.end <= chunk.end
-            ]
-            sentence_start = min([start, *(s.start for s in around)])
-            sentence_end = max([end, *(s.end for s in around)])
-            sentence_score = max((s.score for s in around), default=0.0)
-            reader_confidence = has_answer_confidence(prediction.score, prediction.no_answer_score)
-            spans.append(
-                ReadSpan(
-                    hit=hit,
-                    text=chunk.text[start - chunk.start : end - chunk.start],
-                    start=start,
-                    end=end,
-                    sentence_start=sentence_start,
-                    sentence_end=sentence_end,
-                    sentence=chunk.text[sentence_start - chunk.start : sentence_end - chunk.start],
-                    reader_confidence=reader_confidence,
-                    sentence_score=sentence_score,
-                    confidence=self.reader_weight * reader_confidence + (1 - self.reader_weight) * sentence_score,
-                )
+            around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
+            sentence_start = min([start, *(s for s, _ in around)])
+            sentence_end = max([end, *(e for _, e in around)])
+            sentence = chunk.text[sentence_start:sentence_end]
+            margin = max(-MARGIN_CLIP, min(MARGIN_CLIP, prediction.score - prediction.no_answer_score))
+            features = (
+                margin,
+                prediction.score - normaliser,
+                math.log(position),
+                _share(question_words, sentence),
+                _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
             )
-        return sorted(spans, key=lambda span: -span.confidence)
+            span = ReadSpan(
+                hit=hit,
+                text=chunk.text[start:end],
+                start=chunk.start + start,
+                end=chunk.start + end,
+                sentence_start=chunk.start + sentence_start,
+                sentence_end=chunk.start + sentence_end,
+                sentence=sentence,
+                features=features,
+                probability=self.model.probability(features),
+                confidence=0.0,
+            )
+            found.append((span, _answer_key(span.text)))
+        # One answer found in several places: P(some span of it is right), the places taken as
+        # independent. Overlapping chunks share sentences; a span read twice is one place.
+        places: dict[tuple[str, int, int], tuple[str, float]] = {}
+        for span, key in found:
+            place = (span.hit.chunk.doc_id, span.start, span.end)
+            places[place] = (key, max(span.probability, places.get(place, (key, 0.0))[1]))
+        missed: dict[str, float] = {}
+        for key, probability in places.values():
+            missed[key] = missed.get(key, 1.0) * (1.0 - probability)
+        spans = [replace(span, confidence=1.0 - missed[key]) for span, key in found]
+        return sorted(spans, key=lambda span: (-span.confidence, -span.probability))
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        """The best-scored span with its sentence as evidence; abstains below the threshold."""
+        """The likeliest answer with its sentence as evidence; abstains below the threshold."""
         spans = self.candidates(question, hits)
         if not spans or spans[0].confidence < self.threshold:
             return Draft(None, None, (), spans[0].confidence if spans else 0.0, True)
@@ -252,6 +300,41 @@ class ReaderAnswerer:
             confidence=best.confidence,
             abstained=False,
         )
+
+
+def _share(words: set[str], text: str) -> float:
+    """Share of ``words`` among the content words of ``text``."""
+    return len(words & content_words(text)) / len(words) if words else 0.0
+
+
+def _proximity(words: set[str], before: str, after: str) -> float:
+    """Question words near the span weigh more: sum of exp(-distance / PROXIMITY_WORDS), shared out."""
+    if not words:
+        return 0.0
+    distance: dict[str, int] = {}
+    for side in (_KEY_WORD.findall(before)[::-1], _KEY_WORD.findall(after)):
+        for gap, word in enumerate(side):
+            for found in content_words(word) & words:
+                distance[found] = min(gap, distance.get(found, gap))
+    return sum(math.exp(-gap / PROXIMITY_WORDS) for gap in distance.values()) / len(words)
+
+
+def _logsumexp(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+def _answer_key(text: str) -> str:
+    """Answers that differ only in case, punctuation or a leading article are one answer."""
+    words = _KEY_WORD.findall(text.lower())
+    if words and words[0] in ("a", "an", "the"):
+        words = words[1:]
+    return " ".join(words)
+
+
+_KEY_WORD = re.compile(r"\w+")
 
 
 # A name followed by one of these reads as the name alone: "Baykar company" -> "Baykar". SQuAD-style

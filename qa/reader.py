@@ -17,9 +17,10 @@ For each passage ``margin = best span score - that passage's no-answer score`` (
 passage with the largest margin gives the answer, and ``confidence = sigmoid(margin)`` in (0, 1).
 On its own (scripts/eval_reader.py) the reader abstains below the threshold calibrated on held-out
 unanswerable questions (``reader_config.json`` ``threshold``).  In the product,
-``qa.answering.ReaderAnswerer`` blends this confidence with the support score of the span's
-sentence and abstains on the blend (``reader_config.json`` ``answerer``, fitted by
-scripts/calibrate_answerer.py); see ``qa/reader_model/MODEL_CARD.md``.
+``qa.answering.ReaderAnswerer`` turns each passage's span into a probability of being right (the
+margin, a softmax shared across the passages read, the passage's retrieval rank and the
+question's words near the span), adds up the passages that agree and abstains on that (``reader_config.json``
+``answerer``, fitted by scripts/calibrate_answerer.py); see ``qa/reader_model/MODEL_CARD.md``.
 
 Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so
 ``import qa`` stays fast.
@@ -460,9 +461,16 @@ class ExtractiveReader:
 
 @dataclass(frozen=True, slots=True)
 class AnswererCalibration:
-    """How ``qa.answering.ReaderAnswerer`` blends and abstains with these weights."""
+    """How ``qa.answering.ReaderAnswerer`` scores spans and abstains with these weights.
 
-    reader_weight: float
+    ``coef`` weighs the answerer's span features (``features``, in order: the names of
+    ``qa.answering.READ_FEATURES`` when they were fitted) in a logistic model; ``threshold`` is
+    where it abstains on the answer's probability. Fitted by scripts/calibrate_answerer.py.
+    """
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
     threshold: float
 
 
@@ -484,11 +492,16 @@ def update_reader_config(updates: dict[str, Any], weights_dir: str | Path | None
 
 
 def answerer_calibration(weights_dir: str | Path | None = None) -> AnswererCalibration | None:
-    """The blend weight and threshold scripts/calibrate_answerer.py stored for these weights."""
+    """The span model and threshold scripts/calibrate_answerer.py stored for these weights."""
     wd = Path(weights_dir) if weights_dir is not None else DEFAULT_MODEL_DIR
     try:
         fitted = json.loads((wd / "reader_config.json").read_text())["answerer"]
-        return AnswererCalibration(float(fitted["reader_weight"]), float(fitted["threshold"]))
+        return AnswererCalibration(
+            features=tuple(str(name) for name in fitted["features"]),
+            coef=tuple(float(w) for w in fitted["coef"]),
+            intercept=float(fitted["intercept"]),
+            threshold=float(fitted["threshold"]),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

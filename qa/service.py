@@ -242,7 +242,9 @@ class QAService:
         loaded = self._require_index()
         started = time.perf_counter()
         query = self.retrieval_query(text, history)
-        hits = loaded.search(query, top_k=top_k or self.settings.top_k)
+        shown = top_k or self.settings.top_k
+        # The reader reads reader_passages chunks however many the answer lists.
+        hits = loaded.search(query, top_k=max(shown, self.settings.reader_passages))
         retrieved = time.perf_counter()
         # A follow-up is answered as its standalone form, so "they" resolves to the earlier subject.
         draft = self.answerer.answer(query, hits)
@@ -252,7 +254,7 @@ class QAService:
             "answer": (finished - retrieved) * 1000,
             "total": (finished - started) * 1000,
         }
-        return self.to_answer(text, draft, hits, timings=timings, query=query)
+        return self.to_answer(text, draft, hits[:shown], timings=timings, query=query)
 
     def to_answer(
         self, question: str, draft: Draft, hits: Sequence[Hit], *, timings: dict[str, float], query: str | None = None
@@ -325,14 +327,14 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answerer the settings ask for.
 
     Offline: with the trained reader's weights shipped ("auto") or required ("reader"), the
-    reader answers from the top chunks (blended with sentence support, calibrated threshold);
+    reader answers from the top ``reader_passages`` chunks (its calibrated answer model and threshold);
     otherwise, or with "sentence", the sentence answerer. QA_ABSTAIN_THRESHOLD overrides the
     chosen answerer's threshold. With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer
     wraps the offline one, which stays its fallback.
     """
     offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
     if settings.answerer in ("auto", "reader"):
-        from qa.answering import ReaderAnswerer
+        from qa.answering import READ_FEATURES, AnswerModel, ReaderAnswerer
         from qa.onnx_export import configure_threads
         from qa.reader import answerer_calibration, load_default_reader
 
@@ -340,13 +342,14 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
         reader = load_default_reader(num_threads=None, backend=settings.reader_backend, cache_dir=settings.models_path)
         calibration = answerer_calibration()
         if reader is not None and calibration is not None:
-            threshold = calibration.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+            if calibration.features != READ_FEATURES:
+                raise ConfigurationError(
+                    f"reader_config.json's answer model weighs {calibration.features}, this version reads "
+                    f"{READ_FEATURES}; refit it: scripts/calibrate_answerer.py --write."
+                )
+            model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
             offline = ReaderAnswerer(
-                SentenceAnswerer(embedder),
-                reader,
-                threshold=threshold,
-                reader_weight=calibration.reader_weight,
-                max_passages=settings.top_k,
+                reader, model=model, threshold=settings.abstain_threshold, max_passages=settings.reader_passages
             )
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")

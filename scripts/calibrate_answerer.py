@@ -1,31 +1,38 @@
 #!/usr/bin/env python
-"""Fit the reader answerer's blend weight and abstention threshold on held-out questions.
+"""Fit the reader answerer's span model and abstention threshold on held-out questions.
 
-The shipped answerer (qa.answering.ReaderAnswerer) reads the top retrieved chunks and scores each
-chunk's best span as ``w * reader confidence + (1 - w) * support of its sentence``; it abstains
-below a threshold. This script runs the real pipeline -- an index of the 7 held-out SQuAD 2.0 dev
-articles, retrieval, the sentence scores and the reader -- once per question, keeps every
-candidate span, then tries each ``w`` of a grid and every threshold.
+The shipped answerer (qa.answering.ReaderAnswerer) reads the top retrieved chunks, turns each
+chunk's best span into a probability of being right with a logistic model over
+``READ_FEATURES`` (the reader's margin, a softmax shared across the chunks read, the chunk's
+retrieval rank, question words in the span's sentence and near the span), adds up chunks that agree
+on the answer and abstains below a threshold. This script fits both on the real pipeline: an index
+of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT``, one document per article), retrieval, and
+the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept
+in ``--rows`` (JSON lines, resumable). Everything after replays the answerer on those rows.
 
 Three kinds of held-out question, none ever trained on against these articles:
 
 * answerable -- SQuAD 2.0 questions of the held-out articles (scored by F1 of the answer);
 * adversarial -- their SQuAD 2.0 unanswerable questions, written against the same paragraph to
-  look answerable ("What plateau has no clay pits?");
-* out of corpus -- questions about other topics (``--out-of-corpus FILE:N``, sampled from a
-  SQuAD-format file), the "documents do not say" case a user meets most.
+  look answerable;
+* out of corpus -- questions from another source (``--out-of-corpus FILE:N``; COVID-QA, which
+  the reader does not train on), the "documents do not say" case a user meets most.
 
-Chosen: the (w, threshold) with the best *balanced* score = half the has-answer F1 plus half the
-mean no-answer accuracy over the two unanswerable kinds, so the 50/50 answerable/unanswerable mix
-of SQuAD 2.0 dev does not decide how often the bot answers. Ties: the higher threshold. A
-leave-one-article-out figure (fit on 6 articles, score the 7th) is printed as the honest estimate.
+The span model: soft labels (a span's F1 against the gold answers; 0 for the unanswerable kinds),
+each kind weighing the same. The threshold: the best *balanced* score = half the answerable F1
+(an abstention scores 0) plus half the mean abstention rate over the two unanswerable kinds, so the
+mix of the sample does not decide how often the bot answers; ties go to the higher threshold.
+Every figure printed as an estimate is leave-one-article-out: fit on 6 articles, score the 7th
+(out-of-corpus questions are spread over the folds). Printed: the figures per number of chunks
+read, the trade-off curve (threshold -> answer rate, F1, abstention per kind) and the fit.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/calibrate_answerer.py \
-        --squad2 /work/shared/data/squad-v2.0-dev.json --limit 1000 \
-        --out-of-corpus /work/shared/data/reader-train/squadshifts-reddit.json:300 \
-        --rows /tmp/calibration-rows.json --write
+    PYTHONPATH=$PWD HF_HUB_OFFLINE=1 /work/main/.venv/bin/python scripts/calibrate_answerer.py \\
+        --squad2 /work/shared/data/squad-v2.0-dev.json --limit 240 \\
+        --out-of-corpus /work/shared/data/reader-train/covidqa.json:70 \\
+        --rows /tmp/calibration-rows.jsonl --write
 
-``--write`` stores the fit in qa/reader_model/reader_config.json (``"answerer"``).
+``--write`` stores the fit in qa/reader_model/reader_config.json (``"answerer"``); rerun it
+(with a fresh ``--rows`` file) whenever new reader weights land.
 """
 
 from __future__ import annotations
@@ -35,18 +42,27 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, ReaderAnswerer, ReadSpan
+from qa.evaluation.metrics import f1_score, spans_overlap
+from qa.schema import Chunk, Hit
 from scripts.eval_reader import HELD_OUT
 
-WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
+KINDS = ("answerable", "adversarial", "out-of-corpus")
+PASSAGE_COUNTS = (1, 3, 5, 10)
+L2 = 1e-2  # keeps the weights finite when a feature separates the sample
 
 
-def collect(args) -> list[dict]:
-    """Candidate spans (reader confidence, sentence support) per held-out question."""
-    from qa.answering import ReaderAnswerer, SentenceAnswerer
+def collect(args: argparse.Namespace) -> None:
+    """Append to ``args.rows`` the top hits and raw reader predictions of every question not in it yet."""
+    from benchmarks.bench_quality import gold_paragraphs, paragraph_bounds
     from qa.config import Settings
     from qa.evaluation.importers import import_squad
     from qa.evaluation.runner import corpus_settings, write_corpus
@@ -54,58 +70,55 @@ def collect(args) -> list[dict]:
     from qa.service import QAService
 
     evalset = import_squad(args.squad2, articles=HELD_OUT, limit=args.limit or None, seed=args.seed)
-    article_of = {
-        qa["id"]: article["title"]
-        for article in json.loads(args.squad2.read_text())["data"]
-        for paragraph in article["paragraphs"]
-        for qa in paragraph["qas"]
-    }
-    work = args.work_dir
-    settings = corpus_settings(Settings(answerer="sentence"), work)
-    if not (work / "index").exists():
-        write_corpus(evalset.corpus, work / "seeds")
-        QAService(settings).ingest(show_progress=True)
+    article_of = _article_of(args.squad2)
+    questions = [("answerable" if c.answerable else "adversarial", c.id, c.question, c) for c in evalset.cases]
+    questions += [("out-of-corpus", qid, question, None) for qid, question in _out_of_corpus(args)]
+    random.Random(args.seed + 1).shuffle(questions)  # kinds interleaved: a partial run is a fair sample
+    bounds, texts = paragraph_bounds(evalset.corpus), {f.source: f.text for f in evalset.corpus}
+    settings = corpus_settings(Settings(_env_file=None, answerer="sentence"), args.work_dir)  # type: ignore[call-arg]
+    write_corpus(evalset.corpus, args.work_dir / "seeds")
     service = QAService(settings)
-    service.load()
+    service.ingest(show_progress=True)
     reader = ExtractiveReader.load(args.weights, num_threads=args.threads)
-    answerer = ReaderAnswerer(SentenceAnswerer(service.embedder), reader)
-    rows = []
+    done = {row["id"] for row in read_rows(args.rows)} if args.rows.exists() else set()
     started = time.time()
-    for number, case in enumerate(evalset.cases):
-        hits = service.search(case.question)
-        spans = answerer.candidates(case.question, hits)
-        rows.append(
-            {
-                "id": case.id,
-                "article": article_of[case.id],
-                "kind": "answerable" if case.answerable else "adversarial",
-                "golds": list(case.answers) if case.answerable else [],
-                "spans": [[s.text, s.reader_confidence, s.sentence_score] for s in spans],
-            }
-        )
-        if number % 100 == 0:
-            print(f"  {number}/{len(evalset.cases)} questions, {time.time() - started:.0f}s", file=sys.stderr)
-    for number, (question_id, question) in enumerate(_out_of_corpus(args)):
-        spans = answerer.candidates(question, service.search(question))
-        rows.append(
-            {
+    with args.rows.open("a", encoding="utf-8") as out:
+        for number, (kind, question_id, question, case) in enumerate(questions):
+            if question_id in done:
+                continue
+            hits = service.search(question, top_k=args.read)
+            predictions = reader.read(question, [hit.chunk.text for hit in hits])
+            row = {
                 "id": question_id,
-                # spread over the articles' folds so leave-one-article-out scores them too
-                "article": HELD_OUT[number % len(HELD_OUT)],
-                "kind": "out-of-corpus",
-                "golds": [],
-                "spans": [[s.text, s.reader_confidence, s.sentence_score] for s in spans],
+                "kind": kind,
+                # out-of-corpus questions are spread over the folds so leave-one-article-out scores them
+                "article": article_of.get(question_id, HELD_OUT[number % len(HELD_OUT)]),
+                "question": question,
+                "golds": list(case.answers) if case and case.answerable else [],
+                "gold_paragraphs": sorted(gold_paragraphs(case, bounds, texts)) if case and case.answerable else [],
+                "hits": [
+                    [h.chunk.id, h.chunk.source, h.chunk.start, h.chunk.end, h.score, h.dense_score, h.keyword_score]
+                    for h in hits
+                ],
+                "preds": [[p.start, p.end, p.text, p.score, p.no_answer_score] for p in predictions],
             }
-        )
-    return rows
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            if number % 20 == 0:
+                print(f"  {number}/{len(questions)} questions, {time.time() - started:.0f}s", file=sys.stderr)
 
 
-def _out_of_corpus(args) -> list[tuple[str, str]]:
-    """``--out-of-corpus FILE:N``: N seeded questions of FILE, asked of the held-out articles."""
+def _article_of(squad2: Path) -> dict[str, str]:
+    data = json.loads(squad2.read_text(encoding="utf-8"))["data"]
+    return {qa["id"]: a["title"] for a in data for p in a["paragraphs"] for qa in p["qas"]}
+
+
+def _out_of_corpus(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``--out-of-corpus FILE:N``: N seeded questions of a SQuAD-format file about other topics."""
     if not args.out_of_corpus:
         return []
     path, _, count = args.out_of_corpus.rpartition(":")
-    data = json.loads(Path(path).read_text())
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
     questions = [
         (qa["id"], qa["question"])
         for article in data["data"]
@@ -117,141 +130,217 @@ def _out_of_corpus(args) -> list[tuple[str, str]]:
     return questions[: int(count)]
 
 
-def with_scores(rows: list[dict]) -> list[dict]:
-    """Each candidate span gets its EM and F1 against the gold answers, computed once."""
-    from qa.evaluation.metrics import exact_match, f1_score
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows ``collect`` wrote."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
-    out = []
-    for row in rows:
-        golds = row["golds"]
-        spans = [
-            [text, rc, ss, exact_match(text, golds) if golds else 0.0, f1_score(text, golds) if golds else 0.0]
-            for text, rc, ss, *_ in row["spans"]
+
+class ReplayReader:
+    """Answers ``read`` from one row's stored predictions (the chunks are read in stored order)."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self._predictions = [_Prediction(*p) for p in row["preds"]]
+
+    def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
+        return self._predictions[: len(passages)]
+
+
+class _Prediction:
+    __slots__ = ("end", "no_answer_score", "score", "start", "text")
+
+    def __init__(self, start: int, end: int, text: str, score: float, no_answer_score: float) -> None:
+        self.start, self.end, self.text, self.score, self.no_answer_score = start, end, text, score, no_answer_score
+
+
+class Replay:
+    """The answerer's candidates for every row, rebuilt from the stored hits and predictions."""
+
+    def __init__(self, rows: list[dict[str, Any]], corpus: dict[str, str]) -> None:
+        self.rows = rows
+        self._hits = [
+            [
+                Hit(
+                    chunk=Chunk(cid, source, source, source, corpus[source][start:end], start, end),
+                    score=score,
+                    rank=rank,
+                    dense_score=dense,
+                    keyword_score=keyword,
+                )
+                for rank, (cid, source, start, end, score, dense, keyword) in enumerate(row["hits"], start=1)
+            ]
+            for row in rows
         ]
-        out.append({**row, "spans": spans})
+
+    def subset(self, indices: Sequence[int]) -> Replay:
+        """The replay of the rows at ``indices`` only."""
+        sub = Replay([], {})
+        sub.rows, sub._hits = [self.rows[i] for i in indices], [self._hits[i] for i in indices]
+        return sub
+
+    def candidates(self, model: AnswerModel, passages: int) -> list[list[ReadSpan]]:
+        """Per row, the answerer's spans (likeliest answer first) when reading ``passages`` chunks."""
+        return [
+            ReaderAnswerer(ReplayReader(row), model=model, max_passages=passages).candidates(row["question"], hits)
+            for row, hits in zip(self.rows, self._hits, strict=True)
+        ]
+
+
+def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[tuple[float, ...], float]:
+    """Logistic weights of READ_FEATURES: soft labels (span F1), the three kinds weighing the same."""
+    counts = {kind: sum(r["kind"] == kind for r in rows) for kind in KINDS}
+    features, labels, weights = [], [], []
+    for row, found in zip(rows, spans, strict=True):
+        for span in found:
+            features.append(span.features)
+            labels.append(f1_score(span.text, row["golds"]) if row["golds"] else 0.0)
+            weights.append(1.0 / (counts[row["kind"]] * len(found)))
+    x = np.hstack([np.asarray(features, dtype=float), np.ones((len(features), 1))])
+    y, s = np.asarray(labels), np.asarray(weights) / np.sum(weights) * len(weights)
+    w = np.zeros(x.shape[1])
+    penalty = L2 * np.eye(x.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(100):  # Newton's method on the weighted log loss
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        gradient = x.T @ (s * (p - y)) + penalty @ w
+        hessian = (x * (s * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return tuple(round(float(v), 5) for v in w[:-1]), round(float(w[-1]), 5)
+
+
+def outcomes(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> list[dict[str, Any]]:
+    """Per question: the answer's confidence, F1 and whether its citation is the gold paragraph."""
+    out = []
+    for row, found in zip(rows, spans, strict=True):
+        best = found[0] if found else None
+        cited = best is not None and any(
+            best.hit.chunk.source == source and spans_overlap(best.sentence_start, best.sentence_end, start, end)
+            for source, start, end in row["gold_paragraphs"]
+        )
+        out.append(
+            {
+                "kind": row["kind"],
+                "article": row["article"],
+                "confidence": best.confidence if best else -1.0,
+                "f1": f1_score(best.text, row["golds"]) if best and row["golds"] else 0.0,
+                "cited": cited,
+            }
+        )
     return out
 
 
-def _best_spans(rows: list[dict], weight: float):
-    """Per question: the best blended confidence and that span's EM and F1 (numpy arrays)."""
-    import numpy as np
-
-    confidence, em, f1 = np.zeros(len(rows)), np.zeros(len(rows)), np.zeros(len(rows))
-    for i, row in enumerate(rows):
-        if row["spans"]:
-            blended = [weight * rc + (1 - weight) * ss for _, rc, ss, *_ in row["spans"]]
-            k = int(np.argmax(blended))
-            confidence[i], em[i], f1[i] = blended[k], row["spans"][k][3], row["spans"][k][4]
-        else:
-            confidence[i] = -1.0  # nothing to answer with: always abstains
-    return confidence, em, f1
-
-
-def score(rows: list[dict], weight: float, threshold: float, best=None) -> dict:
-    """Metrics when each question answers its best blended span at or above ``threshold``.
-
-    ``exact``/``f1`` are SQuAD 2.0's (an unanswerable question scores 1 only when abstained on)
-    over the SQuAD questions; ``balanced`` is what the fit maximises (see the module docstring).
-    """
-    import numpy as np
-
-    confidence, em, f1 = best if best is not None else _best_spans(rows, weight)
-    kind = np.array([r["kind"] for r in rows])
-    has = kind == "answerable"
+def score(results: list[dict[str, Any]], threshold: float) -> dict[str, float]:
+    """Percentages at ``threshold``; ``balanced`` is what the threshold maximises."""
+    kind = np.array([r["kind"] for r in results])
+    confidence = np.array([r["confidence"] for r in results])
+    f1, cited = np.array([r["f1"] for r in results]), np.array([r["cited"] for r in results])
     answered = confidence >= threshold
-    em_q = np.where(has, answered * em, ~answered)
-    f1_q = np.where(has, answered * f1, ~answered)
-    squad = kind != "out-of-corpus"
-    no_answer = {k: float((~answered)[kind == k].mean()) for k in ("adversarial", "out-of-corpus") if (kind == k).any()}
-    has_f1 = float(f1_q[has].mean()) if has.any() else 0.0
+    has = kind == "answerable"
+    abstained = {k: float((~answered)[kind == k].mean()) for k in KINDS[1:] if (kind == k).any()}
+    has_f1 = float((answered * f1)[has].mean()) if has.any() else 0.0
     return {
-        "weight": weight,
         "threshold": float(threshold),
-        "balanced": 100 * (has_f1 + float(np.mean(list(no_answer.values())) if no_answer else 0.0)) / 2,
-        "exact": 100 * float(em_q[squad].mean()),
-        "f1": 100 * float(f1_q[squad].mean()),
-        "has_ans_f1": 100 * has_f1,
-        "no_ans_accuracy": 100 * no_answer.get("adversarial", 0.0),
-        "out_of_corpus_abstained": 100 * no_answer.get("out-of-corpus", 0.0),
-        "has_ans_answered": 100 * float(answered[has].mean()) if has.any() else 0.0,
-        "n": len(rows),
+        "balanced": 100 * (has_f1 + float(np.mean(list(abstained.values())) if abstained else 0.0)) / 2,
+        "always_f1": 100 * float(f1[has].mean()) if has.any() else 0.0,
+        "always_cited": 100 * float(cited[has].mean()) if has.any() else 0.0,
+        "f1": 100 * has_f1,
+        "answered": 100 * float(answered[has].mean()) if has.any() else 0.0,
+        "cited": 100 * float((answered & cited)[has].mean()) if has.any() else 0.0,
+        "adversarial_abstained": 100 * abstained.get("adversarial", 0.0),
+        "ooc_abstained": 100 * abstained.get("out-of-corpus", 0.0),
     }
 
 
-def fit(rows: list[dict]) -> dict:
-    """The (weight, threshold) with the best balanced score (ties: the higher threshold)."""
-    best = None
-    for weight in WEIGHTS:
-        spans = _best_spans(rows, weight)
-        for threshold in sorted(set(spans[0].round(4).tolist())):
-            result = score(rows, weight, threshold, spans)
-            if best is None or (result["balanced"], threshold) > (best["balanced"], best["threshold"]):
-                best = result
-    assert best is not None
-    return best
+def fit_threshold(results: list[dict[str, Any]]) -> float:
+    """The threshold with the best balanced score (ties: the higher threshold)."""
+    candidates = sorted({round(r["confidence"], 4) for r in results} | {0.0})
+    return max(candidates, key=lambda t: (round(score(results, t)["balanced"], 9), t))
 
 
-def leave_one_article_out(rows: list[dict]) -> dict:
-    """Fit on all articles but one, score that one; pooled over the articles."""
-    pooled = []
-    for article in sorted({r["article"] for r in rows}):
-        fitted = fit([r for r in rows if r["article"] != article])
-        held = [r for r in rows if r["article"] == article]
-        confidence, em, f1 = _best_spans(held, fitted["weight"])
-        for row, c, e, f in zip(held, confidence, em, f1, strict=True):
-            answered = c >= fitted["threshold"]
-            pooled.append({**row, "spans": [["", 1.0, 1.0, e, f]] if answered else []})
-    return score(pooled, 1.0, 0.5)
+def fit(replay: Replay, indices: list[int], passages: int) -> AnswerModel:
+    """Span model and threshold fitted on the rows at ``indices``."""
+    sub = replay.subset(indices)
+    coef, intercept = fit_model(sub.rows, sub.candidates(DEFAULT_ANSWER_MODEL, passages))
+    model = AnswerModel(coef, intercept, 0.5)
+    threshold = fit_threshold(outcomes(sub.rows, sub.candidates(model, passages)))
+    return AnswerModel(coef, intercept, threshold)
 
 
-def main(argv=None) -> None:
+def leave_one_article_out(replay: Replay, passages: int) -> list[dict[str, Any]]:
+    """Each article's questions answered by the model fitted on the other articles' (pooled)."""
+    pooled: list[dict[str, Any]] = []
+    for article in sorted({r["article"] for r in replay.rows}):
+        train = [i for i, r in enumerate(replay.rows) if r["article"] != article]
+        held = [i for i, r in enumerate(replay.rows) if r["article"] == article]
+        model = fit(replay, train, passages)
+        sub = replay.subset(held)
+        for result in outcomes(sub.rows, sub.candidates(model, passages)):
+            # replayed against the fold's own threshold: answered <=> confidence >= its threshold
+            pooled.append({**result, "confidence": 1.0 if result["confidence"] >= model.threshold else 0.0})
+    return pooled
+
+
+COLUMNS = ("always_f1", "always_cited", "f1", "answered", "cited", "adversarial_abstained", "ooc_abstained")
+HEADER = ("always F1", "always cited", "F1", "answered", "cited", "adv. abst.", "OOC abst.")
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True, type=Path)
     ap.add_argument("--weights", default=None, help="reader weights folder (default: qa/reader_model)")
-    ap.add_argument("--limit", type=int, default=0, help="seeded sample of the held-out questions (0 = all)")
+    ap.add_argument("--limit", type=int, default=240, help="seeded sample of the held-out questions (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--read", type=int, default=max(PASSAGE_COUNTS), help="chunks read per question when collecting")
+    ap.add_argument("--passages", type=int, default=None, help="chunks the fit reads (default QA_READER_PASSAGES)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-calibrate"), help="held-out corpus + index")
-    ap.add_argument("--rows", type=Path, default=None, help="cache of the collected candidates (JSON)")
+    ap.add_argument("--rows", type=Path, required=True, help="collected hits and predictions (JSON lines)")
+    ap.add_argument("--no-collect", action="store_true", help="fit on the rows already collected")
     ap.add_argument("--out-of-corpus", default=None, help="FILE:N  N questions of a SQuAD-format file, other topics")
     ap.add_argument("--write", action="store_true", help="store the fit in reader_config.json")
     args = ap.parse_args(argv)
 
-    if args.rows and args.rows.exists():
-        rows = json.loads(args.rows.read_text())
-    else:
-        rows = collect(args)
-        if args.rows:
-            args.rows.write_text(json.dumps(rows))
-    rows = with_scores(rows)
-    kinds = {k: sum(r["kind"] == k for r in rows) for k in ("answerable", "adversarial", "out-of-corpus")}
+    from qa.config import Settings
+    from qa.evaluation.importers import import_squad
+
+    passages = args.passages or Settings(_env_file=None).reader_passages  # type: ignore[call-arg]
+    if not args.no_collect:
+        collect(args)
+    corpus = {f.source: f.text for f in import_squad(args.squad2, articles=HELD_OUT).corpus}
+    replay = Replay(read_rows(args.rows), corpus)
+    kinds = {k: sum(r["kind"] == k for r in replay.rows) for k in KINDS}
     print(f"questions: {json.dumps(kinds)}")
-    header = ("weight", "thresh", "bal.", "EM", "F1", "HasF1", "NoAcc", "OOC", "Ans%")
-    keys = ("balanced", "exact", "f1", "has_ans_f1", "no_ans_accuracy", "out_of_corpus_abstained", "has_ans_answered")
-    print("".join(f"{h:>7}" for h in header))
-    for weight in WEIGHTS:
-        # each weight at its own best threshold, to show how much the blend matters
-        spans = _best_spans(rows, weight)
-        r = max(
-            (score(rows, weight, t / 100, spans) for t in range(0, 101)),
-            key=lambda x: (x["balanced"], x["threshold"]),
-        )
-        print(f"{weight:>7.1f}{r['threshold']:>7.2f}" + "".join(f"{r[k]:>7.1f}" for k in keys))
-    chosen = fit(rows)
-    loao = {k: v for k, v in leave_one_article_out(rows).items() if k not in ("weight", "threshold")}
-    print(f"chosen: {json.dumps({k: round(v, 4) for k, v in chosen.items()})}")
-    print(f"leave-one-article-out: {json.dumps({k: round(v, 4) for k, v in loao.items()})}")
-    print(f"always answer: {json.dumps({k: round(v, 4) for k, v in score(rows, 1.0, 0.0).items()})}")
+    print("\nleave-one-article-out, by chunks read (answerable: F1, answered, gold paragraph cited; %)")
+    print(f"| chunks | {' | '.join(HEADER)} |\n|---|{'---|' * len(HEADER)}")
+    for count in sorted({*PASSAGE_COUNTS, passages}):
+        if count <= args.read:
+            r = score(leave_one_article_out(replay, count), 0.5)
+            print(f"| {count} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS) + " |")
+    model = fit(replay, list(range(len(replay.rows))), passages)
+    results = outcomes(replay.rows, replay.candidates(model, passages))
+    print(f"\ntrade-off curve, {passages} chunks, model fitted on all rows (in-sample; the chosen row marked *)")
+    print(f"| threshold | {' | '.join(HEADER[2:])} |\n|---|{'---|' * (len(HEADER) - 2)}")
+    for threshold in sorted({round(0.05 * i, 2) for i in range(1, 20)} | {model.threshold}):
+        r = score(results, threshold)
+        mark = "*" if threshold == model.threshold else ""
+        print(f"| {threshold:.4g}{mark} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS[2:]) + " |")
+    chosen = dict(zip(READ_FEATURES, model.coef, strict=True))
+    print(f"\nchosen: {json.dumps({**chosen, 'intercept': model.intercept, 'threshold': model.threshold})}")
     if args.write:
         from qa.reader import update_reader_config
 
         fitted = {
-            "reader_weight": chosen["weight"],
-            "threshold": round(chosen["threshold"], 4),
+            "features": list(READ_FEATURES),
+            "coef": list(model.coef),
+            "intercept": model.intercept,
+            "threshold": model.threshold,
             "how": (
-                f"scripts/calibrate_answerer.py: best balanced score (has-answer F1 vs no-answer accuracy) over "
+                f"scripts/calibrate_answerer.py: logistic span model (span F1 as the label) and the threshold "
+                f"with the best balanced score (answerable F1 vs abstention on both unanswerable kinds) over "
                 f"{json.dumps(kinds)} held-out questions, retrieval over the 7 held-out SQuAD 2.0 dev articles, "
-                "top 5 chunks"
+                f"top {passages} chunks read"
             ),
         }
         print(f"wrote {update_reader_config({'answerer': fitted}, args.weights)}")

@@ -234,7 +234,7 @@ def run_answerer(args, kind: str):
     threshold sweep decides abstention (the shipped threshold is reported as its own row); the
     sentence answerer still abstains on a type mismatch ("who" with no name in the sentence).
     """
-    from qa.answering import DEFAULT_SENTENCE_THRESHOLD, ReaderAnswerer, SentenceAnswerer
+    from qa.answering import DEFAULT_SENTENCE_THRESHOLD, AnswerModel, ReaderAnswerer, SentenceAnswerer
     from qa.embedding import SentenceTransformerEmbedder
     from qa.reader import ExtractiveReader, answerer_calibration
     from qa.schema import Chunk, Hit
@@ -255,9 +255,8 @@ def run_answerer(args, kind: str):
         calibration = answerer_calibration(args.weights)
         if calibration is None:
             raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
-        answerer = ReaderAnswerer(
-            SentenceAnswerer(embedder), reader, threshold=0.0, reader_weight=calibration.reader_weight
-        )
+        model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
+        answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
         shipped = calibration.threshold
     pairs = held_out_pairs(args)
     t0 = time.time()
@@ -291,7 +290,7 @@ def main(argv=None) -> None:
         choices=("reader", "sentence", "blend"),
         default="reader",
         help="the reader alone (default), the sentence-level answerer, or the shipped answerer "
-        "(reader blended with sentence support); the last two add their shipped threshold as a row",
+        "(the reader's spans through the calibrated answer model); the last two add their shipped threshold as a row",
     )
     ap.add_argument(
         "--ood",

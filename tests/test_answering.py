@@ -3,8 +3,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from qa import HashingEmbedder, QAService
-from qa.answering import ReaderAnswerer, SentenceAnswerer, snap_to_words, tidy_span
+from qa import QAService
+from qa.answering import (
+    DEFAULT_ANSWER_MODEL,
+    READ_FEATURES,
+    AnswerModel,
+    ReaderAnswerer,
+    snap_to_words,
+    tidy_span,
+)
+from qa.errors import ConfigurationError
+from qa.schema import Chunk, Hit
 
 
 @pytest.mark.parametrize(
@@ -69,15 +78,15 @@ class ScriptedReader:
 
 def _answerer(phrase: str, margin: float, **kwargs) -> tuple[ReaderAnswerer, ScriptedReader]:  # type: ignore[no-untyped-def]
     reader = ScriptedReader(phrase, margin)
-    return ReaderAnswerer(SentenceAnswerer(HashingEmbedder()), reader, **kwargs), reader
+    return ReaderAnswerer(reader, **kwargs), reader
 
 
 QUESTION = "Which company manufactures the Bayraktar TB2 drone?"
 
 
 def test_the_reader_reads_every_top_chunk_and_answers_the_span(fake_service: QAService) -> None:
-    answerer, reader = _answerer("Baykar", margin=4.0, threshold=0.3)
-    hits = fake_service.search(QUESTION)
+    answerer, reader = _answerer("Baykar", margin=4.0, threshold=0.3, max_passages=5)
+    hits = fake_service.search(QUESTION, top_k=8)
     draft = answerer.answer(QUESTION, hits)
     assert reader.read_passages == [hit.chunk.text for hit in hits[:5]]
     assert draft.answer == "Baykar" and not draft.abstained
@@ -89,21 +98,80 @@ def test_the_reader_reads_every_top_chunk_and_answers_the_span(fake_service: QAS
     assert evidence.quote.endswith(".")
 
 
-def test_the_blend_weighs_reader_confidence_against_sentence_support(fake_service: QAService) -> None:
+def test_without_a_fitted_model_the_reader_decides_by_its_own_margin(fake_service: QAService) -> None:
     hits = fake_service.search(QUESTION)
-    answerer, _ = _answerer("Baykar", margin=4.0, reader_weight=0.25)
+    answerer, _ = _answerer("Baykar", margin=4.0)
     (best, *_) = answerer.candidates(QUESTION, hits)
     assert best.text == "Baykar"
-    assert best.reader_confidence == pytest.approx(1 / (1 + math.exp(-4.0)))
-    assert 0.0 < best.sentence_score < 1.0
-    assert best.confidence == pytest.approx(0.25 * best.reader_confidence + 0.75 * best.sentence_score)
+    assert best.features[READ_FEATURES.index("margin")] == 4.0
+    assert best.probability == pytest.approx(1 / (1 + math.exp(-4.0)))
+    assert answerer.threshold == DEFAULT_ANSWER_MODEL.threshold == 0.5
+
+
+def test_a_confident_reader_is_not_vetoed_by_a_sentence_sharing_no_words(fake_service: QAService) -> None:
+    # The seed article's "where did they meet" case: few question words in the answer's sentence.
+    model = AnswerModel(coef=(1.0, 0.0, 0.0, 0.5, 0.5), intercept=0.0, threshold=0.7)
+    answerer, _ = _answerer("Baykar", margin=4.0, model=model)
+    draft = answerer.answer("zzz qqq?", fake_service.search(QUESTION))
+    assert not draft.abstained and draft.answer == "Baykar"
+
+
+def _hits(*texts: str) -> list[Hit]:
+    """One chunk per text, ranked in order, as retrieval would return them."""
+    hits, offset = [], 0
+    for rank, text in enumerate(texts, start=1):
+        chunk = Chunk(f"c{rank}", "d", "doc.txt", "Doc", text, offset, offset + len(text))
+        hits.append(Hit(chunk=chunk, score=1 / rank, rank=rank, dense_score=0.5))
+        offset += len(text) + 1
+    return hits
+
+
+MENTIONS = _hits(
+    "The TB2 is built by Baykar.",
+    "Nothing to see here.",
+    "Drones from Baykar flew.",
+    "Baykar exports them.",
+)
+
+
+def test_the_same_answer_in_several_chunks_adds_up() -> None:
+    answerer, _ = _answerer("Baykar", margin=0.0, max_passages=4)  # p = 0.5 in each chunk alone
+    spans = answerer.candidates(QUESTION, MENTIONS)
+    assert [s.hit.rank for s in spans] == [1, 3, 4]
+    assert all(span.probability == pytest.approx(0.5) for span in spans)
+    assert all(span.confidence == pytest.approx(1 - 0.5**3) for span in spans)
+    assert answerer.answer(QUESTION, MENTIONS).confidence == pytest.approx(0.875)
+    alone, _ = _answerer("Baykar", margin=0.0, max_passages=1)
+    assert alone.answer(QUESTION, MENTIONS).confidence == pytest.approx(0.5)
+
+
+def test_retrieval_rank_and_the_shared_softmax_are_features() -> None:
+    answerer, _ = _answerer("Baykar", margin=2.0, max_passages=4)
+    spans = sorted(answerer.candidates(QUESTION, MENTIONS), key=lambda s: s.hit.rank)
+    log_rank = READ_FEATURES.index("log_rank")
+    assert [s.features[log_rank] for s in spans] == [math.log(r) for r in (1, 3, 4)]
+    # three spans score 2, four chunks say no answer at 0: one softmax over all seven
+    shared = spans[0].features[READ_FEATURES.index("shared_log_prob")]
+    assert shared == pytest.approx(2.0 - math.log(3 * math.exp(2.0) + 4))
+    # a model that prefers better-ranked chunks cites the top-ranked chunk's sentence
+    model = AnswerModel(coef=(0.0, 0.0, -1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    ranked, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
+    assert ranked.answer(QUESTION, MENTIONS).sentence == "The TB2 is built by Baykar."
+    model = AnswerModel(coef=(0.0, 0.0, 1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    last, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
+    assert last.answer(QUESTION, MENTIONS).sentence == "Baykar exports them."
 
 
 def test_an_unsure_reader_abstains(fake_service: QAService) -> None:
-    answerer, _ = _answerer("Baykar", margin=-6.0, threshold=0.5, reader_weight=0.8)
+    answerer, _ = _answerer("Baykar", margin=-6.0, threshold=0.5, max_passages=1)
     draft = answerer.answer(QUESTION, fake_service.search(QUESTION))
     assert draft.abstained and draft.answer is None and draft.evidence == ()
     assert 0.0 < draft.confidence < 0.5
+
+
+def test_a_model_of_the_wrong_shape_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="calibrate_answerer"):
+        ReaderAnswerer(ScriptedReader("x", 1.0), model=AnswerModel((1.0,), 0.0, 0.5))
 
 
 def test_a_sub_word_span_is_widened_to_whole_words(fake_service: QAService) -> None:

@@ -83,8 +83,7 @@ def test_empty_inputs(reader):
 
 
 def test_reader_answerer_picks_the_answering_chunk(reader):
-    from qa.answering import ReaderAnswerer, SentenceAnswerer
-    from qa.embedding import HashingEmbedder
+    from qa.answering import AnswerModel, ReaderAnswerer
     from qa.schema import Chunk, Hit
 
     prefix = "Unrelated opening sentence. "
@@ -97,9 +96,8 @@ def test_reader_answerer_picks_the_answering_chunk(reader):
     hits = [Hit(chunk=other, score=0.5, rank=1), Hit(chunk=chunk, score=0.4, rank=2)]
     calibration = reader_mod.answerer_calibration()
     assert calibration is not None
-    answerer = ReaderAnswerer(
-        SentenceAnswerer(HashingEmbedder()), reader, threshold=0.0, reader_weight=calibration.reader_weight
-    )
+    model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
+    answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
     draft = answerer.answer("Who makes the TB2?", hits)
     assert "baykar" in draft.answer.lower() and len(draft.answer) <= len("the privately-owned Baykar company")
     assert draft.sentence == BAYKAR
@@ -111,6 +109,9 @@ def test_reader_answerer_picks_the_answering_chunk(reader):
 def test_shipped_calibration_is_sane():
     calibration = reader_mod.answerer_calibration()
     assert calibration is not None
-    assert 0.0 <= calibration.reader_weight <= 1.0
+    from qa.answering import READ_FEATURES
+
+    assert calibration.features == READ_FEATURES and len(calibration.coef) == len(READ_FEATURES)
+    assert calibration.coef[READ_FEATURES.index("margin")] > 0  # a surer reader means a likelier answer
     assert 0.0 < calibration.threshold < 1.0
     assert reader_mod.load_default_reader() is reader_mod.load_default_reader()  # cached per process

@@ -50,3 +50,30 @@ def test_documents_are_served_from_the_index(fake_service: QAService) -> None:
 
     with pytest.raises(DocumentNotFoundError):
         fake_service.document("../../etc/passwd")
+
+
+def test_the_answerer_reads_reader_passages_chunks_and_the_answer_lists_top_k(fake_settings) -> None:  # type: ignore[no-untyped-def]
+    from collections.abc import Sequence
+
+    from qa import HashingEmbedder
+    from qa.schema import Draft, Hit
+
+    class Recording:
+        name = "recording"
+
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+            self.seen.append(len(hits))
+            return Draft(None, None, (), 0.0, True)
+
+    answerer = Recording()
+    settings = fake_settings.model_copy(update={"top_k": 1, "reader_passages": 3})
+    service = QAService(settings, embedder=HashingEmbedder(), answerer=answerer)
+    service.ingest()
+    assert len(service.search("Who makes the TB2 drone?", top_k=3)) == 3
+    answer = service.ask("Who makes the TB2 drone?")
+    assert answerer.seen[-1] == 3 and len(answer.hits) == 1
+    answer = service.ask("Who makes the TB2 drone?", top_k=2)  # asking for more lists more, reads no fewer
+    assert answerer.seen[-1] == 3 and len(answer.hits) == 2
