@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from tests.hardening.hostile_text import CASES, HostileCase
+from tests.hardening.hostile_text import CASES, DOCUMENT_CASES, HostileCase
 
 
 def best_time(run: Callable[[str], object], text: str, *, repeat: int) -> float:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-ratio", type=float, default=None, help="exit 1 above this hostile/benign ratio")
     args = parser.parse_args(argv)
 
-    cases = [case for case in CASES if args.only in case.name]
+    cases = [case for case in [*CASES, *DOCUMENT_CASES] if args.only in case.name]
     header = f"{'case':<58} {'chars':>7} {'hostile ms':>10} {'benign ms':>10} {'ratio':>7}"
     print(header + (f" {'growth':>7}" if args.scale else ""))
     worst = 0.0

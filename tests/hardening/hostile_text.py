@@ -221,3 +221,40 @@ CASES: list[HostileCase] = [
         "evaluation: answer normalisation", normalize_answer, lambda n: repeated("a an the ", n), MODEL_OUTPUT_CHARS
     ),
 ]
+
+
+def _load_markdown(text: str) -> object:
+    """The whole loader on a .md file holding ``text`` (title, boilerplate, wrapped lines)."""
+    import tempfile
+    from pathlib import Path
+
+    from qa.loading import load_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hostile.md"
+        path.write_text(text, "utf-8")
+        return load_file(path, source="hostile.md")
+
+
+def _sentences(text: str) -> object:
+    from qa.chunking import sentence_spans
+
+    return sentence_spans(text)
+
+
+#: The largest seed file the loader reads (QA_MAX_DOCUMENT_BYTES); larger ones are skipped.
+MAX_DOCUMENT_BYTES: int = Settings.model_fields["max_document_bytes"].default
+
+#: qa/loading.py and qa/chunking.py, for the benchmark. tests/hardening/test_document_regex.py
+#: times the same shapes at this size under CPU-time bounds, so test_regex_dos does not repeat them.
+DOCUMENT_CASES: list[HostileCase] = [
+    HostileCase(
+        "loading: markdown title '# a', spaces, 'b'",
+        _load_markdown,
+        lambda n: spaced("# a", n, "b"),
+        MAX_DOCUMENT_BYTES,
+    ),
+    HostileCase("loading: boilerplate, newlines", _load_markdown, lambda n: "\n" * n, MAX_DOCUMENT_BYTES),
+    HostileCase("chunking: sentence boundaries, dots", _sentences, lambda n: "." * n, MAX_DOCUMENT_BYTES),
+    HostileCase("chunking: a question of dots", _sentences, lambda n: "." * n, MAX_QUESTION_CHARS),
+]
