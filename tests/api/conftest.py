@@ -36,11 +36,14 @@ FAST_THRESHOLD = 0.3
 def fast_settings(root: Path, **overrides: Any) -> Settings:
     """Settings on the hashing embedder with their own folders under ``root`` (seeds copied once)."""
     # watch=False: tests change the seeds folder on purpose; the live-folder tests turn it on.
+    # max_wait_s=60: on a busy CI machine these tests wait rather than shed; the shedding tests
+    # (tests/hardening/test_limits.py) set their own budget.
     values: dict[str, Any] = {
         "embedder": "hashing",
         "answerer": "sentence",
         "abstain_threshold": FAST_THRESHOLD,
         "watch": False,
+        "max_wait_s": 60,
     }
     return settings_under(root, **{**values, **overrides})
 
