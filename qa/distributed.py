@@ -141,6 +141,12 @@ def ray_ingest(
             f"The Ray workers would embed with {workers_model!r} but this service uses "
             f"{service.embedder.model_id!r}; choose the model with QA_EMBEDDER and QA_EMBEDDING_MODEL."
         )
+    workers_backend = "hashing" if settings.embedder == "hashing" else settings.embedding_backend
+    if workers_backend != service.embedder.backend:
+        raise ConfigurationError(
+            f"The Ray workers would embed with the {workers_backend!r} backend but this service uses "
+            f"{service.embedder.backend!r}; their vectors differ. Set QA_EMBEDDING_BACKEND={service.embedder.backend}."
+        )
     embed = RayEmbedder(settings, address=address, num_cpus=num_cpus, show_progress=show_progress)
     return service.ingest(rebuild=rebuild, show_progress=show_progress, embed=embed)
 

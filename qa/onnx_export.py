@@ -12,10 +12,11 @@ two processes exporting at once both end with a whole file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,14 +65,31 @@ def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, 
     key = hashlib.sha256(f"{file_sha256(weights)}:{EXPORT_VERSION}".encode()).hexdigest()[:16]
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp32 = cache_dir / f"{name}-{key}-fp32.onnx"
-    if not fp32.is_file():
-        _build_atomically(fp32, export)
-    if backend == "onnx":
-        return fp32
     int8 = cache_dir / f"{name}-{key}-int8.onnx"
-    if not int8.is_file():
-        _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp))
-    return int8
+    wanted = fp32 if backend == "onnx" else int8
+    if wanted.is_file():
+        return wanted
+    # One builder at a time per file set: processes starting together (Ray workers, replicas)
+    # would otherwise export twice and the quantiser's side file (<fp32>-inferred.onnx) collide.
+    with _exclusive(cache_dir / f"{name}-{key}.lock"):
+        if not fp32.is_file():
+            _build_atomically(fp32, export)
+        if backend != "onnx" and not int8.is_file():
+            _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp))
+    return wanted
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``lock_path`` (blocks until other holders are done)."""
+    import fcntl
+
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def export_module(module: Any, sample: dict[str, Any], output_names: list[str], path: Path) -> None:

@@ -67,8 +67,9 @@ def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, l
 
     from .conftest import store_settings
 
-    plain_settings = store_settings(tmp_path / "plain", "faiss")
-    ray_settings = store_settings(tmp_path / "ray", "faiss")
+    # real_embedder runs the torch backend; the workers build theirs from the settings.
+    plain_settings = store_settings(tmp_path / "plain", "faiss", embedding_backend="torch")
+    ray_settings = store_settings(tmp_path / "ray", "faiss", embedding_backend="torch")
     _more_seeds(plain_settings.seeds_dir)
     _more_seeds(ray_settings.seeds_dir)
     QAService(plain_settings, embedder=real_embedder).ingest()
@@ -77,3 +78,16 @@ def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, l
     plain_ids, plain_vectors = _stored(plain_settings.index_dir)
     assert ids == plain_ids
     np.testing.assert_allclose(vectors, plain_vectors, atol=1e-4)
+
+
+@pytest.mark.e2e
+def test_ray_ingest_refuses_workers_on_another_backend(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from qa.distributed import ray_ingest
+    from qa.errors import ConfigurationError
+
+    from .conftest import store_settings
+
+    settings = store_settings(tmp_path, "faiss", embedding_backend="onnx-int8")
+    with pytest.raises(ConfigurationError, match="QA_EMBEDDING_BACKEND=torch"):
+        ray_ingest(QAService(settings, embedder=real_embedder))
+
