@@ -40,6 +40,14 @@ from api.security import bearer_token, client_address, is_public, key_matches
 ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
 
 
+class WaitTooLong(Exception):
+    """A request would wait longer than the budget for an answer slot (``expected_s`` seconds)."""
+
+    def __init__(self, expected_s: float) -> None:
+        super().__init__(f"expected wait {expected_s:.1f} s")
+        self.expected_s = expected_s
+
+
 class SlotLimiter:
     """At most ``max_active`` holders and ``max_waiting`` waiters, first come first served.
 
@@ -77,8 +85,17 @@ class SlotLimiter:
         rounds = len(self._waiters) // self.max_active + 1
         return rounds * self.answer_time_s()
 
-    async def acquire(self) -> bool:
-        """Take a slot, waiting in the queue if there is room; False when both are full."""
+    async def acquire(self, max_wait_s: float | None = None) -> bool:
+        """Take a slot, waiting in the queue if there is room; False when both are full.
+
+        Raises ``WaitTooLong`` when the expected wait exceeds ``max_wait_s``: checked in the same
+        step that takes the slot or joins the queue, so requests arriving together are counted
+        one after another (a check before ``acquire`` would let a whole burst see an empty queue).
+        """
+        if max_wait_s is not None:
+            expected = self.expected_wait_s()
+            if expected > max_wait_s:
+                raise WaitTooLong(expected)
         if self.active < self.max_active and not self._waiters:
             self.active += 1
             return True
@@ -141,17 +158,16 @@ class ConcurrencyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         deadline = time.monotonic() + self.timeout_s
-        expected = self.limiter.expected_wait_s()
-        if self.max_wait_s is not None and expected > self.max_wait_s:
+        try:
+            admitted = await asyncio.wait_for(self.limiter.acquire(self.max_wait_s), self.timeout_s)
+        except WaitTooLong as shed:
             message = (
-                f"The server is busy: a new question would wait about {expected:.1f} s for an answer slot, "
+                f"The server is busy: a new question would wait about {shed.expected_s:.1f} s for an answer slot, "
                 f"over the {self.max_wait_s:g} s budget (QA_MAX_WAIT_S); retry after the Retry-After seconds."
             )
-            headers = {"Retry-After": str(self._retry_after(expected))}
+            headers = {"Retry-After": str(self._retry_after(shed.expected_s))}
             await error_response(503, "overloaded", message, headers=headers)(scope, receive, send)
             return
-        try:
-            admitted = await asyncio.wait_for(self.limiter.acquire(), self.timeout_s)
         except TimeoutError:
             await self._timeout_response(scope, receive, send)
             return
@@ -160,7 +176,7 @@ class ConcurrencyLimitMiddleware:
                 f"The server is answering {self.limiter.max_active} questions with {self.limiter.max_waiting} "
                 "waiting (QA_MAX_CONCURRENT_ANSWERS, QA_MAX_QUEUE); retry after the Retry-After seconds."
             )
-            headers = {"Retry-After": str(self._retry_after(expected))}
+            headers = {"Retry-After": str(self._retry_after(self.limiter.expected_wait_s()))}
             await error_response(429, "overloaded", message, headers=headers)(scope, receive, send)
             return
         await self._run_with_deadline(scope, receive, send, deadline)

@@ -92,12 +92,17 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
     # one answer (1 s), a third would wait two (2 s > 1.5 s) and is shed at once, though the
     # queue has room for ten.
     live = slow_server(tmp_path, serve, 1.0, max_concurrent_answers=1, max_queue=10, max_wait_s=1.5)
+    started = time.monotonic()
     first = httpx.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"}, timeout=30)
-    assert first.status_code == 200  # the server now knows an answer takes 1 s
+    answer_s = time.monotonic() - started  # >= 1 s; more on a busy machine
+    assert first.status_code == 200  # the server now knows how long an answer takes
 
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=10))  # no per-request client set-up
 
+    together = threading.Barrier(6)  # all six leave at once, even when thread start-up lags on a busy box
+
     def timed_post(_: int) -> tuple[httpx.Response, float]:
+        together.wait(timeout=30)
         started = time.monotonic()
         response = client.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"})
         return response, time.monotonic() - started
@@ -106,6 +111,8 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
         results = list(pool.map(timed_post, range(6)))
     statuses = [response.status_code for response, _ in results]
     assert set(statuses) <= {200, 503}, statuses
+    # Two fit the budget (one running, one waiting); the four that would wait longer are shed,
+    # counted one after another even though they arrive together.
     assert statuses.count(503) >= 3 and statuses.count(200) >= 2, statuses
     for response, seconds in results:
         if response.status_code == 503:
@@ -114,7 +121,8 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
             assert int(response.headers["Retry-After"]) >= 2  # the wait it was spared, not a constant
             assert seconds < 0.9  # shed at once, not held
         else:
-            assert seconds < 1.5 + 1.0 + 1.0  # served within budget + its own answer (+ slack for a busy box)
+            # served within the wait it was admitted for + its own answer (+ slack for a busy box)
+            assert seconds < 3 * answer_s + 1.0
     assert live.app.state.answerer.most_running == 1
 
 
