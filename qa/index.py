@@ -177,8 +177,8 @@ class FaissStore:
         chunk_lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in self._chunks)
         _atomic_write_bytes(index_dir / chunks_file, chunk_lines.encode("utf-8"))
         artifacts = {
-            "vectors": {"file": vectors_file, "sha256": _sha256_file(index_dir / vectors_file)},
-            "chunks": {"file": chunks_file, "sha256": _sha256_file(index_dir / chunks_file)},
+            "vectors": {"file": vectors_file, "sha256": file_sha256(index_dir / vectors_file)},
+            "chunks": {"file": chunks_file, "sha256": file_sha256(index_dir / chunks_file)},
         }
         for name, data in (extra_artifacts or {}).items():
             extra_file = f"{name}-{generation}.jsonl"
@@ -304,7 +304,8 @@ def _remove_stale_generations(index_dir: Path, *, keep: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def _sha256_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (artifact checksums here, ONNX export cache keys in qa/onnx_export.py)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa.errors import ConfigurationError
+from qa.index import file_sha256
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
@@ -47,15 +48,6 @@ def configure_threads(threads: int) -> int:
 def configured_threads() -> int:
     """The thread count ``configure_threads`` set (every core when it was never called)."""
     return _threads or (os.cpu_count() or 1)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, export: Callable[[Path], None]) -> Path:
