@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 from qa.errors import IndexNotReadyError, QAError
-from qa.freshness import seed_changes
+from qa.ingest.freshness import seed_changes
 from qa.service import IngestReport, QAService
 
 logger = logging.getLogger(__name__)

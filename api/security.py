@@ -21,7 +21,7 @@ from qa.config import Settings
 from qa.errors import UnsafeExposureError
 
 #: Paths that never need an API key: probes, the page and its assets, and Slack's webhook,
-#: whose requests carry Slack's signature instead (checked in api/slack.py).
+#: whose requests carry Slack's signature instead (checked in api/slack/).
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/"})
 PUBLIC_PREFIXES = ("/static/", "/slack/")
 

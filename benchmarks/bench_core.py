@@ -99,11 +99,15 @@ def main() -> None:
     n = len(samples)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"corpus: {corpus}; {report.chunks} chunks; {n} questions")
-    print(f"ingest: {report.chunks / ingest_s:.1f} chunks/s; floor (model.encode) {len(texts) / floor_s:.1f} chunks/s; "
-          f"ratio {floor_s / ingest_s:.2f} of floor speed")
-    print(f"query p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms; floor (encode+FAISS) "
-          f"p50 {percentile(floors, 50):.1f} ms, p95 {percentile(floors, 95):.1f} ms; "
-          f"ratio p50 {statistics.median(latencies) / statistics.median(floors):.2f}x")
+    print(
+        f"ingest: {report.chunks / ingest_s:.1f} chunks/s; floor (model.encode) {len(texts) / floor_s:.1f} chunks/s; "
+        f"ratio {floor_s / ingest_s:.2f} of floor speed"
+    )
+    print(
+        f"query p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms; floor (encode+FAISS) "
+        f"p50 {percentile(floors, 50):.1f} ms, p95 {percentile(floors, 95):.1f} ms; "
+        f"ratio p50 {statistics.median(latencies) / statistics.median(floors):.2f}x"
+    )
     print(f"peak RSS: {peak_mb:.0f} MB")
     print(f"retrieval hit@1 {hits1 / n:.3f}, hit@5 {hits5 / n:.3f}")
     shutil.rmtree(work, ignore_errors=True)

@@ -126,11 +126,11 @@ def measure(
 
 def squad_vectors(path: Path, limit_queries: int) -> tuple[np.ndarray, np.ndarray]:
     """The real model's vectors for the SQuAD dev corpus (chunked as `qa ingest` does) and its questions."""
-    from qa.chunking import chunk_documents
     from qa.embedding import SentenceTransformerEmbedder
     from qa.evaluation.importers import import_squad
     from qa.evaluation.runner import write_corpus
-    from qa.loading import load_documents
+    from qa.ingest.chunking import chunk_documents
+    from qa.ingest.loading import load_documents
 
     evalset = import_squad(path)
     with tempfile.TemporaryDirectory() as folder:

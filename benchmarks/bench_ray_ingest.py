@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import Settings
-from qa.chunking import chunk_documents
 from qa.embedding import SentenceTransformerEmbedder
 from qa.evaluation.importers import import_squad
 from qa.evaluation.runner import write_corpus
-from qa.loading import load_documents
+from qa.ingest.chunking import chunk_documents
+from qa.ingest.loading import load_documents
 
 
 def main() -> None:
@@ -63,7 +63,7 @@ def main() -> None:
 
     import ray
 
-    from qa.distributed import RayEmbedder
+    from qa.ingest.distributed import RayEmbedder
 
     started = time.perf_counter()
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)

@@ -81,9 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             began = time.perf_counter()
             hits = service.search(question, top_k=max(KS))
             latencies.append((time.perf_counter() - began) * 1000)
-            ranks = [
-                h.rank for h in hits if h.chunk.source == source and h.chunk.start <= start and end <= h.chunk.end
-            ]
+            ranks = [h.rank for h in hits if h.chunk.source == source and h.chunk.start <= start and end <= h.chunk.end]
             for k in KS:
                 found[k] += bool(ranks) and min(ranks) <= k
     print(f"articles: {len(args.articles)}  chunks: {report.chunks}  questions: {len(questions)}", end="  ")

@@ -41,7 +41,7 @@ def _service(settings: Settings) -> QAService:
 
 def _warn_if_stale(service: QAService) -> None:
     """Warn (stderr) when the seeds folder changed since the loaded index was built."""
-    from qa.freshness import seed_changes
+    from qa.ingest.freshness import seed_changes
 
     changes = seed_changes(service.settings.seeds_dir, service.manifest.files)
     if changes.stale:
@@ -79,7 +79,7 @@ def ingest(
         if address and not ray:
             raise typer.BadParameter(f"{address!r} is a Ray address: add --ray (`qa ingest --ray {address}`).")
         if ray:
-            from qa.distributed import ray_ingest
+            from qa.ingest.distributed import ray_ingest
 
             report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=True)
         else:

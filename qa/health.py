@@ -19,7 +19,7 @@ class Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Seeds, model, index and their consistency, each reported separately."""
-    from qa.loading import load_documents
+    from qa.ingest.loading import load_documents
     from qa.service import QAService
 
     checks: list[Check] = []

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.answering import Answerer, SentenceAnswerer
-from qa.chunking import chunk_documents, embedding_text
+from qa.answering.conversation import condense
 from qa.config import Settings
-from qa.conversation import condense
 from qa.embedding import Embedder, build_embedder
 from qa.errors import (
     ConfigurationError,
@@ -25,7 +24,8 @@ from qa.errors import (
     IndexNotReadyError,
 )
 from qa.index import IndexConfig, Manifest, check_compatible
-from qa.loading import LoadResult, SkippedFile, load_documents
+from qa.ingest.chunking import chunk_documents, embedding_text
+from qa.ingest.loading import LoadResult, SkippedFile, load_documents
 from qa.schema import ABSTAIN_MESSAGE, Answer, Citation, Document, Draft, Hit, Turn
 from qa.stores import IndexWriter, SearchIndex, Store, build_store
 from qa.validation import validate_question
@@ -136,7 +136,7 @@ class QAService:
         """(Re)build the index from the seeds folder, re-embedding only changed files.
 
         The new index is committed atomically; an interrupted ingest leaves the previous one.
-        ``embed`` replaces the in-process embedding (qa.distributed embeds on a Ray cluster).
+        ``embed`` replaces the in-process embedding (qa.ingest.distributed embeds on a Ray cluster).
         """
         started = time.perf_counter()
         with _ingest_lock(self.settings.index_dir):
@@ -354,7 +354,7 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
     if settings.llm_base_url and settings.llm_model:
-        from qa.generation import build_generative_answerer
+        from qa.answering.generative import build_generative_answerer
 
         return build_generative_answerer(settings, embedder=embedder, fallback=offline)
     return offline

@@ -31,7 +31,7 @@ read, the trade-off curve (threshold -> answer rate, F1, abstention per kind) an
         --out-of-corpus /work/shared/data/reader-train/covidqa.json:70 \\
         --rows /tmp/calibration-rows.jsonl --write
 
-``--write`` stores the fit in qa/reader_model/reader_config.json (``"answerer"``); rerun it
+``--write`` stores the fit in qa/reader/weights/reader_config.json (``"answerer"``); rerun it
 (with a fresh ``--rows`` file) whenever new reader weights land.
 """
 
@@ -289,7 +289,7 @@ HEADER = ("always F1", "always cited", "F1", "answered", "cited", "adv. abst.", 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True, type=Path)
-    ap.add_argument("--weights", default=None, help="reader weights folder (default: qa/reader_model)")
+    ap.add_argument("--weights", default=None, help="reader weights folder (default: qa/reader/weights)")
     ap.add_argument("--limit", type=int, default=240, help="seeded sample of the held-out questions (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)

@@ -6,7 +6,7 @@ normalisation (lower-case, strip punctuation and articles, collapse whitespace),
 answers; an unanswerable question scores 1 only when the prediction is empty.
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
-        --squad2 /work/shared/data/squad-v2.0-dev.json [--weights qa/reader_model] \
+        --squad2 /work/shared/data/squad-v2.0-dev.json [--weights qa/reader/weights] \
         [--json reports/reader_eval.json] [--write-threshold]
 
 Abstention: the reader answers when ``confidence = sigmoid(best span score - no-answer score)``
@@ -245,13 +245,13 @@ def run_answerer(args, kind: str):
     if kind == "blend":
         kw = {"max_len": args.max_len} if args.max_len else {}
         reader = ExtractiveReader.load(
-        args.weights,
-        num_threads=args.threads,
-        quantize=args.quantize,
-        backend=args.backend,
-        cache_dir=args.cache_dir,
-        **kw,
-    )
+            args.weights,
+            num_threads=args.threads,
+            quantize=args.quantize,
+            backend=args.backend,
+            cache_dir=args.cache_dir,
+            **kw,
+        )
         calibration = answerer_calibration(args.weights)
         if calibration is None:
             raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
@@ -274,7 +274,7 @@ def run_answerer(args, kind: str):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True)
-    ap.add_argument("--weights", default=None, help="weights folder (default: qa/reader_model)")
+    ap.add_argument("--weights", default=None, help="weights folder (default: qa/reader/weights)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
         "--quantize",

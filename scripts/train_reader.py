@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Fine-tune the extractive reader (qa/reader.py) SQuAD-2.0 style on CPU.
+"""Fine-tune the extractive reader (qa/reader/) SQuAD-2.0 style on CPU.
 
-The shipped weights (qa/reader_model/) come from two runs of this script; the second starts from
+The shipped weights (qa/reader/weights/) come from two runs of this script; the second starts from
 the first's export (``--init-from``).  Stage 1 (62 min, layers 1-3 frozen):
 
     mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python scripts/train_reader.py \
@@ -37,13 +37,13 @@ Stage 2 (one epoch of a larger sample, only embeddings + layer 1 frozen, distrac
 Resume either after an interruption: the same command + ``--resume``.  Then ship it (the reader
 keeps its 320-token inference window; the last two commands fit its thresholds):
 
-    cp /work/reader-run2/final/{config.json,model.safetensors} qa/reader_model/
+    cp /work/reader-run2/final/{config.json,model.safetensors} qa/reader/weights/
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
         --squad2 /work/shared/data/squad-v2.0-dev.json --write-threshold
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/calibrate_answerer.py \
         --squad2 /work/shared/data/squad-v2.0-dev.json --limit 1000 --write
 
-See qa/reader_model/MODEL_CARD.md for what each run saw and how long it took.  ``--seen-report N``
+See qa/reader/weights/MODEL_CARD.md for what each run saw and how long it took.  ``--seen-report N``
 (with the same data arguments) lists the examples the first N steps used.
 
 The 7 held-out articles of the SQuAD 2.0 dev set (HELD_OUT) are never used; the other 28 give
@@ -345,7 +345,7 @@ def main(argv=None) -> None:
         "--init-from",
         type=Path,
         default=None,
-        help="start from an exported reader (a final/ folder or qa/reader_model) instead of the bare encoder",
+        help="start from an exported reader (a final/ folder or qa/reader/weights) instead of the bare encoder",
     )
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-len", type=int, default=256)

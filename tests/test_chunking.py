@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from qa.chunking import chunk_document, embedding_text, sentence_spans
+from qa.ingest.chunking import chunk_document, embedding_text, sentence_spans
 from qa.schema import Document
 
 

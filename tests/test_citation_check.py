@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from qa import Chunk, Embedder, HashingEmbedder, Hit
-from qa.chunking import chunk_documents
-from qa.citation_check import (
+from qa.answering.citation_check import (
     MarkerRewriter,
     check_citations,
     rewrite_markers,
     says_not_in_documents,
     split_claims,
 )
-from qa.loading import load_documents
+from qa.ingest.chunking import chunk_documents
+from qa.ingest.loading import load_documents
 
 REPO = Path(__file__).resolve().parent.parent
 

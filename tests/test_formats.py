@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa import HashingEmbedder, QAService, Settings
-from qa.chunking import sentence_spans
-from qa.loading import load_documents, load_file
+from qa.ingest.chunking import sentence_spans
+from qa.ingest.loading import load_documents, load_file
 from qa.schema import Answer
 
 

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.config import Settings
-from qa.freshness import SeedChanges, seed_changes
+from qa.ingest.freshness import SeedChanges, seed_changes
 from qa.service import QAService
 from tests.conftest import SEED_FILE
 

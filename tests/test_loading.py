@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import NoDocumentsError
-from qa.loading import load_documents, strip_boilerplate
+from qa.ingest.loading import load_documents, strip_boilerplate
 
 PAYWALL = "You have 43.57% of this article left to read. The rest is for subscribers only."
 

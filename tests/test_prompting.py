@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa import Chunk, Hit, Turn
-from qa.prompting import NOT_IN_DOCUMENTS, answer_messages, condense_messages, escape_data
+from qa.answering.prompting import NOT_IN_DOCUMENTS, answer_messages, condense_messages, escape_data
 
 BLOCK = re.compile(r'<passage n="(\d+)" source="([^"]*)">\n(.*?)\n</passage>', re.DOTALL)
 

@@ -1,4 +1,4 @@
-"""Tests of the trained extractive reader shipped in qa/reader_model (no /work/shared needed)."""
+"""Tests of the trained extractive reader shipped in qa/reader/weights (no /work/shared needed)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 from qa import QAService
-from qa.keyword import KeywordIndex
+from qa.retrieval.keyword import KeywordIndex
 
 
 def test_keyword_index_matches_exact_tokens() -> None:

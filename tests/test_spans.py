@@ -1,8 +1,8 @@
 import pytest
 
-from qa.conversation import condense, is_follow_up
+from qa.answering.conversation import condense, is_follow_up
+from qa.answering.spans import AnswerType, answer_type, short_answer
 from qa.schema import Turn
-from qa.spans import AnswerType, answer_type, short_answer
 
 BAYKAR = (
     "In January, executives from the privately-owned Baykar company, which manufactures the Bayraktar TB2 "

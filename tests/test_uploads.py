@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import UnsupportedFileTypeError, UploadError, UploadTooLargeError
-from qa.loading import SUPPORTED_SUFFIXES, document_id
-from qa.uploads import allowed_suffixes, check_upload_name, check_upload_size, store_upload
+from qa.ingest.loading import SUPPORTED_SUFFIXES, document_id
+from qa.ingest.uploads import allowed_suffixes, check_upload_name, check_upload_size, store_upload
 
 
 @pytest.mark.parametrize("name", ["notes.txt", "Prüfbericht 2024.PDF", "a.b.md", "x" * 251 + ".txt"])

@@ -20,8 +20,8 @@ from api.errors import error_body
 from api.metrics import Metrics
 from api.models import ERROR_RESPONSES, ChatCompletionRequest, ChatMessage
 from api.routes.deps import MetricsDep, ServiceDep
+from qa.answering.conversation import bound_history
 from qa.config import Settings
-from qa.conversation import bound_history
 from qa.errors import InvalidQuestionError, QAError
 from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, citation_to_dict
 from qa.service import QAService

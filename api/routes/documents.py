@@ -3,7 +3,7 @@
 Uploads and deletes change the seeds folder, then ask the app's IngestWorker for an incremental
 ingest in the background (202): answers come from the previous index until the new one is
 swapped in. Request paths never become file paths: upload names are checked by
-``qa.uploads.check_upload_name`` (a plain name or 422), and a delete looks its id up among the
+``qa.ingest.uploads.check_upload_name`` (a plain name or 422), and a delete looks its id up among the
 files that exist.
 """
 
@@ -24,9 +24,9 @@ from api.models import ERROR_RESPONSES, DocumentFile, DocumentFiles, DocumentLis
 from api.routes.deps import ServiceDep, SettingsDep
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, UnsupportedFileTypeError, UploadError, UploadTooLargeError
-from qa.loading import document_id, iter_seed_files
+from qa.ingest.loading import document_id, iter_seed_files
+from qa.ingest.uploads import allowed_suffixes, check_upload_name, check_upload_size, store_upload
 from qa.service import QAService
-from qa.uploads import allowed_suffixes, check_upload_name, check_upload_size, store_upload
 
 router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
 

@@ -12,8 +12,8 @@ import numpy as np
 from qa.embedding import Embedder
 from qa.errors import IndexCorruptError
 from qa.index import REBUILD_HINT, FaissStore, IndexConfig, Manifest, read_artifact, read_manifest
-from qa.keyword import KeywordIndex
-from qa.retrieval import HybridRetriever, RetrievalConfig
+from qa.retrieval.hybrid import HybridRetriever, RetrievalConfig
+from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Chunk, Document, Hit
 
 

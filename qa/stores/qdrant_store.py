@@ -34,8 +34,8 @@ import numpy as np
 from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
 from qa.index import REBUILD_HINT, IndexConfig, Manifest, _versions, check_compatible
+from qa.retrieval import sparse
 from qa.schema import Chunk, Document, Hit
-from qa.stores import sparse
 
 if TYPE_CHECKING:
     from qa.config import Settings

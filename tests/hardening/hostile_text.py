@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from api.models import ChatMessage
 from api.routes.completions import conversation_from_messages, strip_citation_markers
-from qa import citation_check, conversation, spans
+from api.slack.formatting import question_from_slack
+from qa.answering import citation_check, conversation, spans
+from qa.answering.prompting import escape_data
 from qa.config import Settings
 from qa.evaluation.metrics import normalize_answer
 from qa.evaluation.testset import question_type
-from qa.prompting import escape_data
-from qa.slack_format import question_from_slack
 
 #: The request limits as shipped (Settings' defaults, not the environment's).
 MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
@@ -104,7 +104,7 @@ CASES: list[HostileCase] = [
     HostileCase(
         "completions: markers, digits without [", strip_citation_markers, lambda n: repeated("1]", n), MAX_BODY_BYTES
     ),
-    # qa/prompting.py: document text and questions going into the LLM prompt.
+    # qa/answering/prompting.py: document text and questions going into the LLM prompt.
     HostileCase("prompting: opener then spaces", escape_data, lambda n: spaced("<", n), MAX_BODY_BYTES, accented_prose),
     HostileCase(
         "prompting: opener then combining marks",
@@ -143,7 +143,7 @@ CASES: list[HostileCase] = [
         accented_prose,
     ),
     HostileCase("prompting: question, opener then spaces", escape_data, lambda n: spaced("<", n), MAX_QUESTION_CHARS),
-    # qa/spans.py: answer phrases in document sentences (offline answerer).
+    # qa/answering/spans.py: answer phrases in document sentences (offline answerer).
     HostileCase("spans: name then spaces", _candidates("Who makes it?"), lambda n: spaced("A", n, "b"), DOCUMENT_CHARS),
     HostileCase("spans: place then spaces", _candidates("Where is it?"), lambda n: spaced("A", n, "b"), DOCUMENT_CHARS),
     HostileCase(
@@ -167,7 +167,7 @@ CASES: list[HostileCase] = [
         lambda n: repeated("how what which ", n),
         MAX_QUESTION_CHARS,
     ),
-    # qa/citation_check.py: model output (which can echo document text).
+    # qa/answering/citation_check.py: model output (which can echo document text).
     HostileCase(
         "citation_check: rewrite after spaces",
         lambda t: citation_check.rewrite_markers(t, 5),
@@ -189,7 +189,7 @@ CASES: list[HostileCase] = [
         lambda n: spaced("not in", n),
         MODEL_OUTPUT_CHARS,
     ),
-    # qa/slack_format.py: the raw text of a Slack event.
+    # api/slack/formatting.py: the raw text of a Slack event.
     HostileCase(
         "slack: repeated bot mention",
         lambda t: question_from_slack(t, bot_user_id="UBOT"),
@@ -207,7 +207,7 @@ CASES: list[HostileCase] = [
     HostileCase(
         "slack: unclosed links", question_from_slack, lambda n: repeated("<a|", n), SLACK_MAX_CHARS, slack_prose
     ),
-    # qa/conversation.py and qa/evaluation: questions.
+    # qa/answering/conversation.py and qa/evaluation: questions.
     HostileCase(
         "conversation: follow-up words",
         conversation.is_follow_up,
@@ -228,7 +228,7 @@ def _load_markdown(text: str) -> object:
     import tempfile
     from pathlib import Path
 
-    from qa.loading import load_file
+    from qa.ingest.loading import load_file
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hostile.md"
@@ -237,7 +237,7 @@ def _load_markdown(text: str) -> object:
 
 
 def _sentences(text: str) -> object:
-    from qa.chunking import sentence_spans
+    from qa.ingest.chunking import sentence_spans
 
     return sentence_spans(text)
 
@@ -245,7 +245,7 @@ def _sentences(text: str) -> object:
 #: The largest seed file the loader reads (QA_MAX_DOCUMENT_BYTES); larger ones are skipped.
 MAX_DOCUMENT_BYTES: int = Settings.model_fields["max_document_bytes"].default
 
-#: qa/loading.py and qa/chunking.py, for the benchmark. tests/hardening/test_document_regex.py
+#: qa/ingest/loading.py and qa/ingest/chunking.py, for the benchmark. tests/hardening/test_document_regex.py
 #: times the same shapes at this size under CPU-time bounds, so test_regex_dos does not repeat them.
 DOCUMENT_CASES: list[HostileCase] = [
     HostileCase(

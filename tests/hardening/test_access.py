@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from api import create_app
 from api.security import is_public
 from qa import HashingEmbedder, QAService
-from qa.loading import load_documents
+from qa.ingest.loading import load_documents
 from tests.api.conftest import LiveServer, fast_service, fast_settings
 from tests.hardening.conftest import TB2_QUESTION
 
@@ -100,7 +100,7 @@ def test_symlinks_out_of_the_seeds_folder_are_not_read(
     inside = settings.seeds_dir / "zelensky-istanbul-turkish-drones.txt"
     (settings.seeds_dir / "alias.md").symlink_to(inside)  # a link that stays inside is fine
 
-    with caplog.at_level(logging.WARNING, logger="qa.loading"):
+    with caplog.at_level(logging.WARNING, logger="qa.ingest.loading"):
         loaded = load_documents(settings.seeds_dir)
     assert {d.source for d in loaded.documents} == {inside.name, "alias.md"}
     assert {s.source for s in loaded.skipped} == {"secrets.txt", "dangling.txt", "loop.txt"}

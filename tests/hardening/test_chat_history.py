@@ -20,8 +20,8 @@ from api import create_app
 from api.models import ChatMessage
 from api.routes.completions import conversation_from_messages, strip_citation_markers
 from qa import HashingEmbedder, QAService
+from qa.answering.conversation import bound_history
 from qa.config import Settings
-from qa.conversation import bound_history
 from qa.schema import Answer, Turn
 from tests.api.conftest import fast_settings
 from tests.hardening.conftest import TB2_QUESTION

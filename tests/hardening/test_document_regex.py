@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import sentence_spans
 from qa.config import Settings
-from qa.loading import load_file, strip_boilerplate
+from qa.ingest.chunking import sentence_spans
+from qa.ingest.loading import load_file, strip_boilerplate
 
 MAX_DOCUMENT = Settings().max_document_bytes
 MAX_QUESTION = Settings().max_question_chars

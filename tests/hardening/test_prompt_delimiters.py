@@ -1,6 +1,6 @@
 """No look-alike of a prompt tag survives into the LLM prompt (issue 14, item 8).
 
-``qa/prompting.py`` escaped ``</passage>`` but not ``˂/passage>`` (U+02C2), ``❮/passage>``,
+``qa/answering/prompting.py`` escaped ``</passage>`` but not ``˂/passage>`` (U+02C2), ``❮/passage>``,
 ``<\\u200b/passage>``, ``</pas\\u00adsage>`` or a tag name in Cyrillic letters. A model reads
 all of them as the end of the passage, so a document could step out of its block and pose as
 instructions. Each is sent in a document and in a question, and the prompt must hold exactly the
@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from qa.prompting import answer_messages, condense_messages, escape_data
+from qa.answering.prompting import answer_messages, condense_messages, escape_data
 from qa.schema import Chunk, Hit, Turn
 
 LOOKALIKES = {

@@ -103,7 +103,7 @@ def test_a_hostile_conversation_does_not_stall_the_event_loop(server_process: Se
 
 
 #: The review's hostile documents: a markdown title, boilerplate and sentence-boundary patterns
-#: each took 8-14 s on these (in qa/loading.py and qa/chunking.py, which run during a reindex).
+#: each took 8-14 s on these (in qa/ingest/loading.py and qa/ingest/chunking.py, which run during a reindex).
 #: Sizes are kept small enough that the old code fails in seconds rather than minutes.
 HOSTILE_DOCUMENTS = {
     "title.md": "# a" + " " * 2000 + "b\n\nSome text.\n",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from qa import Draft, Hit, QAService, SentenceAnswerer, Settings, Turn
-from qa.generation import GenerativeAnswerer
+from qa.answering.generative import GenerativeAnswerer
 from qa.service import build_answerer
 from qa.streaming import stream_answer
 from tests.llm.standin import Reply, StandIn

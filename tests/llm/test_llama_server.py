@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from qa import Answer, Draft, HashingEmbedder, QAService, Settings, Turn
-from qa.generation import GenerativeAnswerer
+from qa.answering.generative import GenerativeAnswerer
 from tests.llm.conftest import LlamaServer, require_llama_cpp
 
 pytestmark = pytest.mark.llm

@@ -39,7 +39,7 @@ def _more_seeds(seeds: Path) -> None:
 
 
 def test_ray_ingest_equals_plain_ingest(fake_settings: Settings, local_ray: None) -> None:
-    from qa.distributed import RayEmbedder, ray_ingest
+    from qa.ingest.distributed import RayEmbedder, ray_ingest
 
     _more_seeds(fake_settings.seeds_dir)
     plain = QAService(fake_settings, embedder=HashingEmbedder())
@@ -63,7 +63,7 @@ def test_ray_ingest_equals_plain_ingest(fake_settings: Settings, local_ray: None
 
 @pytest.mark.e2e
 def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, local_ray: None) -> None:  # type: ignore[no-untyped-def]
-    from qa.distributed import ray_ingest
+    from qa.ingest.distributed import ray_ingest
 
     from .conftest import store_settings
 
@@ -82,12 +82,11 @@ def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, l
 
 @pytest.mark.e2e
 def test_ray_ingest_refuses_workers_on_another_backend(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    from qa.distributed import ray_ingest
     from qa.errors import ConfigurationError
+    from qa.ingest.distributed import ray_ingest
 
     from .conftest import store_settings
 
     settings = store_settings(tmp_path, "faiss", embedding_backend="onnx-int8")
     with pytest.raises(ConfigurationError, match="QA_EMBEDDING_BACKEND=torch"):
         ray_ingest(QAService(settings, embedder=real_embedder))
-

@@ -6,8 +6,8 @@ import json
 import time
 from urllib.parse import urlencode
 
+from api.slack.formatting import ERROR_MESSAGE, HELP_MESSAGE
 from qa.schema import Turn
-from qa.slack_format import ERROR_MESSAGE, HELP_MESSAGE
 from tests.slack.conftest import Bot
 from tests.slack.slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID, message_text, new_ts
 

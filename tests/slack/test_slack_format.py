@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from api.slack.formatting import ERROR_MESSAGE, answer_message, escape, notice_message, question_from_slack
 from qa.schema import ABSTAIN_MESSAGE, Answer, Citation
-from qa.slack_format import ERROR_MESSAGE, answer_message, escape, notice_message, question_from_slack
 
 
 def citation(n: int, quote: str, *, title: str = "Zelensky in Istanbul", source: str = "zelensky.txt") -> Citation:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from qa.embedding import Embedder
 from qa.index import VectorStore
-from qa.keyword import KeywordIndex
+from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Hit
 
 

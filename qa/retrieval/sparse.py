@@ -1,4 +1,4 @@
-"""Sparse keyword vectors for Qdrant: BM25 term weights over qa/keyword.py's tokenisation.
+"""Sparse keyword vectors for Qdrant: BM25 term weights over qa/retrieval/keyword.py's tokenisation.
 
 Each chunk becomes {token id: saturated term frequency}; Qdrant multiplies in the IDF
 (``Modifier.IDF``, computed over the collection at query time), so a query's sparse vector
@@ -13,7 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 
-from qa.keyword import TOKEN_PATTERN, _stemmer
+from qa.retrieval.keyword import TOKEN_PATTERN, _stemmer
 
 K1 = 1.5  # bm25s' defaults, so keyword rankings stay close to the FAISS store's
 B = 0.75

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import formats
 from qa.errors import NoDocumentsError
+from qa.ingest import formats
 from qa.schema import Document
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from qa.errors import UnsupportedFileTypeError, UploadError, UploadTooLargeError
-from qa.loading import SUPPORTED_SUFFIXES, document_id
+from qa.ingest.loading import SUPPORTED_SUFFIXES, document_id
 
 #: Longest accepted name in UTF-8 bytes (ext4 and most file systems allow 255).
 MAX_NAME_BYTES = 255

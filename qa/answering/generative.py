@@ -1,7 +1,7 @@
 """Generative answers through any OpenAI-compatible server, with every citation checked.
 
-The model sees the retrieved chunks as numbered passages (``qa.prompting``) and writes a few
-sentences with ``[n]`` markers; ``qa.citation_check`` then removes markers that point nowhere,
+The model sees the retrieved chunks as numbered passages (``qa.answering.prompting``) and writes a few
+sentences with ``[n]`` markers; ``qa.answering.citation_check`` then removes markers that point nowhere,
 renumbers the rest as citations, pins each citation to an exact document sentence and flags what
 the passages do not support. An answer with no supported citation abstains.
 
@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from qa.answering import Answerer
-from qa.citation_check import MarkerRewriter, check_citations, rewrite_markers, says_not_in_documents
-from qa.conversation import condense as offline_condense
+from qa.answering.citation_check import MarkerRewriter, check_citations, rewrite_markers, says_not_in_documents
+from qa.answering.conversation import condense as offline_condense
+from qa.answering.prompting import NOT_IN_DOCUMENTS, Message, answer_messages, condense_messages
 from qa.embedding import Embedder
-from qa.prompting import NOT_IN_DOCUMENTS, Message, answer_messages, condense_messages
 from qa.schema import Draft, Hit, Turn
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class GenerativeAnswerer:
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """The follow-up ``question`` rewritten by the LLM as a standalone question.
 
-        Falls back to the offline ``qa.conversation.condense`` when the LLM fails or returns
+        Falls back to the offline ``qa.answering.conversation.condense`` when the LLM fails or returns
         something that is not a plausible question.
         """
         if not history:

@@ -20,7 +20,7 @@ unanswerable questions (``reader_config.json`` ``threshold``).  In the product,
 ``qa.answering.ReaderAnswerer`` turns each passage's span into a probability of being right (the
 margin, a softmax shared across the passages read, the passage's retrieval rank and the
 question's words near the span), adds up the passages that agree and abstains on that (``reader_config.json``
-``answerer``, fitted by scripts/calibrate_answerer.py); see ``qa/reader_model/MODEL_CARD.md``.
+``answerer``, fitted by scripts/calibrate_answerer.py); see ``qa/reader/weights/MODEL_CARD.md``.
 
 Heavy imports (``torch``, ``transformers``, ``safetensors``) happen inside functions/classes so
 ``import qa`` stays fast.
@@ -57,7 +57,7 @@ __all__ = [
     "weights_installed",
 ]
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "weights"
 
 # The reader-alone threshold when reader_config.json gives none: "span beats no answer". The
 # shipped file holds the calibrated one (scripts/eval_reader.py --write-threshold).
@@ -318,7 +318,7 @@ class ExtractiveReader:
         cache_dir: str | Path | None = None,
         **kwargs: Any,
     ) -> ExtractiveReader:
-        """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader_model``).
+        """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader/weights``).
 
         ``weights_dir`` holds ``config.json`` (BertConfig), ``reader_config.json`` (max_len,
         stride, threshold...) and ``model.safetensors`` (fp16, upcast to fp32 here).

@@ -33,11 +33,7 @@ from starlette.responses import Response
 
 from api.errors import error_response
 from api.logs import bound_request_id
-from qa.config import Settings
-from qa.errors import ConfigurationError, IndexNotReadyError, QAError, SessionError
-from qa.schema import Turn
-from qa.sessions import SessionStore, build_session_store
-from qa.slack_format import (
+from api.slack.formatting import (
     ERROR_MESSAGE,
     HELP_MESSAGE,
     NOT_READY_MESSAGE,
@@ -45,6 +41,10 @@ from qa.slack_format import (
     notice_message,
     question_from_slack,
 )
+from qa.config import Settings
+from qa.errors import ConfigurationError, IndexNotReadyError, QAError, SessionError
+from qa.schema import Turn
+from qa.sessions import SessionStore, build_session_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.loading import iter_seed_files, outside_seeds
+from qa.ingest.loading import iter_seed_files, outside_seeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def file_hashes(seeds_dir: Path) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for path in iter_seed_files(seeds_dir):
         if outside_seeds(path, seeds_dir):
-            continue  # never read, never indexed (qa.loading says so when ingesting)
+            continue  # never read, never indexed (qa.ingest.loading says so when ingesting)
         try:
             with path.open("rb") as handle:
                 hashes[path.relative_to(seeds_dir).as_posix()] = hashlib.file_digest(handle, "sha256").hexdigest()

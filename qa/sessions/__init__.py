@@ -210,7 +210,7 @@ def build_session_store(settings: Settings) -> SessionStore:
     if settings.session_store == "redis":
         if not settings.redis_url:
             raise ConfigurationError("QA_SESSION_STORE=redis needs QA_REDIS_URL, e.g. redis://localhost:6379/0.")
-        from qa.redis_sessions import RedisSessionStore
+        from qa.sessions.redis_store import RedisSessionStore
 
         return RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s, max_turns=settings.max_session_turns)
     return SQLiteSessionStore(

@@ -19,11 +19,11 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.chunking import sentence_spans
+from qa.answering.spans import SpanCandidate, content_words, expects_specific, short_answer
 from qa.embedding import Embedder
 from qa.errors import ConfigurationError
+from qa.ingest.chunking import sentence_spans
 from qa.schema import Draft, Evidence, Hit
-from qa.spans import SpanCandidate, content_words, expects_specific, short_answer
 
 # Chosen with `qa eval --sweep-abstention` (docs/EVALUATION.md). On SQuAD 2.0 dev (300-question
 # sample, adversarial unanswerable questions about the same paragraphs) the best overall accuracy

@@ -1,0 +1,1 @@
+"""Getting documents in: reading files (a suffix -> reader registry), chunking, embedding at scale."""

@@ -1,0 +1,1 @@
+"""Finding the passages for a question: dense + keyword hybrid search, and the keyword side."""
