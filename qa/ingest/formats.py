@@ -8,7 +8,7 @@ chunker sees the structure; inline markup never splits a sentence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,10 +106,7 @@ def read_docx(path: Path) -> Extracted:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise ValueError(f"unreadable Word file ({exc})") from None
+    document = _open_package(docx.Document, path, PackageNotFoundError, "Word file")
     blocks: list[str] = []
     title = document.core_properties.title or None
     for item in document.iter_inner_content():
@@ -128,10 +125,7 @@ def read_pptx(path: Path) -> Extracted:
     import pptx
     from pptx.exc import PackageNotFoundError
 
-    try:
-        presentation = pptx.Presentation(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise ValueError(f"unreadable PowerPoint file ({exc})") from None
+    presentation = _open_package(pptx.Presentation, path, PackageNotFoundError, "PowerPoint file")
     slides: list[str] = []
     title = presentation.core_properties.title or None
     for slide in presentation.slides:
@@ -141,3 +135,11 @@ def read_pptx(path: Path) -> Extracted:
         slides.append(join_blocks(p.text for shape in shapes for p in shape.text_frame.paragraphs))
     joined = join_pages(slides)
     return Extracted(joined.text, title, joined.pages)
+
+
+def _open_package(open_file: Callable[[str], Any], path: Path, not_a_package: type[Exception], kind: str) -> Any:
+    """Open an Office (zip) file; a broken one is a ValueError the loader reports as a skipped file."""
+    try:
+        return open_file(str(path))
+    except (not_a_package, KeyError, ValueError) as exc:
+        raise ValueError(f"unreadable {kind} ({exc})") from None
