@@ -92,6 +92,32 @@ def _squad_question(qa: dict[str, Any]) -> SquadQuestion:
     )
 
 
+def write_squad(path: Path, articles: Iterable[SquadArticle], *, version: str) -> None:
+    """Write ``articles`` as a SQuAD v2.0-format JSON file that ``read_squad`` reads back."""
+    data = [
+        {
+            "title": article.title,
+            "paragraphs": [
+                {
+                    "context": paragraph.context,
+                    "qas": [
+                        {
+                            "id": q.id,
+                            "question": q.question,
+                            "answers": [{"text": a.text, "answer_start": a.start} for a in q.answers],
+                            "is_impossible": q.impossible,
+                        }
+                        for q in paragraph.questions
+                    ],
+                }
+                for paragraph in article.paragraphs
+            ],
+        }
+        for article in articles
+    ]
+    path.write_text(json.dumps({"version": version, "data": data}), encoding="utf-8")
+
+
 def squad_questions(
     articles: Iterable[SquadArticle],
 ) -> Iterator[tuple[SquadArticle, SquadParagraph, SquadQuestion]]:
