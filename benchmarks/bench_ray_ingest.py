@@ -1,6 +1,6 @@
 """Embedding throughput: `qa ingest --ray` (a local Ray, actor pool) against the plain in-process ingest.
 
-    HF_HUB_OFFLINE=1 nice .venv/bin/python benchmarks/bench_ray_ingest.py --squad ../shared/data/squad-v2.0-dev.json
+    HF_HUB_OFFLINE=1 nice .venv/bin/python -m benchmarks.bench_ray_ingest --squad ../shared/data/squad-v2.0-dev.json
 
 Chunks the SQuAD 2.0 dev corpus as `qa ingest` does and embeds the chunks with the real model:
 in process on one thread (chunks/s per core), in process on every core (the floor: a plain
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import Settings

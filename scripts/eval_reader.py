@@ -136,7 +136,11 @@ def load_reader(args) -> Any:
     from qa.reader.inference import ExtractiveReader
 
     return ExtractiveReader.load(
-        args.weights, quantize=args.quantize, max_len=args.max_len or None, backend=args.backend, cache_dir=args.cache_dir
+        args.weights,
+        quantize=args.quantize,
+        max_len=args.max_len or None,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
     )
 
 

@@ -57,9 +57,7 @@ def test_best_span_across_passages(reader):
     assert best.span is not None and best.span.passage_index == 2
     assert "baykar" in best.span.text.lower()
     assert 0.0 < best.confidence < 1.0
-    assert best.confidence == pytest.approx(
-        has_answer_confidence(best.span.score, best.span.no_answer_score)
-    )
+    assert best.confidence == pytest.approx(has_answer_confidence(best.span.score, best.span.no_answer_score))
     # an unrelated passage does not lower the confidence of the passage that answers
     alone = best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
     assert best.confidence == pytest.approx(alone.confidence, abs=1e-4)
