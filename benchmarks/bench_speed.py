@@ -28,7 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+from qa.onnx_export import BACKENDS, configure_threads
 
 
 def corpus(squad2: Path, seeds: Path, *, paragraphs: int, questions: int, seed: int) -> list[tuple[str, str]]:
@@ -74,7 +74,6 @@ def floor_part(work: Path, pairs: list[tuple[str, str]], threads: int) -> dict[s
     from sentence_transformers import SentenceTransformer
 
     from qa.embedding import resolve_model_path
-    from qa.onnx_export import configure_threads
 
     configure_threads(threads)
     texts = json.loads((work / "chunk_texts.json").read_text())
@@ -127,7 +126,6 @@ def reader_part(work: Path, cache: Path, pairs: list[tuple[str, str]], backend: 
     """ExtractiveReader.read over each question's top-5 chunks, alternating with the fp32 torch forward."""
     import torch
 
-    from qa.onnx_export import configure_threads
     from qa.reader.inference import ExtractiveReader
     from qa.reader.model import encode_windows, pad_batch, window_features
 

@@ -36,7 +36,7 @@ class CachingEmbedder(BaseEmbedder):
 
     def __init__(self, inner: SentenceTransformerEmbedder) -> None:
         self.inner = inner
-        self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
+        self.model_id, self.dim = inner.model_id, inner.dim
         self.backend = inner.backend
         self.cache: dict[str, np.ndarray] = {}
 

@@ -38,6 +38,7 @@ from typing import Any
 from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import exact_match, f1_score, normalize_answer
 from qa.evaluation.reader_alone import HELD_OUT_ARTICLES, best_answer
+from qa.onnx_export import BACKENDS
 
 THREADS_HELP = "CPU threads of the models (default: QA_THREADS; 0 = every core)"
 
@@ -235,7 +236,7 @@ def main(argv=None) -> None:
         default=None,
         help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
     )
-    ap.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch", help="how the reader runs")
+    ap.add_argument("--backend", choices=BACKENDS, default="torch", help="how the reader runs")
     ap.add_argument("--cache-dir", type=Path, default=None, help="exported ONNX models (default: weights/.onnx)")
     ap.add_argument("--max-len", type=int, default=None, help="override the window length")
     ap.add_argument(
