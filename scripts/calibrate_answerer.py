@@ -32,7 +32,8 @@ read, the trade-off curve (threshold -> answer rate, F1, abstention per kind) an
         --rows /tmp/calibration-rows.jsonl --write
 
 ``--write`` stores the fit in qa/reader/weights/reader_config.json (``"answerer"``); rerun it
-(with a fresh ``--rows`` file) whenever new reader weights land.
+(with a fresh ``--rows`` file) whenever new reader weights land. One command, one file (about 350
+lines): collecting, replaying and fitting are used by nothing else.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ is at least the threshold.  Thresholds reported:
 
 ``--predictions FILE`` re-scores the predictions saved by an earlier ``--json`` run without
 running the model.
+
+One command, one file (about 350 lines): the threshold sweeps below are used by nothing else.
 """
 
 from __future__ import annotations

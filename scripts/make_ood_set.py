@@ -17,7 +17,7 @@ import dataclasses
 from pathlib import Path
 
 from qa.evaluation.importers import read_squad, write_squad
-from scripts import train_reader
+from scripts.reader_data import load_examples
 
 # (seed, distractor share, [(file, questions)]) of the two runs that saw part of COVID-QA.
 EARLIER_STAGES = [
@@ -64,7 +64,7 @@ def seen_contexts(reader_train: Path, squad2: str) -> set[str]:
             seed=seed,
             distractors=distractors,
         )
-        examples, _ = train_reader.load_examples(ns)
+        examples, _ = load_examples(ns)
         seen.update(e["context"] for e in examples)
     return seen
 
