@@ -4,7 +4,7 @@ Every speed figure is printed as a ratio against a floor measured in the same ru
 - ingest: chunks/s of `qa ingest` vs plain `model.encode` of the same chunk texts;
 - query: p50/p95 of hybrid retrieval vs query encode + FAISS search alone.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_core.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_core \
         --squad ../shared/data/squad-v2.0-dev.json --questions 500
 
 Without --squad it runs on the project's seeds only.
@@ -13,7 +13,6 @@ Without --squad it runs on the project's seeds only.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import resource
 import shutil
@@ -26,25 +25,22 @@ import numpy as np
 
 from qa import QAService, Settings
 from qa.embedding import SentenceTransformerEmbedder
+from qa.evaluation.importers import PARAGRAPH_SEPARATOR, read_squad
 
 
 def squad_corpus(path: Path, seeds: Path, *, questions: int, seed: int) -> list[tuple[str, str, int, int]]:
     """Write one .txt per article; return (question, source, answer_start, answer_end) samples."""
-    data = json.loads(path.read_text("utf-8"))["data"]
     samples = []
-    for article in data:
-        source = f"{article['title']}.txt"
-        parts, offset = [], 0
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                if qa["answers"]:
-                    answer = qa["answers"][0]
-                    start = offset + answer["answer_start"]
-                    samples.append((qa["question"], source, start, start + len(answer["text"])))
-            parts.append(context)
-            offset += len(context) + 2
-        (seeds / source).write_text("\n\n".join(parts), "utf-8")
+    for article in read_squad(path):
+        source = f"{article.title}.txt"
+        offset = 0
+        for paragraph in article.paragraphs:
+            for qa in paragraph.questions:
+                if qa.answers:
+                    start = offset + qa.answers[0].start
+                    samples.append((qa.question, source, start, start + len(qa.answers[0].text)))
+            offset += len(paragraph.context) + len(PARAGRAPH_SEPARATOR)
+        (seeds / source).write_text(PARAGRAPH_SEPARATOR.join(p.context for p in article.paragraphs), "utf-8")
     random.Random(seed).shuffle(samples)
     return samples[:questions]
 

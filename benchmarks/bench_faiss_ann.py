@@ -1,8 +1,8 @@
 """FAISS index types against exact search: build time, memory, p50/p95 query latency, recall@10.
 
-    nice .venv/bin/python benchmarks/bench_faiss_ann.py --n 200000
-    nice .venv/bin/python benchmarks/bench_faiss_ann.py --n 1000000 --types flat,hnsw
-    HF_HUB_OFFLINE=1 nice .venv/bin/python benchmarks/bench_faiss_ann.py --squad ../shared/data/squad-v2.0-dev.json
+    nice .venv/bin/python -m benchmarks.bench_faiss_ann --n 200000
+    nice .venv/bin/python -m benchmarks.bench_faiss_ann --n 1000000 --types flat,hnsw
+    HF_HUB_OFFLINE=1 nice .venv/bin/python -m benchmarks.bench_faiss_ann --squad ../shared/data/squad-v2.0-dev.json
 
 Synthetic vectors are 384-dimensional unit vectors around random topic centres (sentence
 embeddings cluster by topic; uniform noise would be an unrealistically hard case for any ANN
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DIM = 384
 # Spread around each topic centre: members sit at cosine ~0.3 to each other, so the nearest

@@ -7,8 +7,8 @@ A linear implementation stays near 1x at any size; a backtracking one grows with
 old patterns: thousands of x). ``--scale`` also runs each case at a quarter of its size, and
 the growth column (time at full size / time at a quarter) is ~4 for linear code, ~16 for quadratic.
 
-    PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_hostile_inputs.py
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_hostile_inputs.py --only spans --repeat 5 --scale
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_hostile_inputs
+    .venv/bin/python -m benchmarks.bench_hostile_inputs --only spans --repeat 5 --scale
 
 With ``--fail-ratio R`` the exit status is 1 when a hostile case is slower than R times its floor.
 """

@@ -6,11 +6,11 @@ Retry-After)/5xx/dropped connections, p50/p95/p99 latency of answered requests, 
 the ``/healthz`` p95 measured meanwhile as a ratio to its idle floor (measured in the same run).
 The run fails (exit 1) on any 5xx, dropped connection, or shed response without Retry-After.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_load.py                # real model + reader, 10/50/200
-    .venv/bin/python benchmarks/bench_load.py --hashing                        # no model: the web layer alone
-    .venv/bin/python benchmarks/bench_load.py --levels 10,50 --seconds 20
-    .venv/bin/python benchmarks/bench_load.py --soak-seconds 600 --levels 50  # RSS at start and end
-    .venv/bin/python benchmarks/bench_load.py --url http://127.0.0.1:8000     # an already running server
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_load                # real model + reader, 10/50/200
+    .venv/bin/python -m benchmarks.bench_load --hashing                        # no model: the web layer alone
+    .venv/bin/python -m benchmarks.bench_load --levels 10,50 --seconds 20
+    .venv/bin/python -m benchmarks.bench_load --soak-seconds 600 --levels 50  # RSS at start and end
+    .venv/bin/python -m benchmarks.bench_load --url http://127.0.0.1:8000     # an already running server
 """
 
 from __future__ import annotations

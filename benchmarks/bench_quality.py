@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """End-to-end answer quality: held-out articles as a corpus, ``QAService.ask`` on every question.
 
-The corpus is the 7 SQuAD 2.0 dev articles the reader never trains on (``HELD_OUT`` of
-scripts/eval_reader.py), one document per article (its paragraphs joined by blank lines, as
+The corpus is the 7 SQuAD 2.0 dev articles the reader never trains on (``HELD_OUT_ARTICLES`` of
+qa/evaluation/reader_alone.py), one document per article (its paragraphs joined by blank lines, as
 ``qa.evaluation.importers.import_squad`` builds it): retrieval runs over all of them, as a user's
 folder of whole documents would. Three kinds of question are asked of it:
 
@@ -29,7 +29,7 @@ Reported, in one table (one column per run; ``--compare`` adds columns saved wit
 ``--ood`` runs the same with COVID-QA as the corpus (one document per paper) and SQuAD held-out
 questions as the out-of-corpus kind: the out-of-domain source (it has no adversarial questions).
 
-    PYTHONPATH=$PWD HF_HUB_OFFLINE=1 /work/main/.venv/bin/python benchmarks/bench_quality.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_quality \
         --squad2 /work/shared/data/squad-v2.0-dev.json \
         --out-of-corpus /work/shared/data/reader-train/covidqa.json \
         --limit 200 --ooc-limit 100 --json /tmp/quality-after.json --compare /tmp/quality-before.json
@@ -48,15 +48,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from qa.config import Settings
-from qa.evaluation.importers import PARAGRAPH_SEPARATOR, import_squad
+from qa.evaluation.importers import PARAGRAPH_SEPARATOR, SquadArticle, import_squad, read_squad, write_squad
 from qa.evaluation.metrics import f1_score, percentile, spans_overlap
+from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
 from qa.evaluation.runner import corpus_settings, write_corpus
 from qa.evaluation.testset import CorpusFile, EvalCase, EvalSet
 from qa.service import QAService
-from scripts.eval_reader import HELD_OUT
 
 RECALL_AT = (1, 5, 10)
 
@@ -174,13 +172,12 @@ def print_table(columns: dict[str, dict[str, Any]]) -> None:
 
 def per_paper_squad(path: Path, target: Path) -> Path:
     """A copy of a SQuAD-format file with one article per paragraph (COVID-QA: one per paper)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
     articles = [
-        {"title": f"{article.get('title') or 'paper'}-{n}", "paragraphs": [paragraph]}
-        for article in data["data"]
-        for n, paragraph in enumerate(article["paragraphs"])
+        SquadArticle(title=f"{article.title or 'paper'}-{n}", paragraphs=(paragraph,))
+        for article in read_squad(path)
+        for n, paragraph in enumerate(article.paragraphs)
     ]
-    target.write_text(json.dumps({"version": "per-paragraph", "data": articles}), encoding="utf-8")
+    write_squad(target, articles, version="per-paragraph")
     return target
 
 
@@ -203,9 +200,9 @@ def main(argv: list[str] | None = None) -> None:
         papers = per_paper_squad(args.out_of_corpus, Path(scratch) / "per-paper.json")
         if args.ood:
             corpus = import_squad(papers, limit=limit, seed=args.seed)
-            other = import_squad(args.squad2, articles=HELD_OUT, seed=args.seed)
+            other = import_squad(args.squad2, articles=HELD_OUT_ARTICLES, seed=args.seed)
         else:
-            corpus = import_squad(args.squad2, articles=HELD_OUT, limit=limit, seed=args.seed)
+            corpus = import_squad(args.squad2, articles=HELD_OUT_ARTICLES, limit=limit, seed=args.seed)
             other = import_squad(papers, seed=args.seed)
     work = args.work_dir or Path(tempfile.gettempdir()) / ("qa-bench-quality-ood" if args.ood else "qa-bench-quality")
     out_of_corpus = [c for c in other.cases if c.answerable]

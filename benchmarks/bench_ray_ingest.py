@@ -1,6 +1,6 @@
 """Embedding throughput: `qa ingest --ray` (a local Ray, actor pool) against the plain in-process ingest.
 
-    HF_HUB_OFFLINE=1 nice .venv/bin/python benchmarks/bench_ray_ingest.py --squad ../shared/data/squad-v2.0-dev.json
+    HF_HUB_OFFLINE=1 nice .venv/bin/python -m benchmarks.bench_ray_ingest --squad ../shared/data/squad-v2.0-dev.json
 
 Chunks the SQuAD 2.0 dev corpus as `qa ingest` does and embeds the chunks with the real model:
 in process on one thread (chunks/s per core), in process on every core (the floor: a plain
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import Settings
@@ -28,6 +26,7 @@ from qa.evaluation.importers import import_squad
 from qa.evaluation.runner import write_corpus
 from qa.ingest.chunking import chunk_documents
 from qa.ingest.loading import load_documents
+from qa.onnx_export import configure_threads, configured_threads
 
 
 def main() -> None:
@@ -36,8 +35,6 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="embed only the first N chunks (0: all)")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs given to the local Ray")
     args = parser.parse_args()
-
-    import torch
 
     evalset = import_squad(args.squad)
     with tempfile.TemporaryDirectory() as folder:
@@ -49,13 +46,13 @@ def main() -> None:
     print(f"SQuAD 2.0 dev: {len(texts)} chunks; {os.cpu_count()} cores, Ray given {args.cpus}")
     embedder.embed_documents(texts[:32])  # warm up
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    threads = configured_threads()
+    configure_threads(1)  # one core's throughput: what each Ray worker gets
     sample = texts[: max(64, len(texts) // 4)]
     started = time.perf_counter()
     embedder.embed_documents(sample)
     per_core = len(sample) / (time.perf_counter() - started)
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     started = time.perf_counter()
     plain = embedder.embed_documents(texts)
     plain_s = time.perf_counter() - started

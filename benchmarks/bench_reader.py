@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Latency of the extractive reader: one question against its top 5 chunks, 2 threads.
+"""Latency of the extractive reader: one question against its top 5 chunks.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_reader.py \
-        [--squad2 /work/shared/data/squad-v2.0-dev.json] [--threads 2] [--iters 50] [--quantize]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_reader \
+        [--squad2 /work/shared/data/squad-v2.0-dev.json] [--threads 2 (default QA_THREADS)] [--iters 50] [--quantize]
 
 Chunks come from the held-out SQuAD 2.0 articles when ``--squad2`` is given (consecutive
 paragraphs cut at a word boundary to ``--chunk-tokens`` word pieces, by default the product's
@@ -21,23 +21,20 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from qa.evaluation.importers import read_squad
 
 
 def make_chunks(tokenizer, squad2: str | None, n: int, tokens: int, seed: int) -> tuple[str, list[str]]:
     rng = random.Random(seed)
     if squad2:
-        with open(squad2) as fh:
-            data = json.load(fh)
-        arts = [a for a in data["data"] if a["title"] in {"Rhine", "Warsaw", "Force", "Islamism"}]
-        paras = [p for a in arts for p in a["paragraphs"]]
+        articles = [a for a in read_squad(Path(squad2)) if a.title in {"Rhine", "Warsaw", "Force", "Islamism"}]
+        paras = [p for a in articles for p in a.paragraphs]
         start = rng.randrange(0, len(paras) - 3 * n)
-        text = " ".join(p["context"] for p in paras[start : start + 3 * n])
-        q = next(q["question"] for q in paras[start]["qas"] if not q.get("is_impossible"))
+        text = " ".join(p.context for p in paras[start : start + 3 * n])
+        q = next(q.question for q in paras[start].questions if not q.impossible)
     else:
         words = [
             "the",
@@ -97,7 +94,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", default=None)
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: QA_THREADS; 0 = every core)")
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--chunks", type=int, default=5)
@@ -118,21 +115,19 @@ def main(argv=None) -> None:
     import torch
 
     from qa.config import Settings
-    from qa.reader import ExtractiveReader, encode_windows, pad_batch
+    from qa.onnx_export import configure_threads
+    from qa.reader.inference import ExtractiveReader
+    from qa.reader.model import encode_windows, pad_batch, window_features
 
     if args.chunk_tokens is None:
         args.chunk_tokens = Settings(_env_file=None).chunk_max_tokens  # type: ignore[call-arg]
 
-    kw = {"max_len": args.max_len} if args.max_len else {}
-    reader = ExtractiveReader.load(args.weights, num_threads=args.threads, quantize=args.quantize, **kw)
-    torch.set_num_threads(args.threads)
+    threads = configure_threads(Settings().threads if args.threads is None else args.threads)
+    reader = ExtractiveReader.load(args.weights, quantize=args.quantize, max_len=args.max_len or None)
     q, chunks = make_chunks(reader.tokenizer, args.squad2, args.chunks, args.chunk_tokens, args.seed)
 
     enc = encode_windows(reader.tokenizer, [q] * len(chunks), chunks, max_len=reader.max_len, stride=reader.stride)
-    feats = [
-        {"input_ids": i, "token_type_ids": t} for i, t in zip(enc["input_ids"], enc["token_type_ids"], strict=True)
-    ]
-    ids, am, tt = pad_batch(feats)
+    ids, am, tt = pad_batch(window_features(enc))
 
     def floor():
         with torch.inference_mode():
@@ -157,7 +152,7 @@ def main(argv=None) -> None:
     }
     preds = reader.read(q, chunks)
     info = {
-        "threads": args.threads,
+        "threads": threads,
         "quantized": reader.quantized,
         "chunks": len(chunks),
         "chunk_tokens": [len(reader.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in chunks],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Gold-chunk retrieval recall@1/5/10 on whole articles as a corpus (issue 17, "retrieval first").
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_retrieval.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_retrieval \
         --squad2 /work/shared/data/squad-v2.0-dev.json [--embedder sentence-transformers] [--limit 0]
 
 Each held-out SQuAD 2.0 article becomes one .txt seed (its title, a blank line, then its
@@ -14,35 +14,31 @@ does not depend on how the text was cut into chunks.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from qa.evaluation.importers import read_squad
+from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
 
-HELD_OUT = ["Islamism", "Imperialism", "Warsaw", "French_and_Indian_War", "Force", "Rhine", "Scottish_Parliament"]
 KS = (1, 5, 10)
 
 
 def write_corpus(squad2: Path, seeds: Path, articles: list[str]) -> list[tuple[str, str, int, int]]:
     """Write one seed per article; return (question, source, answer start, answer end) per question."""
-    data = json.loads(squad2.read_text("utf-8"))["data"]
     questions: list[tuple[str, str, int, int]] = []
-    for article in (a for a in data if a["title"] in articles):
-        source = f"{article['title']}.txt"
-        text = article["title"].replace("_", " ") + "\n\n"
-        for paragraph in article["paragraphs"]:
+    for article in (a for a in read_squad(squad2) if a.title in articles):
+        source = f"{article.title}.txt"
+        text = article.title.replace("_", " ") + "\n\n"
+        for paragraph in article.paragraphs:
             offset = len(text)
-            text += paragraph["context"].strip() + "\n\n"
-            for qa in paragraph["qas"]:
-                if qa.get("is_impossible") or not qa["answers"]:
+            text += paragraph.context.strip() + "\n\n"
+            for qa in paragraph.questions:
+                if qa.impossible or not qa.answers:
                     continue
-                answer = qa["answers"][0]
-                start = offset + answer["answer_start"]
-                questions.append((qa["question"], source, start, start + len(answer["text"])))
+                start = offset + qa.answers[0].start
+                questions.append((qa.question, source, start, start + len(qa.answers[0].text)))
         (seeds / source).write_text(text, "utf-8")
     return questions
 
@@ -50,7 +46,7 @@ def write_corpus(squad2: Path, seeds: Path, articles: list[str]) -> list[tuple[s
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad2", type=Path, required=True)
-    parser.add_argument("--articles", nargs="*", default=HELD_OUT)
+    parser.add_argument("--articles", nargs="*", default=list(HELD_OUT_ARTICLES))
     parser.add_argument("--embedder", default="sentence-transformers", choices=["sentence-transformers", "hashing"])
     parser.add_argument("--limit", type=int, default=0, help="questions to search (0: all)")
     args = parser.parse_args(argv)

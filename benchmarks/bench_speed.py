@@ -10,7 +10,7 @@ benchmarks/bench_reader.py). End to end: ``QAService.ask`` p50 with the chosen b
 the floor's single-query p50. Each part runs in a fresh process, so its peak RSS is its own; the
 models' ONNX exports are built before any timing (into --cache-dir).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_speed.py \\
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_speed \\
         --squad2 ../shared/data/squad-v2.0-dev.json --paragraphs 300 --questions 100
 """
 
@@ -28,20 +28,21 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+from qa.onnx_export import BACKENDS, configure_threads
 
 
 def corpus(squad2: Path, seeds: Path, *, paragraphs: int, questions: int, seed: int) -> list[tuple[str, str]]:
     """Write ``paragraphs`` dev paragraphs as files; return (question, gold file) pairs."""
-    data = json.loads(squad2.read_text("utf-8"))["data"]
-    chosen = [p for article in data for p in article["paragraphs"]]
+    from qa.evaluation.importers import read_squad  # here: each part's process imports only what it measures
+
+    chosen = [p for article in read_squad(squad2) for p in article.paragraphs]
     random.Random(seed).shuffle(chosen)
     seeds.mkdir(parents=True, exist_ok=True)
     pairs = []
     for n, paragraph in enumerate(chosen[:paragraphs]):
         name = f"p{n:05d}.txt"
-        (seeds / name).write_text(paragraph["context"], "utf-8")
-        pairs += [(qa["question"], name) for qa in paragraph["qas"] if qa["answers"]]
+        (seeds / name).write_text(paragraph.context, "utf-8")
+        pairs += [(q.question, name) for q in paragraph.questions if q.answers]
     random.Random(seed).shuffle(pairs)
     return pairs[:questions]
 
@@ -73,7 +74,6 @@ def floor_part(work: Path, pairs: list[tuple[str, str]], threads: int) -> dict[s
     from sentence_transformers import SentenceTransformer
 
     from qa.embedding import resolve_model_path
-    from qa.onnx_export import configure_threads
 
     configure_threads(threads)
     texts = json.loads((work / "chunk_texts.json").read_text())
@@ -126,20 +126,19 @@ def reader_part(work: Path, cache: Path, pairs: list[tuple[str, str]], backend: 
     """ExtractiveReader.read over each question's top-5 chunks, alternating with the fp32 torch forward."""
     import torch
 
-    from qa.reader import ExtractiveReader, encode_windows, pad_batch
+    from qa.reader.inference import ExtractiveReader
+    from qa.reader.model import encode_windows, pad_batch, window_features
 
     top5 = json.loads((work / "top5.json").read_text())
-    reader = ExtractiveReader.load(num_threads=threads, backend=backend, cache_dir=cache)  # type: ignore[arg-type]
-    floor = ExtractiveReader.load(num_threads=threads, quantize=False)
+    configure_threads(threads)
+    reader = ExtractiveReader.load(backend=backend, cache_dir=cache)  # type: ignore[arg-type]
+    floor = ExtractiveReader.load(quantize=False)
     read_ms, floor_ms = [], []
     for n, ((question, _), passages) in enumerate(zip(pairs, top5[: len(pairs)], strict=True)):
         enc = encode_windows(
             floor.tokenizer, [question] * len(passages), passages, max_len=floor.max_len, stride=floor.stride
         )
-        features = [
-            {"input_ids": i, "token_type_ids": t} for i, t in zip(enc["input_ids"], enc["token_type_ids"], strict=True)
-        ]
-        ids, mask, types = pad_batch(features, floor.tokenizer.pad_token_id or 0)
+        ids, mask, types = pad_batch(window_features(enc), floor.tokenizer.pad_token_id or 0)
         t0 = time.perf_counter()
         with torch.inference_mode():
             floor.model(ids, mask, types)

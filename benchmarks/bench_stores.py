@@ -1,6 +1,6 @@
 """Qdrant (embedded local mode) against the FAISS store on the SQuAD 2.0 dev corpus.
 
-    HF_HUB_OFFLINE=1 nice .venv/bin/python benchmarks/bench_stores.py --squad ../shared/data/squad-v2.0-dev.json
+    HF_HUB_OFFLINE=1 nice .venv/bin/python -m benchmarks.bench_stores --squad ../shared/data/squad-v2.0-dev.json
 
 Both stores index the same chunks with the same vectors (embedded once, real model) and answer
 the same answerable questions through QAService.search: p50/p95 latency, hit@5 (a top-5 chunk
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -24,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import QAService, Settings
@@ -38,7 +36,7 @@ class CachingEmbedder(BaseEmbedder):
 
     def __init__(self, inner: SentenceTransformerEmbedder) -> None:
         self.inner = inner
-        self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
+        self.model_id, self.dim = inner.model_id, inner.dim
         self.backend = inner.backend
         self.cache: dict[str, np.ndarray] = {}
 

@@ -30,7 +30,6 @@ class Embedder(Protocol):
     model_id: str
     backend: str
     dim: int
-    max_tokens: int
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Embed passages; returns shape (len(texts), dim)."""
@@ -51,7 +50,6 @@ class BaseEmbedder:
     backend: str = "torch"  # recorded in the index manifest: vectors from another backend differ
     model_id: str
     dim: int
-    max_tokens: int
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         raise NotImplementedError
@@ -69,7 +67,6 @@ class HashingEmbedder(BaseEmbedder):
 
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
-        self.max_tokens = 512
         self.model_id = f"hashing-bow-{dim}"
 
     def count_tokens(self, text: str) -> int:
@@ -99,7 +96,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         self._device = device
         self._model: Any = None
         self.dim = 0
-        self.max_tokens = 0
+        self.max_tokens = 0  # the model's truncation length, from its folder
         self._load()
 
     def _load(self) -> None:

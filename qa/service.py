@@ -336,10 +336,11 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     if settings.answerer in ("auto", "reader"):
         from qa.answering import READ_FEATURES, AnswerModel, ReaderAnswerer
         from qa.onnx_export import configure_threads
-        from qa.reader import answerer_calibration, load_default_reader
+        from qa.reader.artifacts import answerer_calibration
+        from qa.reader.inference import load_default_reader
 
         configure_threads(settings.threads)
-        reader = load_default_reader(num_threads=None, backend=settings.reader_backend, cache_dir=settings.models_path)
+        reader = load_default_reader(backend=settings.reader_backend, cache_dir=settings.models_path)
         calibration = answerer_calibration()
         if reader is not None and calibration is not None:
             if calibration.features != READ_FEATURES:

@@ -6,7 +6,7 @@ chunk's best span into a probability of being right with a logistic model over
 ``READ_FEATURES`` (the reader's margin, a softmax shared across the chunks read, the chunk's
 retrieval rank, question words in the span's sentence and near the span), adds up chunks that agree
 on the answer and abstains below a threshold. This script fits both on the real pipeline: an index
-of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT``, one document per article), retrieval, and
+of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT_ARTICLES``, one document per article), retrieval, and
 the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept
 in ``--rows`` (JSON lines, resumable). Everything after replays the answerer on those rows.
 
@@ -26,13 +26,14 @@ Every figure printed as an estimate is leave-one-article-out: fit on 6 articles,
 (out-of-corpus questions are spread over the folds). Printed: the figures per number of chunks
 read, the trade-off curve (threshold -> answer rate, F1, abstention per kind) and the fit.
 
-    PYTHONPATH=$PWD HF_HUB_OFFLINE=1 /work/main/.venv/bin/python scripts/calibrate_answerer.py \\
+    HF_HUB_OFFLINE=1 .venv/bin/python -m scripts.calibrate_answerer \\
         --squad2 /work/shared/data/squad-v2.0-dev.json --limit 240 \\
         --out-of-corpus /work/shared/data/reader-train/covidqa.json:70 \\
         --rows /tmp/calibration-rows.jsonl --write
 
 ``--write`` stores the fit in qa/reader/weights/reader_config.json (``"answerer"``); rerun it
-(with a fresh ``--rows`` file) whenever new reader weights land.
+(with a fresh ``--rows`` file) whenever new reader weights land. One command, one file (about 350
+lines): collecting, replaying and fitting are used by nothing else.
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, ReaderAnswerer, ReadSpan
+from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import f1_score, spans_overlap
+from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
 from qa.schema import Chunk, Hit
-from scripts.eval_reader import HELD_OUT
+from scripts.eval_reader import THREADS_HELP
 
 KINDS = ("answerable", "adversarial", "out-of-corpus")
 PASSAGE_COUNTS = (1, 3, 5, 10)
@@ -66,10 +67,10 @@ def collect(args: argparse.Namespace) -> None:
     from qa.config import Settings
     from qa.evaluation.importers import import_squad
     from qa.evaluation.runner import corpus_settings, write_corpus
-    from qa.reader import ExtractiveReader
+    from qa.reader.inference import ExtractiveReader
     from qa.service import QAService
 
-    evalset = import_squad(args.squad2, articles=HELD_OUT, limit=args.limit or None, seed=args.seed)
+    evalset = import_squad(args.squad2, articles=HELD_OUT_ARTICLES, limit=args.limit or None, seed=args.seed)
     article_of = _article_of(args.squad2)
     questions = [("answerable" if c.answerable else "adversarial", c.id, c.question, c) for c in evalset.cases]
     questions += [("out-of-corpus", qid, question, None) for qid, question in _out_of_corpus(args)]
@@ -79,7 +80,7 @@ def collect(args: argparse.Namespace) -> None:
     write_corpus(evalset.corpus, args.work_dir / "seeds")
     service = QAService(settings)
     service.ingest(show_progress=True)
-    reader = ExtractiveReader.load(args.weights, num_threads=args.threads)
+    reader = ExtractiveReader.load(args.weights)
     done = {row["id"] for row in read_rows(args.rows)} if args.rows.exists() else set()
     started = time.time()
     with args.rows.open("a", encoding="utf-8") as out:
@@ -92,7 +93,7 @@ def collect(args: argparse.Namespace) -> None:
                 "id": question_id,
                 "kind": kind,
                 # out-of-corpus questions are spread over the folds so leave-one-article-out scores them
-                "article": article_of.get(question_id, HELD_OUT[number % len(HELD_OUT)]),
+                "article": article_of.get(question_id, HELD_OUT_ARTICLES[number % len(HELD_OUT_ARTICLES)]),
                 "question": question,
                 "golds": list(case.answers) if case and case.answerable else [],
                 "gold_paragraphs": sorted(gold_paragraphs(case, bounds, texts)) if case and case.answerable else [],
@@ -109,8 +110,7 @@ def collect(args: argparse.Namespace) -> None:
 
 
 def _article_of(squad2: Path) -> dict[str, str]:
-    data = json.loads(squad2.read_text(encoding="utf-8"))["data"]
-    return {qa["id"]: a["title"] for a in data for p in a["paragraphs"] for qa in p["qas"]}
+    return {q.id: article.title for article, _, q in squad_questions(read_squad(squad2))}
 
 
 def _out_of_corpus(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -118,14 +118,8 @@ def _out_of_corpus(args: argparse.Namespace) -> list[tuple[str, str]]:
     if not args.out_of_corpus:
         return []
     path, _, count = args.out_of_corpus.rpartition(":")
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    questions = [
-        (qa["id"], qa["question"])
-        for article in data["data"]
-        if article.get("title") not in HELD_OUT
-        for paragraph in article["paragraphs"]
-        for qa in paragraph["qas"]
-    ]
+    others = [a for a in read_squad(Path(path)) if a.title not in HELD_OUT_ARTICLES]
+    questions = [(q.id, q.question) for _, _, q in squad_questions(others)]
     random.Random(args.seed).shuffle(questions)
     return questions[: int(count)]
 
@@ -292,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weights", default=None, help="reader weights folder (default: qa/reader/weights)")
     ap.add_argument("--limit", type=int, default=240, help="seeded sample of the held-out questions (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     ap.add_argument("--read", type=int, default=max(PASSAGE_COUNTS), help="chunks read per question when collecting")
     ap.add_argument("--passages", type=int, default=None, help="chunks the fit reads (default QA_READER_PASSAGES)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-calibrate"), help="held-out corpus + index")
@@ -304,11 +298,13 @@ def main(argv: list[str] | None = None) -> None:
 
     from qa.config import Settings
     from qa.evaluation.importers import import_squad
+    from qa.onnx_export import configure_threads
 
+    configure_threads(Settings().threads if args.threads is None else args.threads)
     passages = args.passages or Settings(_env_file=None).reader_passages  # type: ignore[call-arg]
     if not args.no_collect:
         collect(args)
-    corpus = {f.source: f.text for f in import_squad(args.squad2, articles=HELD_OUT).corpus}
+    corpus = {f.source: f.text for f in import_squad(args.squad2, articles=HELD_OUT_ARTICLES).corpus}
     replay = Replay(read_rows(args.rows), corpus)
     kinds = {k: sum(r["kind"] == k for r in replay.rows) for k in KINDS}
     print(f"questions: {json.dumps(kinds)}")
@@ -329,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     chosen = dict(zip(READ_FEATURES, model.coef, strict=True))
     print(f"\nchosen: {json.dumps({**chosen, 'intercept': model.intercept, 'threshold': model.threshold})}")
     if args.write:
-        from qa.reader import update_reader_config
+        from qa.reader.artifacts import update_reader_config
 
         fitted = {
             "features": list(READ_FEATURES),

@@ -5,7 +5,7 @@ Each question is read against its own gold paragraph.  Metrics use the official 
 normalisation (lower-case, strip punctuation and articles, collapse whitespace), max over the gold
 answers; an unanswerable question scores 1 only when the prediction is empty.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m scripts.eval_reader \
         --squad2 /work/shared/data/squad-v2.0-dev.json [--weights qa/reader/weights] \
         [--json reports/reader_eval.json] [--write-threshold]
 
@@ -24,60 +24,25 @@ is at least the threshold.  Thresholds reported:
 
 ``--predictions FILE`` re-scores the predictions saved by an earlier ``--json`` run without
 running the model.
+
+One command, one file (about 350 lines): the threshold sweeps below are used by nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
 import json
-import re
-import string
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from qa.evaluation.importers import read_squad, squad_questions
+from qa.evaluation.metrics import exact_match, f1_score, normalize_answer
+from qa.evaluation.reader_alone import HELD_OUT_ARTICLES, best_answer
+from qa.onnx_export import BACKENDS
 
-HELD_OUT = ["Islamism", "Imperialism", "Warsaw", "French_and_Indian_War", "Force", "Rhine", "Scottish_Parliament"]
-
-
-def normalize_answer(s: str) -> str:
-    """Official SQuAD normalisation."""
-
-    def remove_articles(text):
-        return re.sub(r"\b(a|an|the)\b", " ", text)
-
-    def white_space_fix(text):
-        return " ".join(text.split())
-
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return "".join(ch for ch in text if ch not in exclude)
-
-    return white_space_fix(remove_articles(remove_punc(s.lower())))
-
-
-def get_tokens(s: str) -> list[str]:
-    return normalize_answer(s).split() if s else []
-
-
-def compute_exact(a_gold: str, a_pred: str) -> int:
-    return int(normalize_answer(a_gold) == normalize_answer(a_pred))
-
-
-def compute_f1(a_gold: str, a_pred: str) -> float:
-    gold_toks = get_tokens(a_gold)
-    pred_toks = get_tokens(a_pred)
-    common = collections.Counter(gold_toks) & collections.Counter(pred_toks)
-    num_same = sum(common.values())
-    if len(gold_toks) == 0 or len(pred_toks) == 0:
-        return float(gold_toks == pred_toks)
-    if num_same == 0:
-        return 0.0
-    precision = num_same / len(pred_toks)
-    recall = num_same / len(gold_toks)
-    return 2 * precision * recall / (precision + recall)
+THREADS_HELP = "CPU threads of the models (default: QA_THREADS; 0 = every core)"
 
 
 def score_rows(rows: list[dict], threshold: float) -> dict:
@@ -90,8 +55,8 @@ def score_rows(rows: list[dict], threshold: float) -> dict:
     for r in rows:
         pred = r["pred"] if r["conf"] >= threshold else ""
         golds = r["golds"] or [""]
-        e = max(compute_exact(g, pred) for g in golds)
-        f = max(compute_f1(g, pred) for g in golds)
+        e = exact_match(pred, golds)
+        f = f1_score(pred, golds)
         em += e
         f1 += f
         if r["golds"]:
@@ -122,8 +87,7 @@ def best_threshold(rows: list[dict]) -> float:
     # Gain of answering each question vs. abstaining
     items = []
     for r in rows:
-        golds = r["golds"] or [""]
-        f_ans = max(compute_f1(g, r["pred"]) for g in golds) if r["pred"] else (0.0 if r["golds"] else 1.0)
+        f_ans = f1_score(r["pred"], r["golds"]) if r["pred"] else (0.0 if r["golds"] else 1.0)
         f_abs = 0.0 if r["golds"] else 1.0
         items.append((r["conf"], f_ans - f_abs))
     items.sort(key=lambda t: -t[0])
@@ -152,39 +116,39 @@ def no_answer_threshold(rows: list[dict], target: float) -> float:
 
 def held_out_pairs(args) -> list[dict]:
     """Every question of the held-out articles (or of the whole --ood file) with its gold paragraph."""
-    with open(args.ood or args.squad2) as fh:
-        data = json.load(fh)
-    pairs = []
-    for art in data["data"]:
-        if not args.ood and art["title"] not in HELD_OUT:
-            continue
-        for p in art["paragraphs"]:
-            for q in p["qas"]:
-                golds = [a["text"] for a in q["answers"] if normalize_answer(a["text"])]
-                pairs.append(
-                    {
-                        "id": q["id"],
-                        "article": art["title"],
-                        "question": q["question"],
-                        "context": p["context"],
-                        "golds": golds,
-                    }
-                )
+    articles = read_squad(Path(args.ood or args.squad2))
+    if not args.ood:
+        articles = [a for a in articles if a.title in HELD_OUT_ARTICLES]
+    pairs = [
+        {
+            "id": q.id,
+            "article": article.title,
+            "question": q.question,
+            "context": paragraph.context,
+            "golds": [a.text for a in q.answers if normalize_answer(a.text)],
+        }
+        for article, paragraph, q in squad_questions(articles)
+    ]
     if args.limit:
         pairs = pairs[: args.limit]
     return pairs
 
 
-def run_reader(args, ExtractiveReader, best_answer):
-    kw = {"max_len": args.max_len} if args.max_len else {}
-    reader = ExtractiveReader.load(
+def load_reader(args) -> Any:
+    """The reader the command line asks for."""
+    from qa.reader.inference import ExtractiveReader
+
+    return ExtractiveReader.load(
         args.weights,
-        num_threads=args.threads,
         quantize=args.quantize,
+        max_len=args.max_len or None,
         backend=args.backend,
         cache_dir=args.cache_dir,
-        **kw,
     )
+
+
+def run_reader(args):
+    reader = load_reader(args)
     pairs = held_out_pairs(args)
     t0 = time.time()
     rows = []
@@ -236,25 +200,17 @@ def run_answerer(args, kind: str):
     """
     from qa.answering import DEFAULT_SENTENCE_THRESHOLD, AnswerModel, ReaderAnswerer, SentenceAnswerer
     from qa.embedding import SentenceTransformerEmbedder
-    from qa.reader import ExtractiveReader, answerer_calibration
+    from qa.reader.artifacts import answerer_calibration
     from qa.schema import Chunk, Hit
 
     embedder = _MemoEmbedder(SentenceTransformerEmbedder())
     answerer = SentenceAnswerer(embedder, threshold=float("-inf"))
     shipped = DEFAULT_SENTENCE_THRESHOLD
     if kind == "blend":
-        kw = {"max_len": args.max_len} if args.max_len else {}
-        reader = ExtractiveReader.load(
-            args.weights,
-            num_threads=args.threads,
-            quantize=args.quantize,
-            backend=args.backend,
-            cache_dir=args.cache_dir,
-            **kw,
-        )
+        reader = load_reader(args)
         calibration = answerer_calibration(args.weights)
         if calibration is None:
-            raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
+            raise SystemExit("no answerer calibration in reader_config.json: run python -m scripts.calibrate_answerer")
         model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
         answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
         shipped = calibration.threshold
@@ -275,14 +231,14 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True)
     ap.add_argument("--weights", default=None, help="weights folder (default: qa/reader/weights)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     ap.add_argument(
         "--quantize",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="dynamic int8 quantisation of the Linear layers (default: as reader_config.json says)",
     )
-    ap.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch", help="how the reader runs")
+    ap.add_argument("--backend", choices=BACKENDS, default="torch", help="how the reader runs")
     ap.add_argument("--cache-dir", type=Path, default=None, help="exported ONNX models (default: weights/.onnx)")
     ap.add_argument("--max-len", type=int, default=None, help="override the window length")
     ap.add_argument(
@@ -309,8 +265,11 @@ def main(argv=None) -> None:
     )
     args = ap.parse_args(argv)
 
-    from qa.reader import DEFAULT_MODEL_DIR, ExtractiveReader, best_answer
+    from qa.config import Settings
+    from qa.onnx_export import configure_threads
+    from qa.reader.artifacts import DEFAULT_MODEL_DIR
 
+    configure_threads(Settings().threads if args.threads is None else args.threads)
     if args.predictions:
         saved = json.loads(args.predictions.read_text())
         rows = saved["predictions"]
@@ -318,7 +277,7 @@ def main(argv=None) -> None:
         quantized, max_len = saved["metrics"].get("quantized"), saved["metrics"].get("max_len")
         shipped = saved["metrics"].get("shipped_threshold", {}).get("threshold")
     elif args.answerer == "reader":
-        rows, secs, quantized, max_len = run_reader(args, ExtractiveReader, best_answer)
+        rows, secs, quantized, max_len = run_reader(args)
         shipped = None
     else:
         if args.write_threshold:
@@ -348,7 +307,7 @@ def main(argv=None) -> None:
     results["calibrated_threshold"] = t_cal
     results["seconds"] = round(secs, 1)
     results["questions_per_second"] = round(len(rows) / secs, 1)
-    results["articles"] = HELD_OUT
+    results["articles"] = list(HELD_OUT_ARTICLES)
     results["weights"] = str(args.weights or DEFAULT_MODEL_DIR)
     results["quantized"] = quantized
     results["max_len"] = max_len
@@ -380,7 +339,7 @@ def main(argv=None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"metrics": results, "predictions": rows}, indent=1) + "\n")
     if args.write_threshold:
-        from qa.reader import update_reader_config
+        from qa.reader.artifacts import update_reader_config
 
         how = (
             f"abstains on {args.target_no_answer:.0%} of the unanswerable questions of the 7 held-out SQuAD 2.0 "

@@ -6,20 +6,18 @@ sampled 30 and 60 of its questions; this script replays their exact sampling (th
 scripts/train_reader.py's docstring, same seeds) and keeps only the papers neither touched, so
 every figure reported on the result is on text the reader never trained on.
 
-    .venv/bin/python scripts/make_ood_set.py --reader-train /work/shared/data/reader-train \
+    .venv/bin/python -m scripts.make_ood_set --reader-train /work/shared/data/reader-train \
         --squad2 /work/shared/data/squad-v2.0-dev.json --out reports/covidqa-heldout.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
+import dataclasses
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import train_reader
+from qa.evaluation.importers import read_squad, write_squad
+from scripts.reader_data import load_examples
 
 # (seed, distractor share, [(file, questions)]) of the two runs that saw part of COVID-QA.
 EARLIER_STAGES = [
@@ -66,7 +64,7 @@ def seen_contexts(reader_train: Path, squad2: str) -> set[str]:
             seed=seed,
             distractors=distractors,
         )
-        examples, _ = train_reader.load_examples(ns)
+        examples, _ = load_examples(ns)
         seen.update(e["context"] for e in examples)
     return seen
 
@@ -78,17 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     seen = seen_contexts(args.reader_train, args.squad2)
-    data = json.loads((args.reader_train / "covidqa.json").read_text())
     kept_articles = []
     papers = questions = 0
-    for article in data["data"]:
-        paragraphs = [p for p in article["paragraphs"] if p["context"] not in seen]
+    for article in read_squad(args.reader_train / "covidqa.json"):
+        paragraphs = tuple(p for p in article.paragraphs if p.context not in seen)
         if paragraphs:
-            kept_articles.append({**article, "paragraphs": paragraphs})
+            kept_articles.append(dataclasses.replace(article, paragraphs=paragraphs))
             papers += len(paragraphs)
-            questions += sum(len(p["qas"]) for p in paragraphs)
+            questions += sum(len(p.questions) for p in paragraphs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"version": "covidqa-heldout", "data": kept_articles}))
+    write_squad(args.out, kept_articles, version="covidqa-heldout")
     print(f"{papers} unseen papers, {questions} questions -> {args.out}")
 
 

@@ -1,6 +1,6 @@
 """Print seed-qa's requirements for some extras, one per line, from pyproject.toml.
 
-    python scripts/requirements_of.py dev,llm > reqs.txt
+    python -m scripts.requirements_of dev,llm > reqs.txt
     pip install -c requirements.lock -r reqs.txt && pip install --no-deps -e .
 
 pip checks a lock's hashes only for packages from an index: the project itself (a folder, no

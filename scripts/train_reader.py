@@ -4,7 +4,7 @@
 The shipped weights (qa/reader/weights/) come from two runs of this script; the second starts from
 the first's export (``--init-from``).  Stage 1 (62 min, layers 1-3 frozen):
 
-    mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python scripts/train_reader.py \
+    mkdir -p /work/reader-run && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python -m scripts.train_reader \
         --squad2 /work/shared/data/squad-v2.0-dev.json \
         --extra /work/shared/data/reader-train/squad-v1.1-train-first44.json:2500 \
         --extra /work/shared/data/reader-train/squadshifts-new-wiki.json:800 \
@@ -23,7 +23,7 @@ the first's export (``--init-from``).  Stage 1 (62 min, layers 1-3 frozen):
 Stage 2 (one epoch of a larger sample, only embeddings + layer 1 frozen, distractor paragraphs):
 
     D=/work/shared/data/reader-train
-    mkdir -p /work/reader-run2 && HF_HUB_OFFLINE=1 nohup nice -n 10 .venv/bin/python scripts/train_reader.py \
+    mkdir -p /work/reader-run2 && HF_HUB_OFFLINE=1 nohup nice -n 10 .venv/bin/python -m scripts.train_reader \
         --squad2 /work/shared/data/squad-v2.0-dev.json \
         --extra $D/squad-v1.1-train-first44.json:9000 --extra $D/squadshifts-new-wiki.json:4000 \
         --extra $D/squadshifts-amazon.json:2000 --extra $D/squadshifts-reddit.json:2000 \
@@ -38,21 +38,24 @@ Resume either after an interruption: the same command + ``--resume``.  Then ship
 keeps its 320-token inference window; the last two commands fit its thresholds):
 
     cp /work/reader-run2/final/{config.json,model.safetensors} qa/reader/weights/
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_reader.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m scripts.eval_reader \
         --squad2 /work/shared/data/squad-v2.0-dev.json --write-threshold
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/calibrate_answerer.py \
+    HF_HUB_OFFLINE=1 .venv/bin/python -m scripts.calibrate_answerer \
         --squad2 /work/shared/data/squad-v2.0-dev.json --limit 1000 --write
 
 See qa/reader/weights/MODEL_CARD.md for what each run saw and how long it took.  ``--seen-report N``
 (with the same data arguments) lists the examples the first N steps used.
 
-The 7 held-out articles of the SQuAD 2.0 dev set (HELD_OUT) are never used; the other 28 give
+The 7 held-out articles of the SQuAD 2.0 dev set (``HELD_OUT_ARTICLES``) are never used; the other 28 give
 the unanswerable examples (plus their answerable ones).  ``--extra FILE:N`` adds N randomly chosen
 questions (fixed seed) of a SQuAD v1.1-format file.  Training a v1.1 *dev* set is refused.
 
 Outputs under --out: progress.log (one line per --log-every steps), ckpt.pt (every
 --ckpt-every steps: model, optimizer, scheduler, step, RNG), final/ (fp16 model.safetensors,
 config.json, reader_config.json, train_stats.json).
+
+The data side lives in scripts/reader_data.py; this file is the run itself, and ``main`` stays one
+function (about 200 lines) so the optimiser, schedule, checkpoint and resume state read top to bottom.
 """
 
 from __future__ import annotations
@@ -63,21 +66,11 @@ import json
 import math
 import os
 import random
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-HELD_OUT = {
-    "Islamism",
-    "Imperialism",
-    "Warsaw",
-    "French_and_Indian_War",
-    "Force",
-    "Rhine",
-    "Scottish_Parliament",
-}
+from qa.evaluation.reader_alone import DEFAULT_THRESHOLD
+from scripts.reader_data import featurize, held_out_sample, load_examples
 
 
 def log(out: Path, msg: str) -> None:
@@ -85,149 +78,6 @@ def log(out: Path, msg: str) -> None:
     print(line, flush=True)
     with open(out / "progress.log", "a") as f:
         f.write(line + "\n")
-
-
-def load_examples(args) -> tuple[list[dict], dict]:
-    """Return examples {id, question, context, answer_start, answer_text|None} and counts."""
-    rng = random.Random(args.seed)
-    exs: list[dict] = []
-    counts: dict = {}
-    with open(args.squad2) as fh:
-        d = json.load(fh)
-    n_ans = n_imp = 0
-    arts = 0
-    for art in d["data"]:
-        if art["title"] in HELD_OUT:
-            continue
-        arts += 1
-        for p in art["paragraphs"]:
-            for q in p["qas"]:
-                if q.get("is_impossible"):
-                    exs.append(dict(id=q["id"], question=q["question"], context=p["context"], start=None, text=None))
-                    n_imp += 1
-                else:
-                    a = q["answers"][0]
-                    exs.append(
-                        dict(
-                            id=q["id"],
-                            question=q["question"],
-                            context=p["context"],
-                            start=a["answer_start"],
-                            text=a["text"],
-                        )
-                    )
-                    n_ans += 1
-    counts[os.path.basename(args.squad2)] = {"articles": arts, "answerable": n_ans, "unanswerable": n_imp}
-    for spec in args.extra:
-        path, _, n = spec.rpartition(":")
-        if not path:
-            path, n = spec, "0"
-        n = int(n) if n else 0
-        base = os.path.basename(path).lower()
-        if "dev" in base and ("v1.1" in base or "squad1" in base) and "squad" in base:
-            raise SystemExit(f"refusing to train on a SQuAD v1.1 dev set: {path}")
-        with open(path) as fh:
-            dd = json.load(fh)
-        pool = []
-        siblings: dict[int, list[str]] = {}  # article index -> its paragraphs (distractor source)
-        for art_i, art in enumerate(dd["data"]):
-            if art.get("title") in HELD_OUT:
-                continue
-            siblings[art_i] = [p["context"] for p in art["paragraphs"]]
-            for p in art["paragraphs"]:
-                for q in p["qas"]:
-                    if not q.get("answers"):
-                        continue
-                    a = q["answers"][0]
-                    if p["context"][a["answer_start"] : a["answer_start"] + len(a["text"])] != a["text"]:
-                        continue
-                    pool.append(
-                        dict(
-                            id=q["id"],
-                            question=q["question"],
-                            context=p["context"],
-                            start=a["answer_start"],
-                            text=a["text"],
-                            article=art_i,
-                        )
-                    )
-        rng.shuffle(pool)
-        take = pool[:n] if n > 0 else pool
-        for e in take:
-            e["source"] = os.path.basename(path)
-        exs.extend(take)
-        negatives = _distractors(take, siblings, args.distractors, rng)
-        exs.extend(negatives)
-        counts[os.path.basename(path)] = {
-            "available": len(pool),
-            "answerable": len(take),
-            "distractors": len(negatives),
-        }
-    return exs, counts
-
-
-def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: float, rng) -> list[dict]:
-    """Unanswerable examples: a question paired with another paragraph of the same article.
-
-    At inference the reader reads the top retrieved chunks, most of which are on-topic but do
-    not hold the answer; these teach it to say "no answer" there.  Paragraphs that contain the
-    answer text anywhere are never used as distractors.
-    """
-    out = []
-    for e in take:
-        if rng.random() >= fraction:
-            continue
-        others = [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
-        if not others:
-            continue
-        out.append(
-            dict(
-                id=e["id"] + "-distractor",
-                question=e["question"],
-                context=rng.choice(others),
-                start=None,
-                text=None,
-                source=e["source"] + " distractor",
-            )
-        )
-    return out
-
-
-def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_windows: float, rng) -> list[dict]:
-    from qa.reader import encode_windows
-
-    feats = []
-    B = 256
-    for b in range(0, len(exs), B):
-        chunk = exs[b : b + B]
-        enc = encode_windows(
-            tokenizer, [e["question"] for e in chunk], [e["context"] for e in chunk], max_len=max_len, stride=stride
-        )
-        for w in range(len(enc["input_ids"])):
-            e = chunk[enc["overflow_to_sample_mapping"][w]]
-            offs = enc["offset_mapping"][w]
-            sp = ep = 0
-            if e["start"] is not None:
-                a0, a1 = e["start"], e["start"] + len(e["text"])
-                ctx = [i for i, o in enumerate(offs) if o is not None]
-                if offs[ctx[0]][0] <= a0 and offs[ctx[-1]][1] >= a1:
-                    sp = next(i for i in ctx if offs[i][1] > a0)
-                    ep = max(i for i in ctx if offs[i][0] < a1)
-                    if ep < sp:
-                        sp = ep = 0
-            if e["start"] is not None and sp == 0 and rng.random() > keep_null_windows:
-                continue  # windows of answerable questions that miss the answer: keep a fraction
-            feats.append(
-                {
-                    "input_ids": enc["input_ids"][w],
-                    "token_type_ids": enc["token_type_ids"][w],
-                    "start": sp,
-                    "end": ep,
-                    "null": sp == 0,
-                    "ex": b + enc["overflow_to_sample_mapping"][w],
-                }
-            )
-    return feats
 
 
 def batches_for_epoch(feats, batch_size, seed, epoch):
@@ -279,7 +129,7 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
     }
     keep["architectures"] = ["BertModel"]
     (out_dir / "config.json").write_text(json.dumps(keep, indent=2) + "\n")
-    from qa.reader import DEFAULT_THRESHOLD, update_reader_config
+    from qa.reader.artifacts import update_reader_config
 
     update_reader_config(
         {
@@ -297,30 +147,18 @@ def export(model, out_dir: Path, args, stats: dict) -> None:
     (out_dir / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
 
 
-def held_out_sample(squad2: str, n: int, seed: int = 0) -> list[dict]:
-    """A fixed sample of answerable questions from the held-out articles (the learning curve's data)."""
-    with open(squad2) as fh:
-        d = json.load(fh)
-    pool = [
-        dict(question=q["question"], context=p["context"], answers=[a["text"] for a in q["answers"]])
-        for art in d["data"]
-        if art["title"] in HELD_OUT
-        for p in art["paragraphs"]
-        for q in p["qas"]
-        if not q.get("is_impossible")
-    ]
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
-
-
 def held_out_f1(model, tok, sample: list[dict]) -> float:
-    """Has-answer F1 (always answering) of the model on its gold paragraphs; leaves it in train mode."""
+    """Has-answer F1 (always answering) of the model on its gold paragraphs; leaves it in train mode.
+
+    The model reads as the shipped reader does (qa/reader/weights/reader_config.json's windows).
+    """
     import torch
 
     from qa.evaluation.metrics import f1_score
-    from qa.reader import ExtractiveReader
+    from qa.reader.artifacts import read_reader_config
+    from qa.reader.inference import ExtractiveReader
 
-    reader = ExtractiveReader(model, tok, max_len=320, stride=64, num_threads=None)
+    reader = ExtractiveReader(model, tok, read_reader_config())
     with torch.inference_mode():
         preds = reader.read_pairs([e["question"] for e in sample], [e["context"] for e in sample])
     model.train()
@@ -388,9 +226,10 @@ def main(argv=None) -> None:
     import torch
     from transformers import AutoTokenizer
 
-    from qa.reader import base_model_path, build_qa_model, pad_batch
+    from qa.onnx_export import configure_threads
+    from qa.reader.model import base_model_path, build_qa_model, pad_batch
 
-    torch.set_num_threads(args.threads)
+    configure_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)

@@ -97,13 +97,14 @@ def test_onnx_embedder_matches_the_torch_model(
 @pytest.mark.e2e
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
 def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str) -> None:
-    from qa import reader as reader_mod
+    from qa.reader.artifacts import weights_installed
+    from qa.reader.inference import ExtractiveReader, OnnxQAModel
 
-    if not reader_mod.weights_installed():
+    if not weights_installed():
         pytest.skip("reader weights not installed")
-    torch_reader = reader_mod.ExtractiveReader.load(num_threads=2)
-    onnx_reader = reader_mod.ExtractiveReader.load(num_threads=2, backend=backend, cache_dir=onnx_cache)  # type: ignore[arg-type]
-    assert isinstance(onnx_reader.model, reader_mod.OnnxQAModel) and onnx_reader.quantized == (backend == "onnx-int8")
+    torch_reader = ExtractiveReader.load()
+    onnx_reader = ExtractiveReader.load(backend=backend, cache_dir=onnx_cache)  # type: ignore[arg-type]
+    assert isinstance(onnx_reader.model, OnnxQAModel) and onnx_reader.quantized == (backend == "onnx-int8")
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text

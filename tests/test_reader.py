@@ -6,9 +6,11 @@ import math
 
 import pytest
 
-from qa import reader as reader_mod
+from qa.evaluation.reader_alone import best_answer, has_answer_confidence
+from qa.reader.artifacts import answerer_calibration, weights_installed
+from qa.reader.inference import ExtractiveReader, load_default_reader
 
-pytestmark = pytest.mark.skipif(not reader_mod.weights_installed(), reason="reader weights not installed")
+pytestmark = pytest.mark.skipif(not weights_installed(), reason="reader weights not installed")
 
 BAYKAR = (
     "In January, executives from the privately-owned Baykar company, which manufactures the Bayraktar TB2 "
@@ -22,8 +24,8 @@ UMEROV = (
 
 
 @pytest.fixture(scope="module")
-def reader() -> reader_mod.ExtractiveReader:
-    return reader_mod.ExtractiveReader.load(num_threads=2)
+def reader() -> ExtractiveReader:
+    return ExtractiveReader.load()
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,7 @@ def test_reads_short_passage(reader, passage, question, expected):
     assert passage[pred.start : pred.end] == pred.text
     assert expected.lower() in pred.text.lower()
     assert len(pred.text) <= len(expected) + 12
-    best = reader_mod.best_answer([pred])
+    best = best_answer([pred])
     assert best.confidence > 0.5  # the span beats "no answer"
 
 
@@ -51,15 +53,13 @@ def test_best_span_across_passages(reader):
     for p, text in zip(preds, passages, strict=True):
         assert text[p.start : p.end] == p.text
         assert math.isfinite(p.no_answer_score)
-    best = reader_mod.best_answer(preds)
+    best = best_answer(preds)
     assert best.span is not None and best.span.passage_index == 2
     assert "baykar" in best.span.text.lower()
     assert 0.0 < best.confidence < 1.0
-    assert best.confidence == pytest.approx(
-        reader_mod.has_answer_confidence(best.span.score, best.span.no_answer_score)
-    )
+    assert best.confidence == pytest.approx(has_answer_confidence(best.span.score, best.span.no_answer_score))
     # an unrelated passage does not lower the confidence of the passage that answers
-    alone = reader_mod.best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
+    alone = best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
     assert best.confidence == pytest.approx(alone.confidence, abs=1e-4)
 
 
@@ -72,14 +72,14 @@ def test_long_passage_uses_windows(reader):
 
 
 def test_unrelated_question_has_low_confidence(reader):
-    related = reader_mod.best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
-    unrelated = reader_mod.best_answer(reader.read("What is the boiling point of mercury?", [BAYKAR]))
+    related = best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
+    unrelated = best_answer(reader.read("What is the boiling point of mercury?", [BAYKAR]))
     assert unrelated.confidence < related.confidence
 
 
 def test_empty_inputs(reader):
     assert reader.read("Who?", []) == []
-    assert reader_mod.best_answer([]).span is None
+    assert best_answer([]).span is None
 
 
 def test_reader_answerer_picks_the_answering_chunk(reader):
@@ -94,7 +94,7 @@ def test_reader_answerer_picks_the_answering_chunk(reader):
     )
     other = Chunk(id="c2", doc_id="d2", source="ammo.txt", title="Ammo", text=AMMO, start=0, end=len(AMMO))
     hits = [Hit(chunk=other, score=0.5, rank=1), Hit(chunk=chunk, score=0.4, rank=2)]
-    calibration = reader_mod.answerer_calibration()
+    calibration = answerer_calibration()
     assert calibration is not None
     model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
     answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
@@ -107,11 +107,11 @@ def test_reader_answerer_picks_the_answering_chunk(reader):
 
 
 def test_shipped_calibration_is_sane():
-    calibration = reader_mod.answerer_calibration()
+    calibration = answerer_calibration()
     assert calibration is not None
     from qa.answering import READ_FEATURES
 
     assert calibration.features == READ_FEATURES and len(calibration.coef) == len(READ_FEATURES)
     assert calibration.coef[READ_FEATURES.index("margin")] > 0  # a surer reader means a likelier answer
     assert 0.0 < calibration.threshold < 1.0
-    assert reader_mod.load_default_reader() is reader_mod.load_default_reader()  # cached per process
+    assert load_default_reader() is load_default_reader()  # cached per process

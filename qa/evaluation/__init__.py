@@ -1,7 +1,8 @@
 """Evaluation: answer, citation, abstention and retrieval quality of a QAService on a test set.
 
 testset.py    the JSONL format (EvalCase, GoldEvidence) and its reader
-importers.py  SQuAD v1.1/v2.0 JSON and BEIR folders -> EvalSet with its own corpus
+importers.py  SQuAD v1.1/v2.0 JSON (read_squad: the one SQuAD reader) and BEIR folders -> EvalSet
+reader_alone.py  the extractive reader judged alone: held-out articles, has-answer confidence
 metrics.py    SQuAD EM/F1, answer correctness, citation/retrieval matching, nDCG
 results.py    per-question rows and the aggregate metrics
 runner.py     runs a QAService over an EvalSet

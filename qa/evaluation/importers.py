@@ -1,5 +1,8 @@
 """Importers: SQuAD v1.1/v2.0 JSON and BEIR folders become an EvalSet with its own corpus.
 
+``read_squad`` is the one reader of SQuAD-format JSON (articles -> paragraphs -> questions, as
+frozen dataclasses in file order); ``import_squad``, the reader scripts and the benchmarks use it.
+
 SQuAD: one document per article (its paragraphs joined by blank lines), gold answer spans
 mapped to offsets in that document. BEIR: one document per corpus entry (title, blank line,
 text); qrels become whole-document evidence, so only retrieval is scored.
@@ -14,7 +17,8 @@ import csv
 import json
 import random
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,106 @@ from qa.errors import InvalidTestSetError
 from qa.evaluation.testset import CorpusFile, EvalCase, EvalSet, GoldEvidence, question_type
 
 PARAGRAPH_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class SquadAnswer:
+    """One accepted answer: its text and character offset in the paragraph, as the file gives them."""
+
+    text: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class SquadQuestion:
+    """One question; ``impossible`` is SQuAD 2.0's ``is_impossible`` flag (v1.1 files: False)."""
+
+    id: str
+    question: str
+    answers: tuple[SquadAnswer, ...]
+    impossible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SquadParagraph:
+    """A paragraph and the questions asked about it."""
+
+    context: str
+    questions: tuple[SquadQuestion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SquadArticle:
+    """An article (``title`` is "" when the file has none) and its paragraphs."""
+
+    title: str
+    paragraphs: tuple[SquadParagraph, ...]
+
+
+def read_squad(path: Path) -> list[SquadArticle]:
+    """Every article of a SQuAD v1.1/v2.0-format JSON file, in file order."""
+    data = _read_json(path)
+    try:
+        return [
+            SquadArticle(
+                title=str(article.get("title") or ""),
+                paragraphs=tuple(
+                    SquadParagraph(
+                        context=paragraph["context"],
+                        questions=tuple(_squad_question(qa) for qa in paragraph["qas"]),
+                    )
+                    for paragraph in article["paragraphs"]
+                ),
+            )
+            for article in data["data"]
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidTestSetError(
+            f"{path} is not SQuAD JSON (data -> paragraphs -> context, qas; missing {exc})."
+        ) from None
+
+
+def _squad_question(qa: dict[str, Any]) -> SquadQuestion:
+    answers = tuple(SquadAnswer(text=a["text"], start=int(a["answer_start"])) for a in qa.get("answers") or ())
+    return SquadQuestion(
+        id=str(qa["id"]), question=qa["question"], answers=answers, impossible=bool(qa.get("is_impossible", False))
+    )
+
+
+def write_squad(path: Path, articles: Iterable[SquadArticle], *, version: str) -> None:
+    """Write ``articles`` as a SQuAD v2.0-format JSON file that ``read_squad`` reads back."""
+    data = [
+        {
+            "title": article.title,
+            "paragraphs": [
+                {
+                    "context": paragraph.context,
+                    "qas": [
+                        {
+                            "id": q.id,
+                            "question": q.question,
+                            "answers": [{"text": a.text, "answer_start": a.start} for a in q.answers],
+                            "is_impossible": q.impossible,
+                        }
+                        for q in paragraph.questions
+                    ],
+                }
+                for paragraph in article.paragraphs
+            ],
+        }
+        for article in articles
+    ]
+    path.write_text(json.dumps({"version": version, "data": data}), encoding="utf-8")
+
+
+def squad_questions(
+    articles: Iterable[SquadArticle],
+) -> Iterator[tuple[SquadArticle, SquadParagraph, SquadQuestion]]:
+    """Each question with its article and paragraph, in file order."""
+    for article in articles:
+        for paragraph in article.paragraphs:
+            for question in paragraph.questions:
+                yield article, paragraph, question
 
 
 def import_squad(
@@ -38,43 +142,38 @@ def import_squad(
         articles: only these article titles (all when empty).
         exclude_articles: leave these article titles out (held-out data, say).
     """
-    data = _read_json(path)
-    try:
-        raw_articles = data["data"]
-    except (KeyError, TypeError):
-        raise InvalidTestSetError(f"{path} is not SQuAD JSON (no top-level 'data' list).") from None
-    titles = {str(article.get("title", "")) for article in raw_articles}
+    squad = read_squad(path)
+    titles = {article.title for article in squad}
     unknown = sorted((set(articles) | set(exclude_articles)) - titles)
     if unknown:
         raise InvalidTestSetError(f"No article titled {unknown[0]!r} in {path}; titles look like {sorted(titles)[:3]}.")
     corpus: list[CorpusFile] = []
     cases: list[EvalCase] = []
     used_names: set[str] = set()
-    for number, article in enumerate(raw_articles):
-        title = str(article.get("title") or f"article-{number}")
+    for number, article in enumerate(squad):
+        title = article.title or f"article-{number}"
         if (articles and title not in articles) or title in exclude_articles:
             continue
         source = _unique_name(_safe_name(title), used_names)
         offset = 0
         parts: list[str] = []
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            cases.extend(_squad_case(qa, source, offset, context) for qa in paragraph["qas"])
-            parts.append(context)
-            offset += len(context) + len(PARAGRAPH_SEPARATOR)
+        for paragraph in article.paragraphs:
+            cases.extend(_squad_case(qa, source, offset, paragraph.context) for qa in paragraph.questions)
+            parts.append(paragraph.context)
+            offset += len(paragraph.context) + len(PARAGRAPH_SEPARATOR)
         corpus.append(CorpusFile(source=source, text=PARAGRAPH_SEPARATOR.join(parts)))
     if not cases:
         raise InvalidTestSetError(f"{path}: no questions left after the article filters.")
     return EvalSet(name=path.name, cases=sample_cases(cases, limit=limit, seed=seed), corpus=tuple(corpus))
 
 
-def _squad_case(qa: dict[str, Any], source: str, offset: int, context: str) -> EvalCase:
-    impossible = bool(qa.get("is_impossible", False)) or not qa.get("answers")
+def _squad_case(qa: SquadQuestion, source: str, offset: int, context: str) -> EvalCase:
+    impossible = qa.impossible or not qa.answers
     answers: list[str] = []
     evidence: list[GoldEvidence] = []
     if not impossible:
-        for answer in qa["answers"]:
-            text, start = answer["text"], int(answer["answer_start"])
+        for answer in qa.answers:
+            text, start = answer.text, answer.start
             if text not in answers:
                 answers.append(text)
             if context[start : start + len(text)] != text:  # a few official spans are off; fall back to a search
@@ -85,9 +184,9 @@ def _squad_case(qa: dict[str, Any], source: str, offset: int, context: str) -> E
             span = GoldEvidence(source=source, start=offset + start, end=offset + start + len(text))
             if span not in evidence:
                 evidence.append(span)
-    question = qa["question"].strip()
+    question = qa.question.strip()
     return EvalCase(
-        id=str(qa["id"]),
+        id=qa.id,
         question=question,
         answers=tuple(answers),
         evidence=tuple(evidence),

