@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -148,6 +149,48 @@ class Answer:
     mode: str = "extractive"
     message: str | None = None
     retrieval_query: str | None = None
+
+    @classmethod
+    def from_draft(
+        cls,
+        question: str,
+        draft: Draft,
+        hits: Sequence[Hit],
+        *,
+        timings: dict[str, float],
+        query: str | None = None,
+    ) -> Answer:
+        """An answerer's Draft as the final Answer, its evidence numbered as citations."""
+        answered = not draft.abstained and bool(draft.evidence)
+        citations = tuple(
+            Citation(
+                n=n,
+                source=ev.chunk.source,
+                title=ev.chunk.title,
+                doc_id=ev.chunk.doc_id,
+                chunk_id=ev.chunk.id,
+                start=ev.start,
+                end=ev.end,
+                quote=ev.quote,
+                score=ev.score,
+                supported=draft.supported[n - 1] if draft.supported else None,
+                page=ev.chunk.page,
+            )
+            for n, ev in enumerate(draft.evidence if answered else (), start=1)
+        )
+        return cls(
+            question=question,
+            answer=draft.answer if answered else None,
+            status="answered" if answered else "abstained",
+            sentence=draft.sentence if answered else None,
+            citations=citations,
+            hits=tuple(hits),
+            timings_ms=timings,
+            confidence=draft.confidence,
+            mode=draft.mode,
+            message=draft.note if answered else draft.note or ABSTAIN_MESSAGE,
+            retrieval_query=query,
+        )
 
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
         """The JSON contract shared by the CLI, HTTP API and Slack."""
