@@ -4,16 +4,10 @@ from dataclasses import dataclass
 import pytest
 
 from qa import QAService
-from qa.answering import (
-    DEFAULT_ANSWER_MODEL,
-    READ_FEATURES,
-    AnswerModel,
-    ReaderAnswerer,
-    snap_to_words,
-    tidy_span,
-)
+from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, ReaderAnswerer
 from qa.errors import ConfigurationError
 from qa.schema import Chunk, Hit
+from qa.text import snap_to_words, tidy_span
 
 
 @pytest.mark.parametrize(
@@ -78,6 +72,9 @@ class ScriptedReader:
 
 def _answerer(phrase: str, margin: float, **kwargs) -> tuple[ReaderAnswerer, ScriptedReader]:  # type: ignore[no-untyped-def]
     reader = ScriptedReader(phrase, margin)
+    # build_answerer's choices when the test leaves them: the model's threshold, five passages
+    kwargs.setdefault("threshold", kwargs.get("model", DEFAULT_ANSWER_MODEL).threshold)
+    kwargs.setdefault("max_passages", 5)
     return ReaderAnswerer(reader, **kwargs), reader
 
 
@@ -171,7 +168,7 @@ def test_an_unsure_reader_abstains(fake_service: QAService) -> None:
 
 def test_a_model_of_the_wrong_shape_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="calibrate_answerer"):
-        ReaderAnswerer(ScriptedReader("x", 1.0), model=AnswerModel((1.0,), 0.0, 0.5))
+        ReaderAnswerer(ScriptedReader("x", 1.0), model=AnswerModel((1.0,), 0.0, 0.5), threshold=0.5, max_passages=5)
 
 
 def test_a_sub_word_span_is_widened_to_whole_words(fake_service: QAService) -> None:
