@@ -20,8 +20,11 @@ class Answerer(Protocol):
     """Turns a question and its retrieved hits into a Draft, streamed or at once."""
 
     name: str
-    #: The score below which it abstains; None when no score decides (the LLM abstains itself).
-    threshold: float | None
+
+    @property
+    def threshold(self) -> float | None:
+        """The score below which it abstains; None when no score decides (the LLM abstains itself)."""
+        ...
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
         """Answer from ``hits`` only; abstain (``Draft.abstained``) when they do not say."""
@@ -40,7 +43,6 @@ class BaseAnswerer(ABC):
     """Answerer conveniences built on ``answer_stream``; subclasses set ``name`` and ``threshold``."""
 
     name: str
-    threshold: float | None
 
     @abstractmethod
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:

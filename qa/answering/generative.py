@@ -47,7 +47,7 @@ class GenerativeAnswerer(BaseAnswerer):
     """Answers with an LLM from the retrieved passages; falls back to ``fallback`` when the LLM fails."""
 
     name = "generative"
-    threshold = None  # no score decides: the model says NOT IN DOCUMENTS or its citations fail the check
+    threshold: None = None  # no score decides: the model says NOT IN DOCUMENTS or its citations fail the check
 
     def __init__(
         self,
