@@ -1,4 +1,8 @@
-"""QAService: the one object every front end holds. ``ingest()``, ``ask()``, ``search()``."""
+"""QAService: the one object every front end holds. ``ingest()``, ``ask()``/``ask_stream()``, ``search()``.
+
+About 320 lines, kept whole: it is the one object front ends hold (its parts, the index
+lifecycle, ingest, questions, documents), and ``ask_stream`` is the one answering pipeline.
+"""
 
 from __future__ import annotations
 
