@@ -180,7 +180,9 @@ class Replay:
     def candidates(self, model: AnswerModel, passages: int) -> list[list[ReadSpan]]:
         """Per row, the answerer's spans (likeliest answer first) when reading ``passages`` chunks."""
         return [
-            ReaderAnswerer(ReplayReader(row), model=model, max_passages=passages).candidates(row["question"], hits)
+            ReaderAnswerer(ReplayReader(row), model=model, threshold=model.threshold, max_passages=passages).candidates(
+                row["question"], hits
+            )
             for row, hits in zip(self.rows, self._hits, strict=True)
         ]
 

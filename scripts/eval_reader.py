@@ -240,7 +240,7 @@ def run_answerer(args, kind: str):
     from qa.schema import Chunk, Hit
 
     embedder = _MemoEmbedder(SentenceTransformerEmbedder())
-    answerer = SentenceAnswerer(embedder, threshold=float("-inf"))
+    answerer = SentenceAnswerer(embedder, threshold=float("-inf"), max_passages=1)
     shipped = DEFAULT_SENTENCE_THRESHOLD
     if kind == "blend":
         kw = {"max_len": args.max_len} if args.max_len else {}
@@ -256,7 +256,7 @@ def run_answerer(args, kind: str):
         if calibration is None:
             raise SystemExit("no answerer calibration in reader_config.json: run scripts/calibrate_answerer.py")
         model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
-        answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
+        answerer = ReaderAnswerer(reader, model=model, threshold=0.0, max_passages=1)
         shipped = calibration.threshold
     pairs = held_out_pairs(args)
     t0 = time.time()
