@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
 
 
-
 @runtime_checkable
 class Embedder(Protocol):
     """Turns text into L2-normalised float32 vectors (so inner product == cosine)."""
