@@ -7,14 +7,13 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.schema import Answer
+from qa.schema import STAGES, Answer
 
 #: Methods that get a label of their own; any other method a client makes up is counted as OTHER.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: The route label of requests no route matched (404s, and those refused before routing: 401, 413, 429).
 UNMATCHED = "unmatched"
 #: Answer stages recorded from ``Answer.timings_ms``.
-STAGES = ("retrieve", "answer", "total")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 

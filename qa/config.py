@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Retrieval and answering
     top_k: int = Field(default=5, ge=1, le=50)
     rrf_k: int = Field(default=60, ge=1)
+    # Chunks each retriever (dense, keyword) puts forward before the fusion; also how deep the
+    # evaluation searches to rank whole documents.
+    retrieval_candidates: int = Field(default=50, ge=1)
     answerer: Literal["auto", "reader", "sentence"] = "auto"
     abstain_threshold: float | None = None  # None: the answerer's calibrated threshold
     # Chunks the trained reader reads per question (however many the answer lists): on held-out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -13,14 +12,13 @@ import numpy as np
 
 from qa.config import BUNDLED_MODEL
 from qa.errors import ModelNotFoundError
+from qa.text import WORD
 
 if TYPE_CHECKING:
     from qa.config import Settings
     from qa.onnx_export import Backend
 
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @runtime_checkable
@@ -71,13 +69,13 @@ class HashingEmbedder(BaseEmbedder):
 
     def count_tokens(self, text: str) -> int:
         """Number of words."""
-        return len(_WORD.findall(text))
+        return len(WORD.findall(text))
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Hash each lower-cased word into a signed bucket, then L2-normalise."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
+            for word in WORD.findall(text.lower()):
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 bucket = int.from_bytes(digest[:4], "little") % self.dim
                 out[row, bucket] += 1.0 if digest[4] & 1 else -1.0

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["answered", "abstained"]
 
 ABSTAIN_MESSAGE = "The documents don't cover this."
+
+#: The timed stages of answering a question, the keys of ``Answer.timings_ms`` (and of the
+#: latency metrics and charts built from them).
+STAGES = ("retrieve", "answer", "total")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,7 @@ class Evidence:
         return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Draft:
     """What an answerer returns before the service turns it into an ``Answer``."""
 
@@ -97,6 +102,11 @@ class Draft:
     note: str | None = None
     # One flag per evidence item, set by a citation checker (generative answers); None otherwise.
     supported: tuple[bool, ...] | None = None
+
+    @classmethod
+    def abstain(cls, *, confidence: float = 0.0, mode: str = "extractive", note: str | None = None) -> Draft:
+        """No answer: nothing to cite, with the best ``confidence`` seen and why (``note``)."""
+        return cls(answer=None, sentence=None, evidence=(), confidence=confidence, abstained=True, mode=mode, note=note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +150,48 @@ class Answer:
     message: str | None = None
     retrieval_query: str | None = None
 
+    @classmethod
+    def from_draft(
+        cls,
+        question: str,
+        draft: Draft,
+        hits: Sequence[Hit],
+        *,
+        timings: dict[str, float],
+        query: str | None = None,
+    ) -> Answer:
+        """An answerer's Draft as the final Answer, its evidence numbered as citations."""
+        answered = not draft.abstained and bool(draft.evidence)
+        citations = tuple(
+            Citation(
+                n=n,
+                source=ev.chunk.source,
+                title=ev.chunk.title,
+                doc_id=ev.chunk.doc_id,
+                chunk_id=ev.chunk.id,
+                start=ev.start,
+                end=ev.end,
+                quote=ev.quote,
+                score=ev.score,
+                supported=draft.supported[n - 1] if draft.supported else None,
+                page=ev.chunk.page,
+            )
+            for n, ev in enumerate(draft.evidence if answered else (), start=1)
+        )
+        return cls(
+            question=question,
+            answer=draft.answer if answered else None,
+            status="answered" if answered else "abstained",
+            sentence=draft.sentence if answered else None,
+            citations=citations,
+            hits=tuple(hits),
+            timings_ms=timings,
+            confidence=draft.confidence,
+            mode=draft.mode,
+            message=draft.note if answered else draft.note or ABSTAIN_MESSAGE,
+            retrieval_query=query,
+        )
+
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
         """The JSON contract shared by the CLI, HTTP API and Slack."""
         data: dict[str, Any] = {
@@ -158,6 +210,49 @@ class Answer:
         if include_hits:
             data["hits"] = [hit_to_dict(h) for h in self.hits]
         return data
+
+
+def answer_text(answer: Answer) -> str:
+    """What a reader sees: the answer, or the message saying why there is none."""
+    if answer.status == "answered" and answer.answer:
+        return answer.answer
+    return answer.message or ABSTAIN_MESSAGE
+
+
+def stage_timings(started: float, retrieved: float, finished: float) -> dict[str, float]:
+    """Milliseconds per stage (``STAGES``) from three ``time.perf_counter()`` readings."""
+    return dict(
+        zip(
+            STAGES,
+            ((retrieved - started) * 1000, (finished - retrieved) * 1000, (finished - started) * 1000),
+            strict=True,
+        )
+    )
+
+
+EventKind = Literal["citations", "delta", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One event of an answer stream (``QAService.ask_stream``).
+
+    citations  ``data`` is the answer's numbered citations (a tuple of Citation)
+    delta      ``data`` is a piece of the answer text (str); the pieces join to the answer,
+               or to the abstention message when the documents don't cover the question
+    done       ``data`` is the final Answer, the one ``QAService.ask`` returns
+    """
+
+    kind: EventKind
+    data: tuple[Citation, ...] | str | Answer
+
+    def to_dict(self) -> Any:
+        """The event's data as JSON-ready values (the wire format of SSE and Slack)."""
+        if isinstance(self.data, Answer):
+            return self.data.to_dict()
+        if isinstance(self.data, tuple):
+            return [citation_to_dict(c) for c in self.data]
+        return self.data
 
 
 def citation_to_dict(citation: Citation) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""QAService: the one object every front end holds. ``ingest()``, ``ask()``, ``search()``."""
+"""QAService: the one object every front end holds. ``ingest()``, ``ask()``/``ask_stream()``, ``search()``.
+
+About 320 lines, kept whole: it is the one object front ends hold (its parts, the index
+lifecycle, ingest, questions, documents), and ``ask_stream`` is the one answering pipeline.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering import Answerer, SentenceAnswerer
-from qa.answering.conversation import condense
+from qa.answering.base import Answerer, missing_draft
+from qa.answering.factory import build_answerer
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.errors import (
-    ConfigurationError,
     DocumentNotFoundError,
     IndexCorruptError,
     IndexMismatchError,
@@ -26,8 +29,18 @@ from qa.errors import (
 from qa.index import IndexConfig, Manifest, check_compatible
 from qa.ingest.chunking import chunk_documents, embedding_text
 from qa.ingest.loading import LoadResult, SkippedFile, load_documents
-from qa.schema import ABSTAIN_MESSAGE, Answer, Citation, Document, Draft, Hit, Turn
+from qa.schema import (
+    Answer,
+    Document,
+    Draft,
+    Hit,
+    StreamEvent,
+    Turn,
+    answer_text,
+    stage_timings,
+)
 from qa.stores import IndexWriter, SearchIndex, Store, build_store
+from qa.text import word_pieces
 from qa.validation import validate_question
 
 logger = logging.getLogger(__name__)
@@ -225,11 +238,8 @@ class QAService:
         return loaded
 
     def retrieval_query(self, question: str, history: Sequence[Turn] = ()) -> str:
-        """A standalone query for retrieval; an answerer with ``condense`` (the LLM) rewrites it."""
-        if not history:
-            return question
-        condenser = getattr(self.answerer, "condense", None)
-        return str(condenser(question, history)) if condenser else condense(question, history)
+        """A standalone query for retrieval: the answerer condenses a follow-up (the LLM rewrites it)."""
+        return self.answerer.condense(question, history) if history else question
 
     def search(self, query: str, *, top_k: int | None = None) -> list[Hit]:
         """Hybrid retrieval only: the best chunks for ``query``."""
@@ -237,72 +247,54 @@ class QAService:
         return self._require_index().search(text, top_k=top_k or self.settings.top_k)
 
     def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
-        """Answer ``question`` from the indexed documents, with citations, or abstain."""
-        text = validate_question(question, max_chars=self.settings.max_question_chars)
+        """Answer ``question`` from the indexed documents, with citations, or abstain.
+
+        The final event of ``ask_stream``: one pipeline for whole and streamed answers.
+        """
+        done = None
+        for event in self.ask_stream(question, top_k=top_k, history=history):
+            done = event.data
+        assert isinstance(done, Answer)  # ask_stream always ends with "done"
+        return done
+
+    def ask_stream(
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()
+    ) -> Iterator[StreamEvent]:
+        """Answer ``question`` as events: text ``delta``s, its ``citations``, then ``done`` with the Answer.
+
+        An answerer that writes as it goes (the LLM) streams its own deltas and the citations
+        follow, since they are known only at the end. One that answers at once sends its citations
+        first, then its text (or the abstention message) in pieces of a few words.
+        """
+        max_chars = self.settings.max_question_chars
+        text = validate_question(question, max_chars=max_chars)
         loaded = self._require_index()
         started = time.perf_counter()
         query = self.retrieval_query(text, history)
         shown = top_k or self.settings.top_k
-        # The reader reads reader_passages chunks however many the answer lists.
-        hits = loaded.search(query, top_k=max(shown, self.settings.reader_passages))
+        # The offline condensed query appends the last turn after the question, so cutting its
+        # tail keeps the question itself. The reader reads reader_passages chunks however many
+        # the answer lists.
+        hits = loaded.search(query[:max_chars], top_k=max(shown, self.settings.reader_passages))
         retrieved = time.perf_counter()
+        draft: Draft | None = None
+        streamed = False
         # A follow-up is answered as its standalone form, so "they" resolves to the earlier subject.
-        draft = self.answerer.answer(query, hits)
-        finished = time.perf_counter()
-        timings = {
-            "retrieve": (retrieved - started) * 1000,
-            "answer": (finished - retrieved) * 1000,
-            "total": (finished - started) * 1000,
-        }
-        return self.to_answer(text, draft, hits[:shown], timings=timings, query=query)
-
-    def to_answer(
-        self, question: str, draft: Draft, hits: Sequence[Hit], *, timings: dict[str, float], query: str | None = None
-    ) -> Answer:
-        """Turn an answerer's Draft into the final Answer, numbering citations."""
-        if draft.abstained or not draft.evidence:
-            return Answer(
-                question=question,
-                answer=None,
-                status="abstained",
-                sentence=None,
-                citations=(),
-                hits=tuple(hits),
-                timings_ms=timings,
-                confidence=draft.confidence,
-                mode=draft.mode,
-                message=draft.note or ABSTAIN_MESSAGE,
-                retrieval_query=query,
-            )
-        citations = tuple(
-            Citation(
-                n=n,
-                source=ev.chunk.source,
-                title=ev.chunk.title,
-                doc_id=ev.chunk.doc_id,
-                chunk_id=ev.chunk.id,
-                start=ev.start,
-                end=ev.end,
-                quote=ev.quote,
-                score=ev.score,
-                supported=draft.supported[n - 1] if draft.supported else None,
-                page=ev.chunk.page,
-            )
-            for n, ev in enumerate(draft.evidence, start=1)
-        )
-        return Answer(
-            question=question,
-            answer=draft.answer,
-            status="answered",
-            sentence=draft.sentence,
-            citations=citations,
-            hits=tuple(hits),
-            timings_ms=timings,
-            confidence=draft.confidence,
-            mode=draft.mode,
-            message=draft.note,
-            retrieval_query=query,
-        )
+        for item in self.answerer.answer_stream(query, hits):
+            if isinstance(item, Draft):
+                draft = item
+            elif item:
+                streamed = True
+                yield StreamEvent("delta", item)
+        if draft is None:
+            raise missing_draft()
+        timings = stage_timings(started, retrieved, time.perf_counter())
+        answer = Answer.from_draft(text, draft, hits[:shown], timings=timings, query=query)
+        yield StreamEvent("citations", answer.citations)
+        if not streamed:  # answered at once, or abstained before any text: readers still get the text
+            for piece in word_pieces(answer_text(answer)):
+                yield StreamEvent("delta", piece)
+        yield StreamEvent("done", answer)
 
     # Documents ----------------------------------------------------------------------------
 
@@ -321,44 +313,6 @@ class QAService:
     def manifest(self) -> Manifest:
         """The manifest of the loaded index."""
         return self._require_index().manifest
-
-
-def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
-    """The answerer the settings ask for.
-
-    Offline: with the trained reader's weights shipped ("auto") or required ("reader"), the
-    reader answers from the top ``reader_passages`` chunks (its calibrated answer model and threshold);
-    otherwise, or with "sentence", the sentence answerer. QA_ABSTAIN_THRESHOLD overrides the
-    chosen answerer's threshold. With QA_LLM_BASE_URL and QA_LLM_MODEL set, a generative answerer
-    wraps the offline one, which stays its fallback.
-    """
-    offline: Answerer = SentenceAnswerer(embedder, threshold=settings.abstain_threshold)
-    if settings.answerer in ("auto", "reader"):
-        from qa.answering import READ_FEATURES, AnswerModel, ReaderAnswerer
-        from qa.onnx_export import configure_threads
-        from qa.reader.artifacts import answerer_calibration
-        from qa.reader.inference import load_default_reader
-
-        configure_threads(settings.threads)
-        reader = load_default_reader(backend=settings.reader_backend, cache_dir=settings.models_path)
-        calibration = answerer_calibration()
-        if reader is not None and calibration is not None:
-            if calibration.features != READ_FEATURES:
-                raise ConfigurationError(
-                    f"reader_config.json's answer model weighs {calibration.features}, this version reads "
-                    f"{READ_FEATURES}; refit it: scripts/calibrate_answerer.py --write."
-                )
-            model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
-            offline = ReaderAnswerer(
-                reader, model=model, threshold=settings.abstain_threshold, max_passages=settings.reader_passages
-            )
-        elif settings.answerer == "reader":
-            raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
-    if settings.llm_base_url and settings.llm_model:
-        from qa.answering.generative import build_generative_answerer
-
-        return build_generative_answerer(settings, embedder=embedder, fallback=offline)
-    return offline
 
 
 @contextlib.contextmanager

@@ -49,7 +49,14 @@ from typing import Any
 
 import numpy as np
 
-from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, ReaderAnswerer, ReadSpan
+from qa.answering.extractive import (
+    DEFAULT_ANSWER_MODEL,
+    READ_FEATURES,
+    READER_DECISION,
+    AnswerModel,
+    ReaderAnswerer,
+    ReadSpan,
+)
 from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import f1_score, spans_overlap
 from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
@@ -174,7 +181,9 @@ class Replay:
     def candidates(self, model: AnswerModel, passages: int) -> list[list[ReadSpan]]:
         """Per row, the answerer's spans (likeliest answer first) when reading ``passages`` chunks."""
         return [
-            ReaderAnswerer(ReplayReader(row), model=model, max_passages=passages).candidates(row["question"], hits)
+            ReaderAnswerer(ReplayReader(row), model=model, threshold=model.threshold, max_passages=passages).candidates(
+                row["question"], hits
+            )
             for row, hits in zip(self.rows, self._hits, strict=True)
         ]
 
@@ -257,7 +266,7 @@ def fit(replay: Replay, indices: list[int], passages: int) -> AnswerModel:
     """Span model and threshold fitted on the rows at ``indices``."""
     sub = replay.subset(indices)
     coef, intercept = fit_model(sub.rows, sub.candidates(DEFAULT_ANSWER_MODEL, passages))
-    model = AnswerModel(coef, intercept, 0.5)
+    model = AnswerModel(coef, intercept, READER_DECISION)
     threshold = fit_threshold(outcomes(sub.rows, sub.candidates(model, passages)))
     return AnswerModel(coef, intercept, threshold)
 
@@ -312,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| chunks | {' | '.join(HEADER)} |\n|---|{'---|' * len(HEADER)}")
     for count in sorted({*PASSAGE_COUNTS, passages}):
         if count <= args.read:
-            r = score(leave_one_article_out(replay, count), 0.5)
+            r = score(leave_one_article_out(replay, count), READER_DECISION)
             print(f"| {count} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS) + " |")
     model = fit(replay, list(range(len(replay.rows))), passages)
     results = outcomes(replay.rows, replay.candidates(model, passages))

@@ -204,7 +204,7 @@ def run_answerer(args, kind: str):
     from qa.schema import Chunk, Hit
 
     embedder = _MemoEmbedder(SentenceTransformerEmbedder())
-    answerer = SentenceAnswerer(embedder, threshold=float("-inf"))
+    answerer = SentenceAnswerer(embedder, threshold=float("-inf"), max_passages=1)
     shipped = DEFAULT_SENTENCE_THRESHOLD
     if kind == "blend":
         reader = load_reader(args)
@@ -212,7 +212,7 @@ def run_answerer(args, kind: str):
         if calibration is None:
             raise SystemExit("no answerer calibration in reader_config.json: run python -m scripts.calibrate_answerer")
         model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
-        answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
+        answerer = ReaderAnswerer(reader, model=model, threshold=0.0, max_passages=1)
         shipped = calibration.threshold
     pairs = held_out_pairs(args)
     t0 = time.time()

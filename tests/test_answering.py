@@ -1,19 +1,14 @@
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
 
 from qa import QAService
-from qa.answering import (
-    DEFAULT_ANSWER_MODEL,
-    READ_FEATURES,
-    AnswerModel,
-    ReaderAnswerer,
-    snap_to_words,
-    tidy_span,
-)
-from qa.errors import ConfigurationError
-from qa.schema import Chunk, Hit
+from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, BaseAnswerer, ReaderAnswerer
+from qa.errors import ConfigurationError, QAError
+from qa.schema import Chunk, Draft, Hit, Turn
+from qa.text import snap_to_words, tidy_span
 
 
 @pytest.mark.parametrize(
@@ -78,6 +73,9 @@ class ScriptedReader:
 
 def _answerer(phrase: str, margin: float, **kwargs) -> tuple[ReaderAnswerer, ScriptedReader]:  # type: ignore[no-untyped-def]
     reader = ScriptedReader(phrase, margin)
+    # build_answerer's choices when the test leaves them: the model's threshold, five passages
+    kwargs.setdefault("threshold", kwargs.get("model", DEFAULT_ANSWER_MODEL).threshold)
+    kwargs.setdefault("max_passages", 5)
     return ReaderAnswerer(reader, **kwargs), reader
 
 
@@ -171,7 +169,7 @@ def test_an_unsure_reader_abstains(fake_service: QAService) -> None:
 
 def test_a_model_of_the_wrong_shape_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="calibrate_answerer"):
-        ReaderAnswerer(ScriptedReader("x", 1.0), model=AnswerModel((1.0,), 0.0, 0.5))
+        ReaderAnswerer(ScriptedReader("x", 1.0), model=AnswerModel((1.0,), 0.0, 0.5), threshold=0.5, max_passages=5)
 
 
 def test_a_sub_word_span_is_widened_to_whole_words(fake_service: QAService) -> None:
@@ -184,3 +182,31 @@ def test_no_hits_or_no_span_abstains(fake_service: QAService) -> None:
     assert answerer.answer(QUESTION, []).abstained
     assert reader.read_passages == []
     assert answerer.answer(QUESTION, fake_service.search(QUESTION)).abstained
+
+
+class _Scripted(BaseAnswerer):
+    """Streams the given items: text pieces, then (or not) a Draft."""
+
+    name = "scripted"
+    threshold = None
+
+    def __init__(self, *items: str | Draft) -> None:
+        self.items = items
+
+    def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
+        yield from self.items
+
+
+def test_answer_is_the_draft_that_ends_the_stream() -> None:
+    final = Draft(answer="Baykar", sentence=None, evidence=(), confidence=0.9, abstained=False)
+    assert _Scripted("Bay", "kar", final).answer("Who?", []) is final
+    with pytest.raises(QAError, match="without a final answer"):
+        _Scripted("Bay", "kar").answer("Who?", [])
+
+
+def test_the_offline_condense_appends_the_last_turn_to_a_follow_up() -> None:
+    history = [Turn("Who makes the TB2?", "Baykar")]
+    assert _Scripted().condense("Where did they open a factory?", history) == (
+        "Where did they open a factory? Who makes the TB2? Baykar"
+    )
+    assert _Scripted().condense("Who makes the Bayraktar TB2 drone?", history) == "Who makes the Bayraktar TB2 drone?"

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from qa.ingest.chunking import chunk_document, embedding_text, sentence_spans
+from qa.ingest.chunking import chunk_document, embedding_text
 from qa.schema import Document
+from qa.text import sentence_spans
 
 
 def _doc(text: str) -> Document:

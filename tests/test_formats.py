@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from qa import HashingEmbedder, QAService, Settings
-from qa.ingest.chunking import sentence_spans
 from qa.ingest.loading import load_documents, load_file
 from qa.schema import Answer
+from qa.text import sentence_spans
 
 
 def _service(tmp_path: Path, seeds: Path) -> QAService:

@@ -97,7 +97,7 @@ def test_reader_answerer_picks_the_answering_chunk(reader):
     calibration = answerer_calibration()
     assert calibration is not None
     model = AnswerModel(calibration.coef, calibration.intercept, calibration.threshold)
-    answerer = ReaderAnswerer(reader, model=model, threshold=0.0)
+    answerer = ReaderAnswerer(reader, model=model, threshold=0.0, max_passages=5)
     draft = answerer.answer("Who makes the TB2?", hits)
     assert "baykar" in draft.answer.lower() and len(draft.answer) <= len("the privately-owned Baykar company")
     assert draft.sentence == BAYKAR

@@ -53,20 +53,22 @@ def test_documents_are_served_from_the_index(fake_service: QAService) -> None:
 
 
 def test_the_answerer_reads_reader_passages_chunks_and_the_answer_lists_top_k(fake_settings) -> None:  # type: ignore[no-untyped-def]
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from qa import HashingEmbedder
+    from qa.answering import BaseAnswerer
     from qa.schema import Draft, Hit
 
-    class Recording:
+    class Recording(BaseAnswerer):
         name = "recording"
+        threshold = None
 
         def __init__(self) -> None:
             self.seen: list[int] = []
 
-        def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+        def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
             self.seen.append(len(hits))
-            return Draft(None, None, (), 0.0, True)
+            yield Draft.abstain()
 
     answerer = Recording()
     settings = fake_settings.model_copy(update={"top_k": 1, "reader_passages": 3})

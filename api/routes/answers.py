@@ -18,7 +18,6 @@ from qa.errors import QAError, SessionError
 from qa.schema import Answer, Turn
 from qa.service import QAService
 from qa.sessions import SessionStore, is_web_session_id
-from qa.streaming import stream_answer
 from qa.validation import validate_question
 
 router = APIRouter(prefix="/api", tags=["answers"], responses=ERROR_RESPONSES)
@@ -86,7 +85,7 @@ async def sse_events(
     body: ChatRequest,
 ) -> AsyncIterator[str]:
     """The answer as SSE: ``citations``, ``delta``... and ``done`` (answer JSON + session_id)."""
-    events = stream_answer(service, question, history=history, top_k=body.top_k)
+    events = service.ask_stream(question, history=history, top_k=body.top_k)
     try:
         async for event in iterate_in_threadpool(events):
             if isinstance(event.data, Answer):

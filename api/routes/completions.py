@@ -23,9 +23,8 @@ from api.routes.deps import MetricsDep, ServiceDep
 from qa.answering.conversation import bound_history
 from qa.config import Settings
 from qa.errors import InvalidQuestionError, QAError
-from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, citation_to_dict
+from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, answer_text, citation_to_dict
 from qa.service import QAService
-from qa.streaming import answer_text, stream_answer
 from qa.validation import check_control_characters, validate_question
 
 MODEL_ID = "seed-qa"
@@ -163,7 +162,7 @@ async def stream_chunks(
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        async for event in iterate_in_threadpool(stream_answer(service, question, history=history, top_k=top_k)):
+        async for event in iterate_in_threadpool(service.ask_stream(question, history=history, top_k=top_k)):
             if event.kind == "delta":
                 yield chunk({"content": event.data})
             elif isinstance(event.data, Answer):

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answering.prompting import NOT_IN_DOCUMENTS
-from qa.answering.spans import content_words
 from qa.embedding import Embedder
-from qa.ingest.chunking import sentence_spans
 from qa.schema import Chunk, Evidence, Hit
+from qa.text import content_words, sentence_spans
 
 # Supported hand cases have lexical >= 0.67, unsupported ones <= 0.50 (both embedders).
 LEXICAL_MIN = 0.6

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from qa.answering import Answerer
-from qa.answering.citation_check import MarkerRewriter, check_citations, rewrite_markers, says_not_in_documents
-from qa.answering.conversation import condense as offline_condense
+from qa.answering.base import Answerer, BaseAnswerer
+from qa.answering.citation_check import MarkerRewriter, check_citations, says_not_in_documents
 from qa.answering.prompting import NOT_IN_DOCUMENTS, Message, answer_messages, condense_messages
 from qa.embedding import Embedder
 from qa.schema import Draft, Hit, Turn
@@ -44,10 +43,11 @@ class LLMUnavailable(Exception):
         self.reason = reason
 
 
-class GenerativeAnswerer:
+class GenerativeAnswerer(BaseAnswerer):
     """Answers with an LLM from the retrieved passages; falls back to ``fallback`` when the LLM fails."""
 
     name = "generative"
+    threshold: None = None  # no score decides: the model says NOT IN DOCUMENTS or its citations fail the check
 
     def __init__(
         self,
@@ -56,10 +56,10 @@ class GenerativeAnswerer:
         model: str,
         embedder: Embedder,
         fallback: Answerer,
+        max_passages: int,
         timeout_s: float = 30.0,
         retries: int = 2,
         backoff_s: float = 0.5,
-        max_passages: int = 8,
         max_tokens: int = 400,
     ) -> None:
         self._client = client
@@ -73,18 +73,6 @@ class GenerativeAnswerer:
         self.max_tokens = max_tokens
 
     # Answerer protocol ----------------------------------------------------------------------
-
-    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        """A checked, cited answer from the LLM; the offline answer when the LLM fails."""
-        passages = list(hits[: self.max_passages])
-        if not passages:
-            return _abstain(None)
-        try:
-            text = self._complete(answer_messages(question, passages), max_tokens=self.max_tokens)
-        except LLMUnavailable as failure:
-            return self._fall_back(question, hits, failure.reason)
-        cited, order = rewrite_markers(text, len(passages))
-        return self._verify(cited, [passages[p - 1] for p in order])
 
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         """Text deltas as the model writes them (markers already renumbered), then the final Draft.
@@ -120,7 +108,7 @@ class GenerativeAnswerer:
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """The follow-up ``question`` rewritten by the LLM as a standalone question.
 
-        Falls back to the offline ``qa.answering.conversation.condense`` when the LLM fails or returns
+        Falls back to the offline rewrite (``BaseAnswerer.condense``) when the LLM fails or returns
         something that is not a plausible question.
         """
         if not history:
@@ -129,10 +117,10 @@ class GenerativeAnswerer:
             text = self._complete(condense_messages(question, history), max_tokens=96)
         except LLMUnavailable as failure:
             logger.warning("LLM condensation failed (%s); using the offline rewrite.", failure.reason)
-            return offline_condense(question, history)
+            return super().condense(question, history)
         rewritten = _first_line(text)
         if not rewritten or len(rewritten) > 4 * len(question) + 200 or says_not_in_documents(rewritten):
-            return offline_condense(question, history)
+            return super().condense(question, history)
         return rewritten
 
     # Verification ---------------------------------------------------------------------------
@@ -254,12 +242,12 @@ def build_generative_answerer(settings: Settings, *, embedder: Embedder, fallbac
         embedder=embedder,
         fallback=fallback,
         timeout_s=settings.llm_timeout_s,
-        max_passages=max(settings.top_k, 1),
+        max_passages=settings.top_k,
     )
 
 
 def _abstain(note: str | None) -> Draft:
-    return Draft(None, None, (), 0.0, True, mode=MODE, note=note)
+    return Draft.abstain(mode=MODE, note=note)
 
 
 def _reason(exc: Exception) -> str:

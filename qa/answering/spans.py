@@ -8,92 +8,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "from",
-        "by",
-        "with",
-        "and",
-        "or",
-        "but",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "many",
-        "much",
-        "there",
-        "their",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "we",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "as",
-        "into",
-        "about",
-        "than",
-        "then",
-        "so",
-        "not",
-        "no",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "ever",
-        "any",
-        "some",
-        "all",
-        "one",
-    ]
-)
+from qa.text import WORD, content_words, normalise_word
+
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 # Every pattern here runs over document sentences of any length: possessive quantifiers
@@ -113,7 +29,6 @@ _PLACE_PREPOSITIONS = frozenset(["in", "at", "of", "near", "to"])
 _LEADING_STOPWORD = re.compile(r"(?:In|On|At|The|A|An|For|Since|By|From|As)\s++")
 _GROUP_NOUN = re.compile(r"[A-Z][a-z]+(?:ians?|ans?|ish|ese)")  # linear: the suffix is at most 4 long
 _WORD_AND_SPACES = re.compile(r"\S++\s++")
-_WORD = re.compile(r"\w+")
 
 
 class AnswerType(Enum):
@@ -150,15 +65,6 @@ def answer_type(question: str) -> AnswerType:
     return AnswerType.OTHER
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased, crudely singularised words that are not stopwords."""
-    return {_normalise_word(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
-
-
-def _normalise_word(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
 def candidates(question: str, sentence: str) -> list[SpanCandidate]:
     """Phrases of the expected type, scored; phrases the question already names are dropped."""
     kind = answer_type(question)
@@ -170,7 +76,7 @@ def candidates(question: str, sentence: str) -> list[SpanCandidate]:
         AnswerType.NAME: [_NAME],
         AnswerType.PLACE: [_NAME],
     }.get(kind, [])
-    anchors = [m.start() for m in _WORD.finditer(sentence) if _normalise_word(m.group(0).lower()) in question_words]
+    anchors = [m.start() for m in WORD.finditer(sentence) if normalise_word(m.group(0).lower()) in question_words]
     lead = len(sentence) - len(sentence.lstrip(_SENTENCE_OPENERS))
     for pattern in patterns:
         for match in pattern.finditer(sentence):
@@ -223,30 +129,10 @@ def _looks_like_group_noun(text: str) -> bool:
 
 
 _TITLES = frozenset(
-    [
-        "president",
-        "minister",
-        "foreign",
-        "defense",
-        "defence",
-        "prime",
-        "secretary",
-        "general",
-        "chancellor",
-        "king",
-        "queen",
-        "mp",
-        "senator",
-        "governor",
-        "mayor",
-        "chief",
-        "executive",
-        "ceo",
-        "director",
-        "ambassador",
-        "spokesman",
-        "spokeswoman",
-    ]
+    """
+    president minister foreign defense defence prime secretary general chancellor king queen mp
+    senator governor mayor chief executive ceo director ambassador spokesman spokeswoman
+    """.split()  # noqa: SIM905 (as qa.text.STOPWORDS)
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from qa.evaluation.abstention import SweepPoint
 from qa.evaluation.results import QuestionRow
+from qa.schema import STAGES
 
 
 def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Any, Any]:
@@ -70,7 +71,7 @@ def confidence_distribution(rows: Sequence[QuestionRow]) -> bytes:
 def latency_histogram(rows: Sequence[QuestionRow]) -> bytes:
     """Histogram of per-question latency per stage (ms)."""
     fig, ax = _figure()
-    for stage, colour in (("retrieve", "#72b7b2"), ("answer", "#f58518"), ("total", "#4c78a8")):
+    for stage, colour in zip(STAGES, ("#72b7b2", "#f58518", "#4c78a8"), strict=True):
         values = [r.timings_ms[stage] for r in rows if stage in r.timings_ms]
         if values:
             ax.hist(values, bins=30, alpha=0.55, label=stage, color=colour)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.answering.extractive import READER_DECISION
 from qa.reader.prediction import SpanPrediction
 
 #: The 7 SQuAD 2.0 dev articles no reader training run sees: every reader figure is measured on them.
@@ -27,7 +28,7 @@ HELD_OUT_ARTICLES = (
 )
 
 # The reader-alone threshold before calibration: "the span beats no answer".
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = READER_DECISION
 
 
 def has_answer_confidence(span_score: float, no_answer_score: float) -> float:

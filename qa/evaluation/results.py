@@ -20,11 +20,10 @@ from qa.evaluation.metrics import (
     ratio,
 )
 from qa.evaluation.testset import EvalCase
-from qa.schema import Citation
+from qa.schema import STAGES, Citation
 
 RETRIEVAL_DEPTH = 10
 HIT_AT = (1, 5, 10)
-STAGES = ("retrieve", "answer", "total")
 #: Metrics where lower is better (the rest: higher is better).
 LOWER_IS_BETTER_PREFIX = "latency_"
 #: Every metric a run can report (a retrieval-only run has no answer metrics).

@@ -15,10 +15,6 @@ from qa.evaluation.testset import CorpusFile, EvalSet
 from qa.schema import Hit
 from qa.service import QAService
 
-# Chunks fetched to rank documents for document-level (BEIR) metrics: several chunks of one
-# document collapse into one rank, so fetch more than the 10 ranks scored.
-_DOCUMENT_SEARCH_DEPTH = 50
-
 
 @dataclass(frozen=True, slots=True)
 class EvalRun:
@@ -64,7 +60,10 @@ def run_eval(service: QAService, evalset: EvalSet, *, progress: bool = False) ->
     for case in tqdm(evalset.cases, desc="Evaluating", unit="q", disable=not progress):
         if evalset.retrieval_only:
             started = time.perf_counter()
-            depth = _DOCUMENT_SEARCH_DEPTH if evalset.rank_unit == "document" else RETRIEVAL_DEPTH
+            # For document-level (BEIR) metrics several chunks of one document collapse into one
+            # rank, so fetch as many chunks as retrieval considers, more than the ranks scored.
+            document_depth = service.settings.retrieval_candidates
+            depth = document_depth if evalset.rank_unit == "document" else RETRIEVAL_DEPTH
             hits = service.search(case.question, top_k=depth)
             elapsed = (time.perf_counter() - started) * 1000
             rows.append(
@@ -75,7 +74,7 @@ def run_eval(service: QAService, evalset: EvalSet, *, progress: bool = False) ->
                     confidence=0.0,
                     citations=(),
                     ranked=_ranked(hits, evalset.rank_unit),
-                    timings_ms={"retrieve": elapsed, "total": elapsed},
+                    timings_ms={"retrieve": elapsed, "total": elapsed},  # no answer stage
                     retrieval_only=True,
                 )
             )
@@ -129,7 +128,6 @@ def _meta(service: QAService, evalset: EvalSet) -> dict[str, Any]:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if not evalset.retrieval_only:
-        answerer = service.answerer
-        meta["answerer"] = getattr(answerer, "name", type(answerer).__name__)
-        meta["abstain_threshold"] = getattr(answerer, "threshold", settings.abstain_threshold)
+        meta["answerer"] = service.answerer.name
+        meta["abstain_threshold"] = service.answerer.threshold
     return meta

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
+from qa.answering import BaseAnswerer
 from tests.api.conftest import LiveServer, fast_settings
 
 
@@ -28,24 +29,25 @@ def test_fifty_parallel_asks_all_answer_correctly(live_server: LiveServer) -> No
         assert "Baykar" in (body["answer"] or "") or "Baykar" in (body["sentence"] or "")
 
 
-class SlowAnswerer:
+class SlowAnswerer(BaseAnswerer):
     """Blocks for a while, like a heavy model would."""
 
     name = "slow"
+    threshold = None
 
     def __init__(self, inner: SentenceAnswerer, seconds: float) -> None:
         self.inner = inner
         self.seconds = seconds
         self.started = threading.Event()
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+    def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         self.started.set()
         time.sleep(self.seconds)
-        return self.inner.answer(question, hits)
+        yield self.inner.answer(question, hits)
 
 
 def test_healthz_stays_fast_while_answers_run(tmp_path: Path, serve: Callable[[FastAPI], LiveServer]) -> None:
-    slow = SlowAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3), seconds=3)
+    slow = SlowAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5), seconds=3)
     service = QAService(fast_settings(tmp_path), embedder=HashingEmbedder(), answerer=slow)
     service.ensure_index()
     live = serve(create_app(service=service))

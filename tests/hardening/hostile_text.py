@@ -237,7 +237,7 @@ def _load_markdown(text: str) -> object:
 
 
 def _sentences(text: str) -> object:
-    from qa.ingest.chunking import sentence_spans
+    from qa.text import sentence_spans
 
     return sentence_spans(text)
 

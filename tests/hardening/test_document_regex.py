@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.ingest.chunking import sentence_spans
 from qa.ingest.loading import load_file, strip_boilerplate
+from qa.text import sentence_spans
 
 MAX_DOCUMENT = Settings().max_document_bytes
 MAX_QUESTION = Settings().max_question_chars

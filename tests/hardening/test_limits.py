@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,30 +18,32 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
+from qa.answering import BaseAnswerer
 from tests.api.conftest import LiveServer, fast_settings
 from tests.hardening.conftest import TB2_QUESTION, ServerProcess, clear_of_window_edge
 
 
-class SlowAnswerer:
+class SlowAnswerer(BaseAnswerer):
     """Takes ``seconds`` (off the event loop, in its worker thread) for questions containing "slow"."""
 
     name = "slow"
+    threshold = None
 
     def __init__(self, seconds: float) -> None:
-        self.inner = SentenceAnswerer(HashingEmbedder(), threshold=0.3)
+        self.inner = SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5)
         self.seconds = seconds
         self.running = 0
         self.most_running = 0
         self._lock = threading.Lock()
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
+    def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         with self._lock:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
             if "slow" in question:
                 time.sleep(self.seconds)
-            return self.inner.answer(question, hits)
+            yield self.inner.answer(question, hits)
         finally:
             with self._lock:
                 self.running -= 1

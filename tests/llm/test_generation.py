@@ -9,9 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from qa import Draft, Hit, QAService, SentenceAnswerer, Settings, Turn
+from qa.answering.factory import build_answerer
 from qa.answering.generative import GenerativeAnswerer
-from qa.service import build_answerer
-from qa.streaming import stream_answer
 from tests.llm.standin import Reply, StandIn
 
 QUESTION = "Which company manufactures the Bayraktar TB2 drone?"
@@ -193,7 +192,7 @@ def test_stream_answer_events_end_with_the_checked_answer(llm_service: QAService
     p = passage_of(llm_service.search(QUESTION), "Bayraktar TB2")
     standin.reply_with(f"{BAYKAR} [{p}].")
 
-    events = list(stream_answer(llm_service, QUESTION))
+    events = list(llm_service.ask_stream(QUESTION))
 
     deltas = "".join(str(e.data) for e in events if e.kind == "delta")
     done = events[-1].data

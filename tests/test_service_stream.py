@@ -1,4 +1,4 @@
-"""stream_answer: citations, text deltas and a final Answer equal to what ask() gives."""
+"""QAService.ask_stream: citations, text deltas and a final Answer equal to what ask() gives."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer, Settings, Turn
+from qa.answering import BaseAnswerer
 from qa.errors import InvalidQuestionError, QAError
-from qa.schema import ABSTAIN_MESSAGE, Answer
-from qa.streaming import StreamEvent, stream_answer, word_pieces
+from qa.schema import ABSTAIN_MESSAGE, Answer, StreamEvent
+from qa.text import word_pieces
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def make_service(tmp_path: Path, answerer: object = None) -> QAService:
+def make_service(tmp_path: Path, answerer: object = None, *, reader_passages: int = 10) -> QAService:
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -26,6 +27,7 @@ def make_service(tmp_path: Path, answerer: object = None) -> QAService:
         embedder="hashing",
         answerer="sentence",
         abstain_threshold=0.3,  # hashed vectors score lower than the real model
+        reader_passages=reader_passages,
     )
     service = QAService(settings, embedder=HashingEmbedder(), answerer=answerer)  # type: ignore[arg-type]
     service.ensure_index()
@@ -48,7 +50,7 @@ def test_word_pieces_join_back_exactly(words: int) -> None:
 
 def test_offline_answer_streams_citations_then_deltas_then_done(tmp_path: Path) -> None:
     service = make_service(tmp_path)
-    events = list(stream_answer(service, "Who makes the TB2?"))
+    events = list(service.ask_stream("Who makes the TB2?"))
     kinds = [e.kind for e in events]
     assert kinds[0] == "citations" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
     done = events[-1].data
@@ -61,7 +63,7 @@ def test_offline_answer_streams_citations_then_deltas_then_done(tmp_path: Path) 
 
 def test_abstention_streams_the_message(tmp_path: Path) -> None:
     service = make_service(tmp_path)
-    events = list(stream_answer(service, "What is the capital of France?"))
+    events = list(service.ask_stream("What is the capital of France?"))
     assert events[0] == StreamEvent("citations", ())
     assert "".join(str(e.data) for e in events if e.kind == "delta") == ABSTAIN_MESSAGE
     assert events[-1].to_dict()["status"] == "abstained"
@@ -70,16 +72,17 @@ def test_abstention_streams_the_message(tmp_path: Path) -> None:
 def test_follow_up_uses_history(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     history = [Turn("Who makes the TB2?", "Baykar")]
-    done = list(stream_answer(service, "Where did they open a factory?", history=history))[-1].data
+    done = list(service.ask_stream("Where did they open a factory?", history=history))[-1].data
     assert isinstance(done, Answer)
     assert done.retrieval_query == "Where did they open a factory? Who makes the TB2? Baykar"
     assert "outskirts of Kyiv" in done.hits[0].chunk.text
 
 
-class StreamingAnswerer:
+class StreamingAnswerer(BaseAnswerer):
     """An answerer with answer_stream, as the LLM answerer has: deltas, then the final Draft."""
 
     name = "fake-llm"
+    threshold = None
 
     def __init__(self, inner: SentenceAnswerer, *, final: bool = True) -> None:
         self.inner = inner
@@ -88,7 +91,7 @@ class StreamingAnswerer:
         self.seen_questions: list[str] = []
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        raise AssertionError("stream_answer must use answer_stream when the answerer has it")
+        raise AssertionError("ask_stream must use answer_stream")
 
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         self.seen_hits = list(hits)
@@ -101,9 +104,9 @@ class StreamingAnswerer:
 
 
 def test_answerer_with_answer_stream_streams_its_own_deltas(tmp_path: Path) -> None:
-    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3))
-    service = make_service(tmp_path, answerer)
-    events = list(stream_answer(service, "  Who makes the TB2? ", top_k=2))
+    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5))
+    service = make_service(tmp_path, answerer, reader_passages=2)  # the answerer reads max(top_k, reader_passages)
+    events = list(service.ask_stream("  Who makes the TB2? ", top_k=2))
     assert [e.kind for e in events] == ["delta", "delta", "citations", "done"]
     assert [e.data for e in events[:2]] == ["Bay", "kar"]
     done = events[-1].data
@@ -115,24 +118,24 @@ def test_answerer_with_answer_stream_streams_its_own_deltas(tmp_path: Path) -> N
 
 
 def test_answer_stream_gets_the_standalone_follow_up(tmp_path: Path) -> None:
-    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3))
+    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5))
     service = make_service(tmp_path, answerer)
     history = [Turn("Who makes the TB2?", "Baykar")]
-    done = list(stream_answer(service, "Where did they open a factory?", history=history))[-1].data
+    done = list(service.ask_stream("Where did they open a factory?", history=history))[-1].data
     assert answerer.seen_questions == ["Where did they open a factory? Who makes the TB2? Baykar"]
     assert isinstance(done, Answer) and done.question == "Where did they open a factory?"
     assert "outskirts of Kyiv" in answerer.seen_hits[0].chunk.text
 
 
 def test_answer_stream_without_a_final_draft_is_an_error(tmp_path: Path) -> None:
-    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3), final=False)
+    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5), final=False)
     service = make_service(tmp_path, answerer)
     with pytest.raises(QAError, match="without a final answer"):
-        list(stream_answer(service, "Who makes the TB2?"))
+        list(service.ask_stream("Who makes the TB2?"))
 
 
 def test_invalid_question_is_rejected_before_any_event(tmp_path: Path) -> None:
-    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3))
+    answerer = StreamingAnswerer(SentenceAnswerer(HashingEmbedder(), threshold=0.3, max_passages=5))
     service = make_service(tmp_path, answerer)
     with pytest.raises(InvalidQuestionError):
-        next(stream_answer(service, "   "))
+        next(service.ask_stream("   "))

@@ -1,0 +1,222 @@
+"""``ReaderAnswerer``: answers with the trained extractive reader (``qa.reader``).
+
+It reads the top chunks, scores every chunk's span on one scale (``AnswerModel``, a logistic
+model over the reader's scores, the chunk's retrieval rank and the question's words around the
+span: ``READ_FEATURES``), adds up chunks that agree and answers the likeliest answer, citing the
+sentence around it; it needs no second model pass. The reader itself is anything with
+``read(question, passages)`` returning ``qa.reader.prediction.SpanPrediction``s (``SpanReader``), so
+this module never imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from qa.answering.base import BaseAnswerer
+from qa.errors import ConfigurationError
+from qa.reader.prediction import SpanPrediction
+from qa.schema import Draft, Evidence, Hit
+from qa.text import WORD, content_words, sentence_spans, snap_to_words, tidy_span
+
+
+class SpanReader(Protocol):
+    """A trained extractive reader: the best span of each passage."""
+
+    def read(self, question: str, passages: Sequence[str]) -> Sequence[SpanPrediction]:
+        """One prediction per passage, offsets into that passage."""
+        ...
+
+
+# What the reader answerer knows about a span the reader found in one retrieved chunk. A logistic
+# model over these (weights fitted by scripts/calibrate_answerer.py, stored in reader_config.json)
+# turns them into the probability that the span is a right answer, so spans of different chunks
+# compare on one scale:
+#   margin           span score - that chunk's no-answer score (the reader's own has-answer evidence)
+#   shared_log_prob  span score - logsumexp of every span and no-answer score of the chunks read
+#                    (a softmax shared across the chunks of one question)
+#   log_rank         log of the chunk's retrieval rank (1 = best)
+#   overlap          share of the question's content words in the span's sentence (no model pass)
+#   proximity        how close to the span those words are: each found one counts
+#                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
+#                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
+READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "overlap", "proximity")
+PROXIMITY_WORDS = 4.0
+# P(span is right) = 0.5: the span and "no answer" score alike, the reader's own decision point.
+READER_DECISION = 0.5
+# Margins beyond this add nothing to the evidence and would let one feature swamp the others.
+MARGIN_CLIP = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerModel:
+    """Logistic weights over ``READ_FEATURES`` and the abstention threshold on the answer probability."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        """P(span is right) for one span's features."""
+        z = self.intercept + sum(w * x for w, x in zip(self.coef, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+# Without fitted weights (no reader_config.json "answerer"): the reader's own per-chunk decision,
+# sigmoid(margin), span beats no-answer at READER_DECISION.
+DEFAULT_ANSWER_MODEL = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=READER_DECISION)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSpan:
+    """A span the reader found in one retrieved chunk, scored for answering."""
+
+    hit: Hit
+    text: str
+    start: int  # document offsets of the span
+    end: int
+    sentence_start: int  # document offsets of the sentence(s) around it
+    sentence_end: int
+    sentence: str
+    features: tuple[float, ...]  # READ_FEATURES
+    probability: float  # this span alone is right
+    confidence: float  # its answer is right: the spans of all chunks with the same answer together
+
+
+class ReaderAnswerer(BaseAnswerer):
+    """The default answerer with the trained reader: read the top chunks, answer the likeliest answer.
+
+    The reader reads each of the top ``max_passages`` chunks and proposes its best span. Each span
+    gets a probability of being right from the reader's scores, the chunk's retrieval rank and
+    the question's words around the span (``AnswerModel`` over ``READ_FEATURES``), so spans of
+    different chunks compare. The same answer found in several places adds up
+    (``1 - prod(1 - p)``): agreement is evidence. The likeliest answer is given, cited by the
+    sentence around its most probable span; below ``threshold`` the answerer abstains
+    (``qa.answering.factory`` decides it: QA_ABSTAIN_THRESHOLD or the model's calibrated one).
+    """
+
+    name = "reader"
+
+    def __init__(
+        self,
+        reader: SpanReader,
+        *,
+        threshold: float,
+        max_passages: int,
+        model: AnswerModel = DEFAULT_ANSWER_MODEL,
+    ) -> None:
+        self._reader = reader
+        self.model = model
+        if len(self.model.coef) != len(READ_FEATURES):
+            raise ConfigurationError(
+                f"The answer model has {len(self.model.coef)} weights, the answerer needs one per feature "
+                f"{READ_FEATURES}; refit them with scripts/calibrate_answerer.py --write."
+            )
+        self.threshold = threshold
+        self._max_passages = max_passages
+
+    def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
+        """One span per top chunk that has one, the likeliest answer first."""
+        top = list(hits[: self._max_passages])
+        if not top or not question.strip():
+            return []
+        predictions = self._reader.read(question, [hit.chunk.text for hit in top])
+        scores = [p.score for p in predictions if p.text.strip()] + [p.no_answer_score for p in predictions]
+        normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
+        question_words = content_words(question)
+        found: list[tuple[ReadSpan, str]] = []
+        for position, (hit, prediction) in enumerate(zip(top, predictions, strict=True), start=1):
+            if not prediction.text.strip():
+                continue  # the reader found no valid span in this chunk
+            chunk = hit.chunk
+            start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
+            if start >= end:
+                continue
+            around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
+            sentence_start = min([start, *(s for s, _ in around)])
+            sentence_end = max([end, *(e for _, e in around)])
+            sentence = chunk.text[sentence_start:sentence_end]
+            margin = max(-MARGIN_CLIP, min(MARGIN_CLIP, prediction.score - prediction.no_answer_score))
+            features = (
+                margin,
+                prediction.score - normaliser,
+                math.log(position),
+                _share(question_words, sentence),
+                _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
+            )
+            span = ReadSpan(
+                hit=hit,
+                text=chunk.text[start:end],
+                start=chunk.start + start,
+                end=chunk.start + end,
+                sentence_start=chunk.start + sentence_start,
+                sentence_end=chunk.start + sentence_end,
+                sentence=sentence,
+                features=features,
+                probability=self.model.probability(features),
+                confidence=0.0,
+            )
+            found.append((span, _answer_key(span.text)))
+        # One answer found in several places: P(some span of it is right), the places taken as
+        # independent. Overlapping chunks share sentences; a span read twice is one place.
+        places: dict[tuple[str, int, int], tuple[str, float]] = {}
+        for span, key in found:
+            place = (span.hit.chunk.doc_id, span.start, span.end)
+            places[place] = (key, max(span.probability, places.get(place, (key, 0.0))[1]))
+        missed: dict[str, float] = {}
+        for key, probability in places.values():
+            missed[key] = missed.get(key, 1.0) * (1.0 - probability)
+        spans = [replace(span, confidence=1.0 - missed[key]) for span, key in found]
+        return sorted(spans, key=lambda span: (-span.confidence, -span.probability))
+
+    def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
+        """The likeliest answer with its sentence as evidence, at once; abstains below the threshold."""
+        spans = self.candidates(question, hits)
+        if not spans or spans[0].confidence < self.threshold:
+            yield Draft.abstain(confidence=spans[0].confidence if spans else 0.0)
+            return
+        best = spans[0]
+        evidence = Evidence(
+            chunk=best.hit.chunk, start=best.sentence_start, end=best.sentence_end, score=best.confidence
+        )
+        yield Draft(
+            answer=best.text,
+            sentence=best.sentence,
+            evidence=(evidence,),
+            confidence=best.confidence,
+            abstained=False,
+        )
+
+
+def _share(words: set[str], text: str) -> float:
+    """Share of ``words`` among the content words of ``text``."""
+    return len(words & content_words(text)) / len(words) if words else 0.0
+
+
+def _proximity(words: set[str], before: str, after: str) -> float:
+    """Question words near the span weigh more: sum of exp(-distance / PROXIMITY_WORDS), shared out."""
+    if not words:
+        return 0.0
+    distance: dict[str, int] = {}
+    for side in (WORD.findall(before)[::-1], WORD.findall(after)):
+        for gap, word in enumerate(side):
+            for found in content_words(word) & words:
+                distance[found] = min(gap, distance.get(found, gap))
+    return sum(math.exp(-gap / PROXIMITY_WORDS) for gap in distance.values()) / len(words)
+
+
+def _logsumexp(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+def _answer_key(text: str) -> str:
+    """Answers that differ only in case, punctuation or a leading article are one answer."""
+    words = WORD.findall(text.lower())
+    if words and words[0] in ("a", "an", "the"):
+        words = words[1:]
+    return " ".join(words)

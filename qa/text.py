@@ -1,0 +1,218 @@
+"""Text helpers shared by chunking, answering and citation checking: one home for each.
+
+    sentence_spans   sentence offsets in a text (abbreviations, initials, wrapped lines, lists)
+    content_words    the words that carry meaning (STOPWORDS dropped, crudely singularised)
+    WORD             the one ``\\w+`` word pattern
+    tidy_span        trim a short answer span; snap_to_words widens it to whole words
+    word_pieces      a text cut into pieces of a few words that join back to it exactly
+
+Every pattern here runs on whole documents or on questions, so none may backtrack: possessive
+quantifiers and lookbehinds keep them linear (tests/hardening/test_regex_dos.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A word: letters, digits and underscores (Unicode-aware).
+WORD = re.compile(r"\w+")
+
+STOPWORDS = frozenset(
+    """
+    a an the of to in on at for from by with and or but is are was were be been being do does did
+    has have had it its this that these those what which who whom whose when where why how many
+    much there their they them he she his her we our you your i me my as into about than then so
+    not no can could would should will shall may might must ever any some all one
+    """.split()  # noqa: SIM905 (a word a line took 82 lines)
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, crudely singularised words that are not stopwords."""
+    return {normalise_word(w) for w in WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
+
+
+def normalise_word(word: str) -> str:
+    """A crude singular: "drones" -> "drone" ("press" and short words stay)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+# Sentences -----------------------------------------------------------------------------------
+
+# Words that end with a full stop without ending a sentence.
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st vs etc eg ie al inc ltd co corp gen col lt sgt rep sen gov no nos
+    fig figs vol pp jan feb mar apr jun jul aug sep sept oct nov dec mt ft approx dept est u.s u.k
+    e.g i.e a.m p.m
+    """.split()  # noqa: SIM905 (a word a line took 53 lines)
+)
+# A candidate boundary: a whole run of terminal punctuation (never starting inside one: the
+# lookbehind), optional closing quotes/brackets, then whitespace. Possessive runs and the
+# lookbehind keep it linear; ``[.!?…]+...(?=\s)`` took 8 s on 20,000 dots by retrying every
+# suffix of the run. Starting with the character class lets the engine skip ordinary text fast.
+_BOUNDARY = re.compile(r"[.!?…](?<![.!?…][.!?…])[.!?…]*+[\"'”’)\]]*+(?=\s)")
+_LINE = re.compile(r"[^\n]+")
+_NON_SPACE = re.compile(r"\S")
+_WORD_BEFORE_DOT = re.compile(r"[\w.]+$")
+# A line at least this fraction of its paragraph's widest line was wrapped (a single newline
+# inside a sentence); a shorter one without a final stop is a headline or a label.
+_WRAPPED_WIDTH = 0.6
+_LIST_MARKERS = ("- ", "* ", "+ ", "• ", "– ", "|")
+_FENCES = ("```", "~~~")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in ``text``, whitespace trimmed.
+
+    Line-wrapped paragraphs are joined first: a single newline inside a paragraph reads as a
+    space, while blank lines, headings, list items, table rows, code and short headline-like
+    lines end a sentence. Full stops after common abbreviations, initials and inside numbers
+    do not. Offsets point into ``text`` (a sentence may span a line break). Linear in
+    ``len(text)``: it runs on whole documents and on questions.
+    """
+    spans: list[tuple[int, int]] = []
+    for seg_start, seg_end in _prose_segments(text):
+        start = seg_start
+        for boundary in _BOUNDARY.finditer(text, seg_start, seg_end):
+            end = boundary.end()
+            if _is_abbreviation(text, boundary.start()) or _is_item_number(text, start, boundary.start()):
+                continue
+            following = _NON_SPACE.search(text, end, seg_end)
+            if following and following.group(0).islower():
+                continue
+            spans.append((start, end))
+            start = end
+        spans.append((start, seg_end))
+    return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))[1] > trimmed[0]]
+
+
+def _prose_segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of lines that reads as one piece of prose (wrapped lines joined)."""
+    blocks: list[list[tuple[int, int, str]]] = []
+    previous_end = -2
+    for match in _LINE.finditer(text):
+        line = match.group(0).strip()
+        if not line:
+            previous_end = -2
+            continue
+        if match.start() != previous_end + 1:
+            blocks.append([])
+        blocks[-1].append((match.start(), match.end(), line))
+        previous_end = match.end()
+    segments: list[tuple[int, int]] = []
+    in_fence = False
+    for block in blocks:
+        widest = max(len(line) for _, _, line in block)
+        seg_start = block[0][0]
+        for i, (_, end, line) in enumerate(block):
+            fence = line.startswith(_FENCES)
+            hard = in_fence or fence or i + 1 == len(block)
+            in_fence = in_fence != fence
+            if not hard:
+                following = block[i + 1][2]
+                hard = (
+                    is_heading(line)
+                    or line.startswith("|")
+                    or _starts_item(following)
+                    or following.startswith(_FENCES)
+                    or (len(line) < _WRAPPED_WIDTH * widest and not following[0].islower())
+                )
+            if hard:
+                segments.append((seg_start, end))
+                if i + 1 < len(block):
+                    seg_start = block[i + 1][0]
+    return segments
+
+
+def is_heading(line: str) -> bool:
+    return line.startswith("#") and line.lstrip("#")[:1] in ("", " ", "\t")
+
+
+def _starts_item(line: str) -> bool:
+    if is_heading(line) or line.startswith(_LIST_MARKERS):
+        return True
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return 0 < digits <= 3 and line[digits : digits + 2] in (". ", ") ")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    match = _WORD_BEFORE_DOT.search(text, max(0, dot - 12), dot)
+    if not match:
+        return False
+    word = match.group(0).lower().strip(".")
+    # Single letters are initials ("J. Smith"); listed words are abbreviations.
+    return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
+
+
+def _is_item_number(text: str, start: int, dot: int) -> bool:
+    # "1. Install it." opens a numbered list item; its number is not a sentence.
+    return dot - start <= 8 and text[start:dot].strip().isdigit()
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    # str.lstrip/rstrip rather than a per-character loop: a span can be megabytes of spaces.
+    segment = text[start:end]
+    left = segment.lstrip()
+    return start + len(segment) - len(left), end - (len(left) - len(left.rstrip()))
+
+
+# Answer spans ---------------------------------------------------------------------------------
+
+# A name followed by one of these reads as the name alone: "Baykar company" -> "Baykar". SQuAD-style
+# training data labels both ways, and the short form is the one a person asking "who" wants.
+_TRAILING_DESCRIPTORS = frozenset({"company", "companies", "firm", "corporation", "group", "manufacturer", "maker"})
+
+
+def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim punctuation and a trailing descriptor off a span; close a bracket it opened."""
+    while start < end and text[start] in " ,;:":
+        start += 1
+    while end > start and text[end - 1] in " ,;:":
+        end -= 1
+    span = text[start:end]
+    if span.count("(") > span.count(")") and text[end : end + 1] == ")":
+        end += 1  # "Turkish Aerospace Industries (TAI" -> "... (TAI)"
+    words = text[start:end].rsplit(" ", 1)
+    if len(words) == 2 and words[1].lower() in _TRAILING_DESCRIPTORS and words[0][-1:].isalnum():
+        last_name = words[0].rsplit(" ", 1)[-1]
+        if last_name[:1].isupper():
+            end = start + len(words[0])
+    return start, end
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a sub-word span to whole words ("ka-3" -> "Anka-3", "corvette" -> "corvettes")."""
+
+    def joins(i: int) -> bool:
+        # Letters and digits join; so does a hyphen between two of them ("Ivchenko-Progress").
+        if not 0 <= i < len(text):
+            return False
+        if text[i].isalnum():
+            return True
+        return text[i] in "-'’" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+
+    while start > 0 and joins(start - 1):
+        start -= 1
+    while end < len(text) and joins(end):
+        end += 1
+    return start, end
+
+
+# Streaming ------------------------------------------------------------------------------------
+
+# Words per piece when a finished answer is replayed as a stream.
+_WORDS_PER_PIECE = 3
+_PIECE = re.compile(r"\S+\s*")
+
+
+def word_pieces(text: str, *, words: int = _WORDS_PER_PIECE) -> list[str]:
+    """Split ``text`` into pieces of a few words that join back to exactly ``text``."""
+    tokens = _PIECE.findall(text)
+    leading = text[: len(text) - len(text.lstrip())]
+    pieces = ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)]
+    if leading:
+        pieces = [leading + pieces[0], *pieces[1:]] if pieces else [leading]
+    return pieces
