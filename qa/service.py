@@ -23,11 +23,11 @@ from qa.errors import (
     IndexMismatchError,
     IndexNotReadyError,
 )
-from qa.index import IndexConfig, Manifest, check_compatible
 from qa.ingest.chunking import chunk_documents, embedding_text
 from qa.ingest.loading import LoadResult, SkippedFile, load_documents
 from qa.schema import ABSTAIN_MESSAGE, Answer, Citation, Document, Draft, Hit, Turn
 from qa.stores import IndexWriter, SearchIndex, Store, build_store
+from qa.stores.manifest import IndexConfig, Manifest, check_compatible
 from qa.validation import validate_question
 
 logger = logging.getLogger(__name__)

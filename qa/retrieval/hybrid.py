@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.embedding import Embedder
-from qa.index import VectorStore
 from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Hit
+from qa.stores.base import VectorIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class HybridRetriever:
     """
 
     def __init__(
-        self, store: VectorStore, keyword: KeywordIndex, embedder: Embedder, *, config: RetrievalConfig | None = None
+        self, store: VectorIndex, keyword: KeywordIndex, embedder: Embedder, *, config: RetrievalConfig | None = None
     ) -> None:
         self._store = store
         self._keyword = keyword

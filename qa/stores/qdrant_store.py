@@ -1,6 +1,6 @@
 """Qdrant as the store: hybrid search runs inside Qdrant, so no API process holds the corpus.
 
-One collection per full build, ``<collection>-<generation>``, reached through the alias
+One collection per full build, ``<collection>-<generation>`` (``manifest.new_generation``), reached through the alias
 ``<collection>``; it holds three kinds of points (payload ``kind``):
 
     chunk      dense vector "dense" + sparse BM25 vector "keyword" (IDF applied by Qdrant)
@@ -33,9 +33,9 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
-from qa.index import REBUILD_HINT, IndexConfig, Manifest, _versions, check_compatible
 from qa.retrieval import sparse
 from qa.schema import Chunk, Document, Hit
+from qa.stores.manifest import REBUILD_HINT, IndexConfig, Manifest, check_compatible, new_generation, package_versions
 
 if TYPE_CHECKING:
     from qa.config import Settings
@@ -158,7 +158,7 @@ class QdrantStore:
             previous = self.read_manifest()
             check_compatible(previous.config, config)
             return QdrantWriter(self, config, target=self.collection, generation=previous.generation, previous=previous)
-        generation = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation = new_generation()
         target = f"{self.collection}-{generation}"
         self._create_collection(target, config.dim)
         return QdrantWriter(self, config, target=target, generation=generation, previous=None)
@@ -332,7 +332,7 @@ class QdrantWriter:
                 generation=self._generation,
                 artifacts={"collection": {"file": self._target, "sha256": ""}},
                 created_at=time.time(),
-                versions={**_versions(), **_qdrant_version()},
+                versions=package_versions("qdrant-client"),
             )
             payload = {"kind": "manifest", "manifest": manifest.to_json()}
             client.upsert(self._target, [models.PointStruct(id=_MANIFEST_ID, vector={}, payload=payload)], wait=True)
@@ -377,12 +377,3 @@ def _close_local_clients() -> None:
 
 def _is_local(client: Any) -> bool:
     return type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
-
-
-def _qdrant_version() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return {"qdrant-client": version("qdrant-client")}
-    except PackageNotFoundError:
-        return {}
