@@ -1,7 +1,8 @@
 """Qdrant as the store: hybrid search runs inside Qdrant, so no API process holds the corpus.
 
-One collection per full build, ``<collection>-<generation>`` (``manifest.new_generation``), reached through the alias
-``<collection>``; it holds three kinds of points (payload ``kind``):
+One collection per full build, ``<collection>-<generation>`` (``manifest.new_generation``, as the
+FAISS files), reached through the alias ``<collection>``; it holds three kinds of points (payload
+``kind``):
 
     chunk      dense vector "dense" + sparse BM25 vector "keyword" (IDF applied by Qdrant)
     document   no vectors; the Document (served by GET /api/documents/{id})
