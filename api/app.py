@@ -30,9 +30,9 @@ from api.security import (
 from qa import __version__
 from qa.config import Settings
 from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
-from qa.index import REBUILD_HINT
 from qa.service import QAService
 from qa.sessions import SessionStore, build_session_store
+from qa.stores.manifest import REBUILD_HINT
 
 logger = logging.getLogger(__name__)
 

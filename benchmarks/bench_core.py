@@ -74,12 +74,12 @@ def main() -> None:
     started = time.perf_counter()
     report = service.ingest()
     ingest_s = time.perf_counter() - started
-    texts = [c.text for c in service._require_index().store.chunks()]
+    texts = [c.text for c in service._require_index().vectors.chunks()]
     started = time.perf_counter()
     embedder.embed_documents(texts)  # the floor: the model alone on the same texts
     floor_s = time.perf_counter() - started
 
-    store = service._require_index().store
+    store = service._require_index().vectors
     latencies, floors, hits1, hits5 = [], [], 0, 0
     for question, source, start, end in samples:
         t0 = time.perf_counter()

@@ -52,7 +52,7 @@ def factories(n: int) -> dict[str, tuple[Callable[[], Any], dict[str, Callable[[
     """
     import faiss
 
-    from qa.index import HNSW_EF_CONSTRUCTION, HNSW_M
+    from qa.stores.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
 
     nlist = max(16, int(4 * np.sqrt(n)))
 

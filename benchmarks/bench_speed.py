@@ -102,7 +102,7 @@ def embedding_part(work: Path, cache: Path, pairs: list[tuple[str, str]], backen
     report = service.ingest()
     ingest_s = time.perf_counter() - started
     if backend == "torch":
-        texts = [chunk.text for chunk in service._require_index().store.chunks()]
+        texts = [chunk.text for chunk in service._require_index().vectors.chunks()]
         (work / "chunk_texts.json").write_text(json.dumps(texts))
     query_ms, hits5, top5 = [], 0, []
     for question, gold in pairs:

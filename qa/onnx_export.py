@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa.errors import ConfigurationError
-from qa.index import file_sha256
+from qa.stores.files import file_sha256
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")

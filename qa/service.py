@@ -26,7 +26,6 @@ from qa.errors import (
     IndexMismatchError,
     IndexNotReadyError,
 )
-from qa.index import IndexConfig, Manifest, check_compatible
 from qa.ingest.chunking import chunk_documents, embedding_text
 from qa.ingest.loading import LoadResult, SkippedFile, load_documents
 from qa.schema import (
@@ -40,6 +39,7 @@ from qa.schema import (
     stage_timings,
 )
 from qa.stores import IndexWriter, SearchIndex, Store, build_store
+from qa.stores.manifest import IndexConfig, Manifest, check_compatible
 from qa.text import word_pieces
 from qa.validation import validate_question
 

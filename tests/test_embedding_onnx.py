@@ -12,8 +12,8 @@ import pytest
 from qa import HashingEmbedder, QAService
 from qa.config import Settings
 from qa.errors import IndexMismatchError
-from qa.index import MANIFEST_NAME, read_manifest
 from qa.onnx_export import cached_onnx
+from qa.stores.manifest import MANIFEST_NAME, read_manifest
 
 QUESTION = "Who makes the TB2 drone?"
 PASSAGES = [

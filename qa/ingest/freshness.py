@@ -1,7 +1,7 @@
 """Has the seeds folder changed since the index was built? Compares file hashes with the manifest's.
 
 The manifest records ``source -> sha256 of the file's bytes`` for every indexed file
-(``qa.index.Manifest.files``); hashing the folder's files the same way and comparing says which
+(``qa.stores.manifest.Manifest.files``); hashing the folder's files the same way and comparing says which
 were added, changed or removed since. Files the loader skips (empty, unreadable) are never in the
 manifest, so they show as added: they are in the folder but not in the index, which is what the
 user needs to know. Reads every file once; no parsing, no model.

@@ -3,14 +3,13 @@
 A name is checked, never repaired: anything that is not a plain file name (``../x``, ``a/b``,
 ``C:\\x``, a hidden ``.x``, control characters) is refused, so a file can only land directly in
 the seeds folder under the name the user sees. A write goes to a hidden temp file in the seeds
-folder (the loader and the watcher skip hidden files), is fsynced, then renamed over the target:
-the loader sees the old file or the new one, never half of one.
+folder (the loader and the watcher skip hidden files), is fsynced, then renamed over the target
+(``qa.stores.files.atomic_write``, as the index files): the loader sees the old file or the new
+one, never half of one.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import BinaryIO
 
 from qa.errors import UnsupportedFileTypeError, UploadError, UploadTooLargeError
 from qa.ingest.loading import SUPPORTED_SUFFIXES, document_id
+from qa.stores.files import atomic_write
 
 #: Longest accepted name in UTF-8 bytes (ext4 and most file systems allow 255).
 MAX_NAME_BYTES = 255
@@ -80,15 +80,5 @@ def store_upload(seeds_dir: Path, name: str, data: BinaryIO) -> str:
     target = seeds_dir / name
     if target.is_symlink() or (target.exists() and not target.is_file()):
         raise UploadError(f"{name!r} in the seeds folder is a link or a folder, not a file; rename the upload.")
-    fd, tmp = tempfile.mkstemp(dir=seeds_dir, prefix=".upload-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            while block := data.read(_COPY_BLOCK):
-                handle.write(block)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, iter(lambda: data.read(_COPY_BLOCK), b""))
     return document_id(name)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.embedding import Embedder
-from qa.index import VectorStore
 from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Hit
+from qa.stores.base import VectorIndex
+
+if TYPE_CHECKING:
+    from qa.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class RetrievalConfig:
-    """How many candidates each retriever contributes and the RRF constant."""
+    """How many candidates each retriever contributes and the RRF constant (QA_RETRIEVAL_CANDIDATES, QA_RRF_K)."""
 
-    candidates: int = 50
-    rrf_k: int = 60
+    candidates: int
+    rrf_k: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetrievalConfig:
+        return cls(candidates=settings.retrieval_candidates, rrf_k=settings.rrf_k)
 
 
 class HybridRetriever:
@@ -26,12 +34,12 @@ class HybridRetriever:
     """
 
     def __init__(
-        self, store: VectorStore, keyword: KeywordIndex, embedder: Embedder, *, config: RetrievalConfig | None = None
+        self, store: VectorIndex, keyword: KeywordIndex, embedder: Embedder, *, config: RetrievalConfig
     ) -> None:
         self._store = store
         self._keyword = keyword
         self._embedder = embedder
-        self._config = config or RetrievalConfig()
+        self._config = config
 
     def search(self, query: str, *, top_k: int) -> list[Hit]:
         """The ``top_k`` chunks for ``query``, best first."""

@@ -9,71 +9,31 @@ QAService talks to one ``Store``, chosen by ``settings.vector_store`` in ``build
 A writer starts from the committed index (or an empty one when ``rebuild``) and nothing it does
 is visible through the manifest until ``commit``; the FAISS store builds a whole new generation,
 the Qdrant store updates the collection in place (or fills a new one and moves the alias).
+
+The names, one meaning each:
+
+    Store            protocol: one backend (read the manifest, load, write)       base.py
+    SearchIndex      protocol: a loaded index answering text queries with Hits    base.py
+    IndexWriter      protocol: changes made visible together by commit()          base.py
+    VectorIndex      protocol: dense vectors searched by cosine (HybridRetriever)  base.py
+    FaissVectors     a VectorIndex in memory: a FAISS flat or HNSW index          faiss_store.py
+    FaissFileStore   the Store on disk: FaissVectors generations + manifest.json  faiss_store.py
+    QdrantStore      the Store in a Qdrant collection behind an alias             qdrant_store.py
+
+The modules: ``manifest.py`` (IndexConfig, Manifest, read_manifest, check_compatible,
+new_generation, package_versions), ``files.py`` (atomic writes, checksums, artifact paths, the
+stale-generation clean-up), ``faiss_store.py``, ``qdrant_store.py`` (needs the ``scale`` extra).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from qa.index import IndexConfig, Manifest
-from qa.schema import Chunk, Document, Hit
+from qa.stores.base import IndexWriter, SearchIndex, Store, VectorIndex
 
 if TYPE_CHECKING:
     from qa.config import Settings
     from qa.embedding import Embedder
-
-
-class SearchIndex(Protocol):
-    """A committed index, ready for questions."""
-
-    manifest: Manifest
-
-    def search(self, query: str, *, top_k: int) -> list[Hit]:
-        """The ``top_k`` chunks for ``query`` (dense and keyword rankings fused), best first."""
-        ...
-
-    def documents(self) -> list[Document]:
-        """Every indexed document, in seeds (source path) order."""
-        ...
-
-    def document(self, doc_id: str) -> Document | None:
-        """One indexed document by id, or None."""
-        ...
-
-
-class IndexWriter(Protocol):
-    """Changes to an index, made visible together by ``commit``."""
-
-    def delete_sources(self, sources: Collection[str]) -> None:
-        """Drop every chunk (and document) of these source files."""
-        ...
-
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Add chunks with their vectors (row i belongs to ``chunks[i]``); same id replaces."""
-        ...
-
-    def commit(self, *, files: dict[str, str], documents: Sequence[Document]) -> Manifest:
-        """Write the manifest (``files``: source -> content hash) and the current ``documents``."""
-        ...
-
-
-class Store(Protocol):
-    """One backend: reads the committed index and writes new versions of it."""
-
-    def read_manifest(self) -> Manifest:
-        """The committed manifest; IndexNotReadyError when there is none, IndexCorruptError if unreadable."""
-        ...
-
-    def load(self, expected: IndexConfig) -> SearchIndex:
-        """The committed index; IndexMismatchError when it was built with another configuration."""
-        ...
-
-    def writer(self, config: IndexConfig, *, rebuild: bool) -> IndexWriter:
-        """A writer starting from the committed index, or from an empty one when ``rebuild``."""
-        ...
 
 
 def build_store(settings: Settings, embedder: Embedder) -> Store:
@@ -82,14 +42,15 @@ def build_store(settings: Settings, embedder: Embedder) -> Store:
         from qa.stores.qdrant_store import QdrantStore
 
         return QdrantStore.from_settings(settings, embedder)
+    from qa.retrieval.hybrid import RetrievalConfig
     from qa.stores.faiss_store import FaissFileStore
 
     return FaissFileStore(
         settings.index_dir,
         embedder=embedder,
-        rrf_k=settings.rrf_k,
+        retrieval=RetrievalConfig.from_settings(settings),
         exact_max_chunks=settings.faiss_exact_max_chunks,
     )
 
 
-__all__ = ["IndexWriter", "SearchIndex", "Store", "build_store"]
+__all__ = ["IndexWriter", "SearchIndex", "Store", "VectorIndex", "build_store"]

@@ -1,7 +1,8 @@
 """Qdrant as the store: hybrid search runs inside Qdrant, so no API process holds the corpus.
 
-One collection per full build, ``<collection>-<generation>``, reached through the alias
-``<collection>``; it holds three kinds of points (payload ``kind``):
+One collection per full build, ``<collection>-<generation>`` (``manifest.new_generation``, as the
+FAISS files), reached through the alias ``<collection>``; it holds three kinds of points (payload
+``kind``):
 
     chunk      dense vector "dense" + sparse BM25 vector "keyword" (IDF applied by Qdrant)
     document   no vectors; the Document (served by GET /api/documents/{id})
@@ -15,6 +16,10 @@ lists the old hashes, so the same files are redone and stale points deleted).
 
 QA_QDRANT_PATH is Qdrant's embedded local mode (one process at a time); QA_QDRANT_URL a server
 or cluster, where ``qdrant_shards`` and ``qdrant_replication_factor`` apply to new collections.
+
+Over 300 lines on purpose: the store, its search index and its writer share one point layout
+(point ids, payload ``kind``s, vector names, the manifest point); split, each reader of that
+layout would live apart from the code that writes it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +38,16 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
-from qa.index import REBUILD_HINT, IndexConfig, Manifest, _versions, check_compatible
 from qa.retrieval import sparse
+from qa.retrieval.hybrid import RetrievalConfig
 from qa.schema import Chunk, Document, Hit
+from qa.stores.manifest import REBUILD_HINT, IndexConfig, Manifest, check_compatible, new_generation, package_versions
 
 if TYPE_CHECKING:
     from qa.config import Settings
 
 DENSE = "dense"
 KEYWORD = "keyword"
-CANDIDATES = 50  # per prefetch, as HybridRetriever's candidates
 UPSERT_BATCH = 256
 _NAMESPACE = uuid.UUID("5b0f3c1e-8f7a-4e39-9a53-6f1d2c0e7b41")
 _MANIFEST_ID = str(uuid.uuid5(_NAMESPACE, "manifest"))
@@ -62,27 +67,22 @@ def _kind(kind: str) -> Any:
     return models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value=kind))])
 
 
+@dataclass(frozen=True, slots=True)
 class QdrantStore:
-    """Reads and writes the index in a Qdrant collection (through its alias)."""
+    """Reads and writes the index in a Qdrant collection (through its alias ``collection``).
 
-    def __init__(
-        self,
-        client: Any,
-        *,
-        collection: str,
-        embedder: Embedder,
-        rrf_k: int,
-        shards: int = 1,
-        replication_factor: int = 1,
-        where: str = "Qdrant",
-    ) -> None:
-        self.client = client
-        self.collection = collection
-        self._embedder = embedder
-        self._rrf_k = rrf_k
-        self._shards = shards
-        self._replication_factor = replication_factor
-        self._where = where
+    ``shards`` and ``replication_factor`` apply to collections it creates; ``where`` names the
+    server or folder in error messages.
+    """
+
+    client: Any
+    _: KW_ONLY
+    collection: str
+    embedder: Embedder
+    retrieval: RetrievalConfig
+    shards: int = 1
+    replication_factor: int = 1
+    where: str = "Qdrant"
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> QdrantStore:
@@ -108,7 +108,7 @@ class QdrantStore:
             client,
             collection=settings.qdrant_collection,
             embedder=embedder,
-            rrf_k=settings.rrf_k,
+            retrieval=RetrievalConfig.from_settings(settings),
             shards=settings.qdrant_shards,
             replication_factor=settings.qdrant_replication_factor,
             where=where,
@@ -122,11 +122,11 @@ class QdrantStore:
         try:
             yield
         except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
-            raise IndexNotReadyError(f"Cannot reach {self._where} ({exc}). Start it or check QA_QDRANT_URL.") from None
+            raise IndexNotReadyError(f"Cannot reach {self.where} ({exc}). Start it or check QA_QDRANT_URL.") from None
         except Exception as exc:
             if type(exc).__module__.startswith(("grpc", "httpx", "httpcore")):
                 raise IndexNotReadyError(
-                    f"Cannot reach {self._where} ({exc}). Start it or check QA_QDRANT_URL."
+                    f"Cannot reach {self.where} ({exc}). Start it or check QA_QDRANT_URL."
                 ) from None
             raise
 
@@ -138,7 +138,7 @@ class QdrantStore:
             aliases = {a.alias_name for a in self.client.get_aliases().aliases}
             if self.collection not in aliases:  # the alias appears with the first commit
                 raise IndexNotReadyError(
-                    f"No index in {self._where} (collection {self.collection!r}) yet. "
+                    f"No index in {self.where} (collection {self.collection!r}) yet. "
                     "Run `qa ingest` to build it from the seeds folder."
                 )
             found = self.client.retrieve(self.collection, [_MANIFEST_ID], with_payload=True)
@@ -158,7 +158,7 @@ class QdrantStore:
             previous = self.read_manifest()
             check_compatible(previous.config, config)
             return QdrantWriter(self, config, target=self.collection, generation=previous.generation, previous=previous)
-        generation = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation = new_generation()
         target = f"{self.collection}-{generation}"
         self._create_collection(target, config.dim)
         return QdrantWriter(self, config, target=target, generation=generation, previous=None)
@@ -171,12 +171,12 @@ class QdrantStore:
                 name,
                 vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
                 sparse_vectors_config={KEYWORD: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-                shard_number=self._shards,
-                replication_factor=self._replication_factor,
+                shard_number=self.shards,
+                replication_factor=self.replication_factor,
             )
             if not _is_local(self.client):  # local mode has no payload indexes (and warns)
-                for field in ("kind", "source", "batch"):
-                    self.client.create_payload_index(name, field, models.PayloadSchemaType.KEYWORD)
+                for key in ("kind", "source", "batch"):
+                    self.client.create_payload_index(name, key, models.PayloadSchemaType.KEYWORD)
 
     def _move_alias(self, target: str) -> None:
         """Point the alias at ``target`` in one operation, then drop the collections it left."""
@@ -203,25 +203,25 @@ class QdrantSearchIndex:
 
     def __init__(self, store: QdrantStore, manifest: Manifest) -> None:
         self.manifest = manifest
-        self._store = store
+        self.store = store
 
     def search(self, query: str, *, top_k: int) -> list[Hit]:
         """The ``top_k`` chunks for ``query``; ``dense_score`` is the chunk's cosine to the query."""
         from qdrant_client import models
 
-        store = self._store
-        vector = store._embedder.embed_query(query)
+        store = self.store
+        vector = store.embedder.embed_query(query)
         indices, values = sparse.query_vector(query)
-        prefetch = [models.Prefetch(query=vector.tolist(), using=DENSE, limit=max(CANDIDATES, top_k))]
+        prefetch = [models.Prefetch(query=vector.tolist(), using=DENSE, limit=max(store.retrieval.candidates, top_k))]
         if indices:
             keyword = models.SparseVector(indices=indices, values=values)
-            prefetch.append(models.Prefetch(query=keyword, using=KEYWORD, limit=max(CANDIDATES, top_k)))
+            prefetch.append(models.Prefetch(query=keyword, using=KEYWORD, limit=max(store.retrieval.candidates, top_k)))
         with store.reaching():
             points = store.client.query_points(
                 store.collection,
                 prefetch=prefetch,
                 # Qdrant scores 1/(k + rank) from rank 0; HybridRetriever 1/(rrf_k + rank + 1): same fusion.
-                query=models.RrfQuery(rrf=models.Rrf(k=store._rrf_k + 1)),
+                query=models.RrfQuery(rrf=models.Rrf(k=store.retrieval.rrf_k + 1)),
                 limit=top_k,
                 with_payload=True,
                 with_vectors=[DENSE],
@@ -242,10 +242,10 @@ class QdrantSearchIndex:
         """Every indexed document, read from Qdrant (sorted by source path)."""
         found: list[Document] = []
         offset = None
-        with self._store.reaching():
+        with self.store.reaching():
             while True:
-                points, offset = self._store.client.scroll(
-                    self._store.collection, scroll_filter=_kind("document"), limit=256, offset=offset
+                points, offset = self.store.client.scroll(
+                    self.store.collection, scroll_filter=_kind("document"), limit=256, offset=offset
                 )
                 found.extend(_document(p.payload) for p in points)
                 if offset is None:
@@ -253,28 +253,28 @@ class QdrantSearchIndex:
 
     def document(self, doc_id: str) -> Document | None:
         """One indexed document by id, or None."""
-        with self._store.reaching():
-            points = self._store.client.retrieve(self._store.collection, [_point_id("document", doc_id)])
+        with self.store.reaching():
+            points = self.store.client.retrieve(self.store.collection, [_point_id("document", doc_id)])
         return _document(points[0].payload) if points and points[0].payload.get("kind") == "document" else None
 
 
+@dataclass(slots=True)
 class QdrantWriter:
-    """Upserts straight into the target collection; deletes and the manifest wait for ``commit``."""
+    """Upserts straight into the ``target`` collection; deletes and the manifest wait for ``commit``."""
 
-    def __init__(
-        self, store: QdrantStore, config: IndexConfig, *, target: str, generation: str, previous: Manifest | None
-    ) -> None:
-        self._store = store
-        self._config = config
-        self._target = target
-        self._generation = generation
-        self._previous = previous
-        self._batch = uuid.uuid4().hex  # tags this ingest's points, so deletes spare them
-        self._deleted: set[str] = set()
+    store: QdrantStore
+    config: IndexConfig
+    _: KW_ONLY
+    target: str
+    generation: str
+    previous: Manifest | None
+    #: Tags this ingest's points, so the deletes at commit spare them.
+    batch: str = field(init=False, default_factory=lambda: uuid.uuid4().hex)
+    deleted: set[str] = field(init=False, default_factory=set)
 
     def delete_sources(self, sources: Collection[str]) -> None:
         """Mark these sources' chunks for deletion; done at commit, after their replacements are in."""
-        self._deleted.update(sources)
+        self.deleted.update(sources)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Write chunks with dense and BM25 sparse vectors, in batches."""
@@ -290,54 +290,54 @@ class QdrantWriter:
                         DENSE: vectors[offset + i].tolist(),
                         KEYWORD: models.SparseVector(indices=keyword[i][0], values=keyword[i][1]),
                     },
-                    payload={"kind": "chunk", "batch": self._batch, **asdict(chunk)},
+                    payload={"kind": "chunk", "batch": self.batch, **asdict(chunk)},
                 )
                 for i, chunk in enumerate(part)
             ]
-            with self._store.reaching():
-                self._store.client.upsert(self._target, points, wait=True)
+            with self.store.reaching():
+                self.store.client.upsert(self.target, points, wait=True)
 
     def commit(self, *, files: dict[str, str], documents: Sequence[Document]) -> Manifest:
         """Delete replaced points, store changed documents and the manifest, then move the alias if new."""
         from qdrant_client import models
 
-        client = self._store.client
-        old_files = self._previous.files if self._previous else {}
+        client = self.store.client
+        old_files = self.previous.files if self.previous else {}
         changed = [d for d in documents if old_files.get(d.source) != d.content_hash]
         points = [
             models.PointStruct(
                 id=_point_id("document", d.id),
                 vector={},
-                payload={"kind": "document", "batch": self._batch, **asdict(d)},
+                payload={"kind": "document", "batch": self.batch, **asdict(d)},
             )
             for d in changed
         ]
-        with self._store.reaching():
+        with self.store.reaching():
             for offset in range(0, len(points), UPSERT_BATCH):
-                client.upsert(self._target, points[offset : offset + UPSERT_BATCH], wait=True)
-            if self._deleted:
+                client.upsert(self.target, points[offset : offset + UPSERT_BATCH], wait=True)
+            if self.deleted:
                 stale = models.Filter(
-                    must=[models.FieldCondition(key="source", match=models.MatchAny(any=sorted(self._deleted)))],
+                    must=[models.FieldCondition(key="source", match=models.MatchAny(any=sorted(self.deleted)))],
                     must_not=[
-                        models.FieldCondition(key="batch", match=models.MatchValue(value=self._batch)),
+                        models.FieldCondition(key="batch", match=models.MatchValue(value=self.batch)),
                         models.HasIdCondition(has_id=[_MANIFEST_ID]),
                     ],
                 )
-                client.delete(self._target, points_selector=models.FilterSelector(filter=stale), wait=True)
-            count = client.count(self._target, count_filter=_kind("chunk"), exact=True).count
+                client.delete(self.target, points_selector=models.FilterSelector(filter=stale), wait=True)
+            count = client.count(self.target, count_filter=_kind("chunk"), exact=True).count
             manifest = Manifest(
-                config=self._config,
+                config=self.config,
                 files=dict(sorted(files.items())),
                 chunk_count=count,
-                generation=self._generation,
-                artifacts={"collection": {"file": self._target, "sha256": ""}},
+                generation=self.generation,
+                artifacts={"collection": {"file": self.target, "sha256": ""}},
                 created_at=time.time(),
-                versions={**_versions(), **_qdrant_version()},
+                versions=package_versions("qdrant-client"),
             )
             payload = {"kind": "manifest", "manifest": manifest.to_json()}
-            client.upsert(self._target, [models.PointStruct(id=_MANIFEST_ID, vector={}, payload=payload)], wait=True)
-        if self._target != self._store.collection:
-            self._store._move_alias(self._target)
+            client.upsert(self.target, [models.PointStruct(id=_MANIFEST_ID, vector={}, payload=payload)], wait=True)
+        if self.target != self.store.collection:
+            self.store._move_alias(self.target)
         return manifest
 
 
@@ -377,12 +377,3 @@ def _close_local_clients() -> None:
 
 def _is_local(client: Any) -> bool:
     return type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
-
-
-def _qdrant_version() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return {"qdrant-client": version("qdrant-client")}
-    except PackageNotFoundError:
-        return {}

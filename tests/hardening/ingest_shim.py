@@ -28,8 +28,9 @@ def pause(moment: str) -> None:
 
 
 def install(moment: str) -> None:
-    import qa.index
+    import qa.stores.faiss_store as faiss_store
     from qa.embedding import HashingEmbedder
+    from qa.stores.manifest import MANIFEST_NAME
 
     if moment == "embedding":
         original_embed = HashingEmbedder.embed_documents
@@ -41,8 +42,8 @@ def install(moment: str) -> None:
 
         HashingEmbedder.embed_documents = embed_then_pause  # type: ignore[method-assign]
     elif moment in ("index-write", "manifest-write"):
-        original_write = qa.index._atomic_write_bytes
-        target = "vectors-" if moment == "index-write" else qa.index.MANIFEST_NAME
+        original_write = faiss_store.atomic_write_bytes
+        target = "vectors-" if moment == "index-write" else MANIFEST_NAME
 
         def write_half_then_pause(path: Path, data: bytes) -> None:
             if path.name.startswith(target):
@@ -51,13 +52,13 @@ def install(moment: str) -> None:
                 pause(moment)
             original_write(path, data)
 
-        qa.index._atomic_write_bytes = write_half_then_pause
+        faiss_store.atomic_write_bytes = write_half_then_pause
     elif moment == "after-commit":
 
         def pause_before_cleanup(index_dir: Path, *, keep: str) -> None:
             pause(moment)
 
-        qa.index._remove_stale_generations = pause_before_cleanup
+        faiss_store.remove_stale_generations = pause_before_cleanup
     else:
         raise SystemExit(f"unknown QA_TEST_PAUSE_AT {moment!r}")
 

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from api import create_app
 from qa import HashingEmbedder, QAService
 from qa.errors import IndexCorruptError
-from qa.index import FaissStore
+from qa.stores.faiss_store import FaissVectors
 from tests.api.conftest import LiveServer, fast_service, fast_settings, free_port
 from tests.scale.conftest import has_module
 
@@ -86,6 +86,6 @@ def test_manifest_files_outside_the_index_folder_are_refused(tmp_path: Path, how
     manifest["artifacts"]["chunks"]["file"] = entry
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError) as caught:
-        FaissStore.load(index_dir)
+        FaissVectors.load(index_dir)
     assert "not a file inside the index folder" in caught.value.message
     assert "qa ingest --rebuild" in caught.value.message

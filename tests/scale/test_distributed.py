@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa import HashingEmbedder, QAService, Settings
-from qa.index import FaissStore
+from qa.stores.faiss_store import FaissVectors
 
 from .conftest import NEEDS_SCALE_EXTRA, has_module
 
@@ -27,7 +27,7 @@ def local_ray() -> Iterator[None]:
 
 
 def _stored(index_dir: Path) -> tuple[list[str], np.ndarray]:
-    store, _ = FaissStore.load(index_dir)
+    store, _ = FaissVectors.load(index_dir)
     return [c.id for c in store.chunks()], store.vectors()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from qa import HashingEmbedder, QAService, Settings
-from qa.index import FaissStore, IndexConfig
 from qa.schema import Chunk
-from qa.stores.faiss_store import FaissSearchIndex
+from qa.stores.faiss_store import FaissSearchIndex, FaissVectors
+from qa.stores.manifest import IndexConfig
 
 DIM = 384
 
@@ -31,12 +31,12 @@ def _chunks(n: int) -> list[Chunk]:
 def test_hnsw_recall_at_10_against_exact_search(tmp_path: Path) -> None:
     vectors = clustered_vectors(4000, seed=0)
     queries = clustered_vectors(200, seed=1)
-    exact = FaissStore(_chunks(4000), vectors, dim=DIM, exact_max_chunks=None)
-    approximate = FaissStore(_chunks(4000), vectors, dim=DIM, exact_max_chunks=1000)
+    exact = FaissVectors(_chunks(4000), vectors, dim=DIM, exact_max_chunks=None)
+    approximate = FaissVectors(_chunks(4000), vectors, dim=DIM, exact_max_chunks=1000)
     assert approximate.approximate and not exact.approximate
     config = IndexConfig("m", DIM, 160, 1)
     approximate.save(tmp_path, config=config, files={})
-    loaded, _ = FaissStore.load(tmp_path, expected=config)
+    loaded, _ = FaissVectors.load(tmp_path, expected=config)
     assert loaded.approximate  # the graph is loaded as saved, not rebuilt
     recall = []
     for query in queries:
@@ -60,7 +60,7 @@ def test_the_service_switches_to_hnsw_past_the_threshold(fake_settings: Settings
     exact.ingest()
     assert service.manifest.chunk_count > 2
     loaded = service.store.load(service.index_config())
-    assert isinstance(loaded, FaissSearchIndex) and loaded.store.approximate
+    assert isinstance(loaded, FaissSearchIndex) and loaded.vectors.approximate
     answer = service.ask("Which company manufactures the Bayraktar TB2 drone?")
     assert answer.status == "answered" and answer.answer == "Baykar"
     question = "Where did Baykar open a factory?"

@@ -51,6 +51,20 @@ def test_answers_cite_exact_offsets(make_settings: Callable[..., Settings]) -> N
         service.document("../../etc/passwd")
 
 
+def test_every_store_names_its_generation_the_same_way(make_settings: Callable[..., Settings]) -> None:
+    """One generation id format (stores.manifest.new_generation) for FAISS files and Qdrant collections."""
+    service = QAService(make_settings(), embedder=HashingEmbedder())
+    service.ingest()
+    manifest = service.manifest
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", manifest.generation)
+    assert manifest.artifacts and all(
+        a["file"].endswith(manifest.generation) or f"-{manifest.generation}." in a["file"]
+        for a in manifest.artifacts.values()
+    )
+    expected_versions = {"numpy"} | ({"qdrant-client"} if service.settings.vector_store == "qdrant" else set())
+    assert expected_versions <= set(manifest.versions)
+
+
 def test_keyword_only_tokens_still_match(make_settings: Callable[..., Settings]) -> None:
     seeds = make_settings().seeds_dir
     (seeds / "a.txt").write_text("The lorry carried 155 mm shells to the front.", "utf-8")

@@ -5,23 +5,24 @@ import pytest
 
 from qa import HashingEmbedder, QAService, Settings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
-from qa.index import FaissStore, IndexConfig, read_manifest
 from qa.schema import Chunk
+from qa.stores.faiss_store import FaissVectors
+from qa.stores.manifest import IndexConfig, read_manifest
 
 CONFIG = IndexConfig(model_id="m", dim=4, chunk_max_tokens=10, chunk_overlap_sentences=1)
 
 
-def _store() -> FaissStore:
+def _store() -> FaissVectors:
     chunks = [
         Chunk(id=f"c{i}", doc_id="d", source="a.txt", title="A", text=f"t{i}", start=i, end=i + 1) for i in range(3)
     ]
     vectors = np.eye(3, 4, dtype=np.float32)
-    return FaissStore(chunks, vectors, dim=4)
+    return FaissVectors(chunks, vectors, dim=4)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     _store().save(tmp_path, config=CONFIG, files={"a.txt": "abc"})
-    store, manifest = FaissStore.load(tmp_path, expected=CONFIG)
+    store, manifest = FaissVectors.load(tmp_path, expected=CONFIG)
     assert [c.id for c in store.chunks()] == ["c0", "c1", "c2"]
     assert store.search(np.array([0, 1, 0, 0], dtype=np.float32), 1) == [(1, pytest.approx(1.0))]
     assert manifest.files == {"a.txt": "abc"} and manifest.config == CONFIG
@@ -38,34 +39,34 @@ def test_only_the_committed_generation_remains(tmp_path: Path) -> None:
 
 
 def test_crash_before_the_manifest_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.index as index_module
+    import qa.stores.faiss_store as faiss_store
 
     first = _store().save(tmp_path, config=CONFIG, files={"a.txt": "old"})
-    real_write = index_module._atomic_write_bytes
+    real_write = faiss_store.atomic_write_bytes
 
     def crash_on_manifest(path: Path, data: bytes) -> None:
         if path.name == "manifest.json":
             raise KeyboardInterrupt
         real_write(path, data)
 
-    monkeypatch.setattr(index_module, "_atomic_write_bytes", crash_on_manifest)
+    monkeypatch.setattr(faiss_store, "atomic_write_bytes", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
         _store().save(tmp_path, config=CONFIG, files={"a.txt": "new"})
     monkeypatch.undo()
-    _store_again, manifest = FaissStore.load(tmp_path, expected=CONFIG)
+    _store_again, manifest = FaissVectors.load(tmp_path, expected=CONFIG)
     assert manifest.generation == first.generation and manifest.files == {"a.txt": "old"}
 
 
 def test_corrupt_missing_and_mismatched_indexes_say_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(IndexNotReadyError, match="qa ingest"):
-        FaissStore.load(tmp_path)
+        FaissVectors.load(tmp_path)
     manifest = _store().save(tmp_path, config=CONFIG, files={})
     with pytest.raises(IndexMismatchError, match="qa ingest --rebuild"):
-        FaissStore.load(tmp_path, expected=IndexConfig("other-model", 4, 10, 1))
+        FaissVectors.load(tmp_path, expected=IndexConfig("other-model", 4, 10, 1))
     vectors = tmp_path / manifest.artifacts["vectors"]["file"]
     vectors.write_bytes(vectors.read_bytes()[:-7])
     with pytest.raises(IndexCorruptError, match="qa ingest --rebuild"):
-        FaissStore.load(tmp_path)
+        FaissVectors.load(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json", "utf-8")
     with pytest.raises(IndexCorruptError, match="qa ingest --rebuild"):
         read_manifest(tmp_path)
@@ -120,8 +121,8 @@ def test_chunk_pages_survive_save_and_load(tmp_path: Path) -> None:
         Chunk(id="c0", doc_id="d", source="a.pdf", title="A", text="t0", start=0, end=2, page=1),
         Chunk(id="c1", doc_id="d", source="a.txt", title="A", text="t1", start=0, end=2),
     ]
-    FaissStore(chunks, np.eye(2, 4, dtype=np.float32), dim=4).save(tmp_path, config=CONFIG, files={})
-    store, _ = FaissStore.load(tmp_path, expected=CONFIG)
+    FaissVectors(chunks, np.eye(2, 4, dtype=np.float32), dim=4).save(tmp_path, config=CONFIG, files={})
+    store, _ = FaissVectors.load(tmp_path, expected=CONFIG)
     assert [c.page for c in store.chunks()] == [1, None]
 
 
@@ -133,7 +134,7 @@ def test_an_index_in_the_old_format_says_to_rebuild(tmp_path: Path) -> None:
     manifest["format_version"] = 1
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexMismatchError, match=r"format 1.*qa ingest --rebuild"):
-        FaissStore.load(tmp_path, expected=CONFIG)
+        FaissVectors.load(tmp_path, expected=CONFIG)
 
 
 def test_ingest_rebuilds_an_old_format_index_by_itself(fake_settings: Settings) -> None:
