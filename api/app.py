@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.include_router(module.router)
     mount_pages(app)
     if settings.slack_bot_token and settings.slack_signing_secret:
-        from api.slack import mount_slack
+        from api.slack.app import mount_slack
 
         mount_slack(app, service=service, settings=settings, sessions=sessions)
 

