@@ -1,4 +1,4 @@
-"""SQLiteSessionStore: turns kept per session, expiry, restarts, threads."""
+"""SQLiteSessionStore (turns kept per session, expiry, restarts, threads) and continue_session on every store."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from qa.sessions import (
     continue_session,
     is_web_session_id,
 )
+from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
 
 
 class Clock:
@@ -188,3 +189,17 @@ def test_an_in_memory_store_keeps_turns_under_the_same_caps(clock: Clock) -> Non
     assert [t.question for t in memory.history("s")] == ["q2", "q3", "q4"]
     clock.now += 61
     assert not memory.exists("s")
+
+
+@pytest.mark.scale
+def test_continue_session_means_the_same_on_redis(redis_server: RedisServer) -> None:  # noqa: F811
+    settings = Settings(_env_file=None, session_store="redis", redis_url=redis_server.url)  # type: ignore[call-arg]
+    redis_store = build_session_store(settings)
+    redis_store.append("web-r", Turn("Who makes the TB2?", "Baykar"))
+    assert continue_session(redis_store, "web-r").history == (Turn("Who makes the TB2?", "Baykar"),)
+    with pytest.raises(SessionError, match="'web-gone' is unknown or expired"):
+        continue_session(redis_store, "web-gone")
+    assert continue_session(redis_store, "web-gone", missing="new") == Conversation("web-gone")
+    redis_server.stop()
+    with pytest.raises(SessionStoreUnavailableError):
+        continue_session(redis_store, "web-r", missing="new")
