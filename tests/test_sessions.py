@@ -146,14 +146,14 @@ def test_redis_store_needs_a_url(tmp_path: Path) -> None:
 
 def test_continue_session_starts_a_new_session_without_an_id(store: SQLiteSessionStore) -> None:
     conversation = continue_session(store, None)
-    assert conversation.new and conversation.history == ()
+    assert conversation.history == ()
     assert is_web_session_id(conversation.session_id) and not store.exists(conversation.session_id)
 
 
 def test_continue_session_returns_the_turns_so_far(store: SQLiteSessionStore) -> None:
     store.append("s", Turn("Who makes the TB2?", "Baykar"))
     conversation = continue_session(store, "s")
-    assert conversation == Conversation("s", (Turn("Who makes the TB2?", "Baykar"),), new=False)
+    assert conversation == Conversation("s", (Turn("Who makes the TB2?", "Baykar"),))
 
 
 def test_continue_session_on_an_unknown_or_expired_id_raises_or_starts_over(
@@ -164,7 +164,7 @@ def test_continue_session_on_an_unknown_or_expired_id_raises_or_starts_over(
     with pytest.raises(SessionError, match="'s' is unknown or expired") as info:
         continue_session(store, "s", missing="raise")
     assert info.value.status_code == 404
-    assert continue_session(store, "s", missing="new") == Conversation("s", (), new=True)
+    assert continue_session(store, "s", missing="new") == Conversation("s", ())
     assert continue_session(store, "never-seen", missing="new") == Conversation("never-seen")
 
 

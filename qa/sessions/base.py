@@ -66,11 +66,10 @@ class BaseSessionStore:
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
-    """A session as a front end continues it: its id and the turns so far (``new``: none before)."""
+    """A session as a front end continues it: its id and the turns so far (none for a fresh one)."""
 
     session_id: str
     history: tuple[Turn, ...] = ()
-    new: bool = True
 
 
 def continue_session(
@@ -91,7 +90,7 @@ def continue_session(
         return Conversation(store.new_id())
     if accepts is None or accepts(session_id):
         try:
-            return Conversation(session_id, tuple(store.history(session_id)), new=False)
+            return Conversation(session_id, tuple(store.history(session_id)))
         except SessionStoreUnavailableError:
             raise
         except SessionError:
