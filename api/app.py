@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import logging.config
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,8 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from api.background import IngestWorker
+from api.background import IndexLoader, Reindexer
 from api.errors import install_error_handlers
+from api.ingest_worker import IngestWorker
 from api.limit_storage import build_limit_storage
 from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
 from api.logs import RequestIdMiddleware, log_config
@@ -29,66 +29,11 @@ from api.security import (
 )
 from qa import __version__
 from qa.config import Settings
-from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
+from qa.errors import QAError
 from qa.service import QAService
 from qa.sessions import SessionStore, build_session_store
-from qa.stores.manifest import REBUILD_HINT
 
 logger = logging.getLogger(__name__)
-
-#: Load failures a rebuild repairs; /readyz names that fix even to anonymous callers.
-REBUILD_CODES = frozenset({IndexCorruptError.code, IndexMismatchError.code})
-
-
-class IndexLoader:
-    """Loads (or builds) the index in a background thread so probes answer at once."""
-
-    def __init__(self, service: QAService) -> None:
-        self.service = service
-        self.error: QAError | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start loading unless the index is loaded already or loading."""
-        if self.service.is_ready or (self._thread is not None and self._thread.is_alive()):
-            return
-        self.error = None
-        self._thread = threading.Thread(target=self._run, name="qa-index-loader", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.service.ensure_index()
-            logger.info("Index loaded: %d documents.", len(self.service.documents()))
-        except QAError as error:
-            self.error = error
-            logger.error("Cannot load the index: %s", error.message)
-        except Exception as exc:  # surfaced by /readyz instead of dying silently in a thread
-            logger.exception("Cannot load the index")
-            self.error = QAError(f"Loading the index failed ({exc}); see the server log, fix, restart.")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until loading ends; True when the index is ready."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.service.is_ready
-
-    def require_ready(self, *, detailed: bool = True) -> None:
-        """Raise the 503-class error that says why the index cannot answer yet.
-
-        ``detailed=False`` (anonymous callers of /readyz) gives the failure's code and fix but not
-        its message, which can hold absolute paths or the Qdrant URL.
-        """
-        if self.service.is_ready:
-            return
-        if self.error is not None:
-            if not detailed:
-                fix = REBUILD_HINT if self.error.code in REBUILD_CODES else "The server log has the cause and the fix."
-                raise IndexNotReadyError(f"The index failed to load ({self.error.code}). {fix}")
-            raise IndexNotReadyError(f"The index failed to load: {self.error.message}")
-        if self.service.building:
-            raise IndexBuildingError("The index is being built from the seeds folder; retry in a few seconds.")
-        raise IndexNotReadyError("The index is loading; retry in a few seconds.")
 
 
 @asynccontextmanager
@@ -124,7 +69,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.sessions = sessions
     app.state.metrics = metrics
     app.state.index = IndexLoader(service)
-    app.state.reindexer = admin.Reindexer(service)
+    app.state.reindexer = Reindexer(service)
     app.state.ingest = IngestWorker(service, watch=settings.watch, debounce_ms=settings.watch_debounce_ms)
 
     install_error_handlers(app)
@@ -132,7 +77,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.include_router(module.router)
     mount_pages(app)
     if settings.slack_bot_token and settings.slack_signing_secret:
-        from api.slack import mount_slack
+        from api.slack.app import mount_slack
 
         mount_slack(app, service=service, settings=settings, sessions=sessions)
 

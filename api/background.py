@@ -1,244 +1,191 @@
-"""Background re-ingest for uploads, deletes and the live seeds folder; never on the event loop.
+"""One-shot background jobs on the service, each in one daemon thread at a time, never on the event loop.
 
-- ``IngestWorker``: one thread runs ``service.ingest()`` (incremental: only changed files are
-  embedded) whenever something asks; requests made while an ingest runs coalesce into one more
-  run after it, so a burst of uploads costs at most two ingests. Questions keep being answered
-  from the previous index until the service swaps the new one in.
-- ``SeedsWatcher``: with ``QA_WATCH`` on (the default), watches the seeds folder (``watchfiles``,
-  debounced by ``QA_WATCH_DEBOUNCE_MS``) and asks the worker for an ingest when files are added,
-  changed or removed. On start it also catches up with changes made while the server was down.
+- ``BackgroundJob``: the thread wrapper both jobs share (``running``, start-at-most-once, ``join``).
+- ``IndexLoader``: loads (or builds) the index at start-up so probes answer at once; ``/readyz``
+  and every answering route ask it why the index is not ready yet (``require_ready``).
+- ``Reindexer``: ``POST /api/admin/reindex`` re-ingests the seeds folder and remembers how it went.
+- ``run_logged``: a failure in a thread is logged and kept, never lost with the thread.
+
+The coalescing ingest worker and the seeds-folder watcher live in ``api.ingest_worker``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection
-from pathlib import Path
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from qa.errors import IndexNotReadyError, QAError
-from qa.ingest.freshness import seed_changes
-from qa.service import IngestReport, QAService
+from api.models import ReindexStatus
+from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
+from qa.service import QAService
+from qa.stores.manifest import REBUILD_HINT
 
 logger = logging.getLogger(__name__)
 
-#: How long one wait inside watchfiles lasts: the watch is known to be set up after the first one.
-_READY_TIMEOUT_MS = 300
+#: Load failures a rebuild repairs; /readyz names that fix even to anonymous callers.
+REBUILD_CODES = frozenset({IndexCorruptError.code, IndexMismatchError.code})
+
+_T = TypeVar("_T")
 
 
-class IngestWorker:
-    """Re-ingests the seeds folder in one background thread, coalescing requests."""
+def run_logged(call: Callable[[], _T], *, what: str, unexpected: str) -> _T | QAError:
+    """``call()``'s result, or the QAError it failed with, logged as ``what``.
 
-    def __init__(self, service: QAService, *, watch: bool = False, debounce_ms: int = 500) -> None:
+    Any other exception is logged with its traceback and becomes a QAError whose message is
+    ``unexpected`` (``{exc}`` stands for the exception): a thread that dies silently would leave
+    the server waiting for a job that never ends.
+    """
+    try:
+        return call()
+    except QAError as error:
+        logger.error("%s: %s", what, error.message)
+        return error
+    except Exception as exc:
+        logger.exception(what)
+        return QAError(unexpected.format(exc=exc))
+
+
+class BackgroundJob:
+    """Runs ``_run`` in one daemon thread named ``thread_name``, at most one at a time."""
+
+    thread_name = "qa-job"
+
+    def __init__(self, service: QAService) -> None:
         self.service = service
-        self.last_report: IngestReport | None = None
-        self.last_error: str | None = None
-        self.runs = 0
-        self._cond = threading.Condition()
-        self._pending: set[str] = set()  # sources waiting for the next run
-        self._in_flight: set[str] = set()  # sources the running ingest was asked about
-        self._requested = False
-        self._running = False
-        self._stopping = False
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.watcher = (
-            SeedsWatcher(service.settings.seeds_dir, self.request, debounce_ms=debounce_ms, on_start=self.catch_up)
-            if watch
-            else None
-        )
 
-    # Lifecycle ----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while the job's thread runs."""
+        return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> None:
-        """Start the worker thread and, when configured, the folder watcher."""
-        with self._cond:
-            self._stopping = False
-            self._ensure_thread()
-        if self.watcher is not None:
-            self.watcher.start()
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name="qa-ingest-worker", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop watching and wait up to ``timeout`` for a running ingest (an unfinished one commits nothing)."""
-        if self.watcher is not None:
-            self.watcher.stop()
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+    def join(self, timeout: float | None = None) -> None:
+        """Block until the current run ends, or ``timeout`` seconds."""
         if self._thread is not None:
             self._thread.join(timeout)
 
-    # Requests -----------------------------------------------------------------------------
+    def _launch(self, *args: Any) -> bool:
+        """Start ``_run(*args)`` in a thread; False when a run is going on already."""
+        with self._lock:
+            if self.running:
+                return False
+            self._starting()
+            self._thread = threading.Thread(target=self._run, args=args, name=self.thread_name, daemon=True)
+            self._thread.start()
+            return True
 
-    def request(self, sources: Collection[str] = ()) -> None:
-        """Ask for an ingest soon; ``sources`` are the files it is for (shown as indexing meanwhile)."""
-        with self._cond:
-            self._pending.update(sources)
-            self._requested = True
-            self._cond.notify_all()
-            if not self._stopping:
-                self._ensure_thread()  # an app served without its lifespan still ingests
+    def _starting(self) -> None:
+        """Reset what the last run left (under the lock, before the new thread starts)."""
 
-    def catch_up(self) -> None:
-        """Ask for an ingest when the folder differs from the committed index (changes made while stopped)."""
-        try:
-            manifest = self.service.store.read_manifest()
-        except IndexNotReadyError:
-            return  # no index yet: the index loader builds it from the folder as it is
-        except QAError as error:
-            logger.warning("Cannot compare the seeds folder with the index: %s", error.message)
-            return
-        changes = seed_changes(self.service.settings.seeds_dir, manifest.files)
-        if changes.stale:
-            logger.info("The seeds folder changed since the index was built: %s.", changes.describe())
-            self.request((*changes.added, *changes.changed, *changes.removed))
-
-    @property
-    def busy(self) -> bool:
-        """True while an ingest runs or is waiting to run."""
-        with self._cond:
-            return self._running or self._requested
-
-    def waiting_sources(self) -> set[str]:
-        """Sources an ingest has been asked for and not finished yet."""
-        with self._cond:
-            return self._pending | self._in_flight
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no ingest runs or waits (tests, shutdown); False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not (self._running or self._requested), timeout)
-
-    # The thread ---------------------------------------------------------------------------
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._requested or self._stopping)
-                if self._stopping:
-                    return
-                self._requested = False
-                self._running = True
-                self._in_flight, self._pending = self._pending, set()
-            try:
-                self._ingest()
-            finally:
-                with self._cond:
-                    self._running = False
-                    self._in_flight = set()
-                    self._cond.notify_all()
-
-    def _ingest(self) -> None:
-        try:
-            report = self.service.ingest()
-        except QAError as error:
-            logger.error("Background ingest failed: %s", error.message)
-            self.last_error = error.message
-            return
-        except Exception:  # a thread that dies silently would stop every later ingest
-            logger.exception("Background ingest failed")
-            self.last_error = "The ingest failed; the server log has the details. The previous index is still in use."
-            return
-        self.runs += 1
-        self.last_report, self.last_error = report, None
-        if report.changed:
-            logger.info(
-                "Ingested the seeds folder: %d added, %d updated, %d removed, %d skipped.",
-                len(report.added),
-                len(report.updated),
-                len(report.removed),
-                len(report.skipped),
-            )
+    def _run(self, *args: Any) -> None:
+        raise NotImplementedError
 
 
-class SeedsWatcher:
-    """Calls ``on_change(sources)`` after files under ``seeds_dir`` change (debounced), from its own thread."""
+class IndexLoader(BackgroundJob):
+    """Loads (or builds) the index in a background thread so probes answer at once."""
 
-    def __init__(
-        self,
-        seeds_dir: Path,
-        on_change: Callable[[Collection[str]], None],
-        *,
-        debounce_ms: int = 500,
-        on_start: Callable[[], None] | None = None,
-    ) -> None:
-        self.seeds_dir = seeds_dir
-        self.on_change = on_change
-        self.debounce_ms = debounce_ms
-        self.on_start = on_start
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+    thread_name = "qa-index-loader"
+
+    def __init__(self, service: QAService) -> None:
+        super().__init__(service)
+        self.error: QAError | None = None
 
     def start(self) -> None:
-        """Start watching in a daemon thread (set up within ``_READY_TIMEOUT_MS``)."""
-        if self._thread is not None and self._thread.is_alive():
+        """Start loading unless the index is loaded already or loading."""
+        if not self.service.is_ready:
+            self._launch()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until loading ends; True when the index is ready."""
+        self.join(timeout)
+        return self.service.is_ready
+
+    def require_ready(self, *, detailed: bool = True) -> None:
+        """Raise the 503-class error that says why the index cannot answer yet.
+
+        ``detailed=False`` (anonymous callers of /readyz) gives the failure's code and fix but not
+        its message, which can hold absolute paths or the Qdrant URL.
+        """
+        if self.service.is_ready:
             return
-        self._stop.clear()
-        self._ready.clear()
-        self._thread = threading.Thread(target=self._run, name="qa-seeds-watcher", daemon=True)
-        self._thread.start()
+        if self.error is not None:
+            if not detailed:
+                fix = REBUILD_HINT if self.error.code in REBUILD_CODES else "The server log has the cause and the fix."
+                raise IndexNotReadyError(f"The index failed to load ({self.error.code}). {fix}")
+            raise IndexNotReadyError(f"The index failed to load: {self.error.message}")
+        if self.service.building:
+            raise IndexBuildingError("The index is being built from the seeds folder; retry in a few seconds.")
+        raise IndexNotReadyError("The index is loading; retry in a few seconds.")
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until the watch is set up (tests); False on timeout."""
-        return self._ready.wait(timeout)
-
-    def stop(self) -> None:
-        """Stop watching and wait for the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _visible(self, _change: object, path: str) -> bool:
-        # Hidden files and folders are skipped by the loader, and uploads are written to a hidden
-        # temp file first: only the final rename counts.
-        try:
-            relative = Path(path).relative_to(self.seeds_dir)
-        except ValueError:
-            return True
-        return not any(part.startswith(".") for part in relative.parts)
+    def _starting(self) -> None:
+        self.error = None
 
     def _run(self) -> None:
-        from watchfiles import watch
+        def load() -> int:
+            self.service.ensure_index()
+            return len(self.service.documents())
 
-        root = self.seeds_dir.resolve()
-        if not root.is_dir():
-            logger.warning("Not watching %s: the folder does not exist.", self.seeds_dir)
-            self._ready.set()
-            return
-        self.seeds_dir = root
-        changes = watch(
-            root,
-            watch_filter=self._visible,
-            debounce=self.debounce_ms,
-            step=50,
-            stop_event=self._stop,
-            rust_timeout=_READY_TIMEOUT_MS,
-            yield_on_timeout=True,  # the first (maybe empty) batch says the watch is set up
-            raise_interrupt=False,
+        outcome = run_logged(
+            load,
+            what="Cannot load the index",
+            unexpected="Loading the index failed ({exc}); see the server log, fix, restart.",
         )
-        try:
-            for batch in changes:
-                if not self._ready.is_set():
-                    self._ready.set()
-                    # Changes made before the watch was set up are caught by comparing hashes.
-                    if self.on_start is not None:
-                        self.on_start()
-                if batch:
-                    sources = {self._source(path) for _change, path in batch}
-                    logger.info("Seeds folder changed: %s.", ", ".join(sorted(sources)[:5]))
-                    self.on_change(sources)
-        except Exception:
-            logger.exception("Watching the seeds folder failed; restart the server to watch again")
-        finally:
-            self._ready.set()
+        if isinstance(outcome, QAError):
+            self.error = outcome
+        else:
+            logger.info("Index loaded: %d documents.", outcome)
 
-    def _source(self, path: str) -> str:
-        try:
-            return Path(path).relative_to(self.seeds_dir).as_posix()
-        except ValueError:
-            return path
+
+class Reindexer(BackgroundJob):
+    """Runs ``service.ingest()`` in one background thread at a time and remembers how it went."""
+
+    thread_name = "qa-reindex"
+
+    def __init__(self, service: QAService) -> None:
+        super().__init__(service)
+        self._status = ReindexStatus(state="idle")
+
+    def status(self) -> ReindexStatus:
+        """The current or last run."""
+        return self._status
+
+    def start(self, *, rebuild: bool = False) -> bool:
+        """Start a re-ingest; False when one is already running."""
+        return self._launch(rebuild)
+
+    def wait(self, timeout: float | None = None) -> ReindexStatus:
+        """Block until the current run ends (tests, shutdown); its status."""
+        self.join(timeout)
+        return self._status
+
+    def _starting(self) -> None:
+        self._status = ReindexStatus(state="running", started_at=time.time())
+
+    def _run(self, rebuild: bool) -> None:
+        started = self._status.started_at
+        report = run_logged(
+            lambda: self.service.ingest(rebuild=rebuild),
+            what="Re-ingest failed",
+            unexpected="Re-ingest failed; the server log has the details. The previous index is still in use.",
+        )
+        if isinstance(report, QAError):
+            self._status = ReindexStatus(
+                state="failed", started_at=started, finished_at=time.time(), message=report.message
+            )
+            return
+        summary = (
+            f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+            f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+        )
+        logger.info("Re-ingest done: %s.", summary)
+        self._status = ReindexStatus(
+            state="succeeded",
+            started_at=started,
+            finished_at=time.time(),
+            message=summary,
+            documents=len(self.service.documents()),
+            chunks=report.chunks,
+        )

@@ -1,5 +1,6 @@
 """Where rate-limit counts live (the ``limits`` library): in this process by default, in Redis with
-``QA_SESSION_STORE=redis`` so that every replica counts against the same limit.
+``QA_SESSION_STORE=redis`` so that every replica counts against the same limit. ``PerMinuteLimit``
+is the sliding-window count both the rate limit and the failed-key limit use.
 
 When Redis cannot be reached the limits fail open (the request is served, a warning is logged at
 most once a minute): chat sessions already report the outage, and refusing every request because
@@ -9,11 +10,14 @@ a counter is unreachable would turn a Redis blip into a full outage.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from qa.config import Settings
@@ -64,3 +68,26 @@ async def limiter_call(call: Awaitable[_T], *, default: _T) -> _T:
             _last_warning = now
             logger.warning("Rate-limit storage unreachable (%s); requests are not limited meanwhile.", exc)
         return default
+
+
+class PerMinuteLimit:
+    """At most ``amount`` hits a minute per key, in a sliding window; fails open (``limiter_call``)."""
+
+    def __init__(self, amount: int, *, namespace: str, storage: Storage | None = None) -> None:
+        self.amount = amount
+        self.storage = storage or memory_storage()
+        self._item = RateLimitItemPerMinute(amount, namespace=namespace)
+        self._limiter = SlidingWindowCounterRateLimiter(self.storage)
+
+    async def hit(self, key: str) -> bool:
+        """Count one hit for ``key``; False when it is over the limit."""
+        return await limiter_call(self._limiter.hit(self._item, key), default=True)
+
+    async def test(self, key: str) -> bool:
+        """True when ``key`` may hit once more (nothing counted)."""
+        return await limiter_call(self._limiter.test(self._item, key), default=True)
+
+    async def retry_after_s(self, key: str) -> int:
+        """Whole seconds until ``key``'s window frees up (60 when the storage cannot say)."""
+        stats = await limiter_call(self._limiter.get_window_stats(self._item, key), default=None)
+        return max(1, math.ceil(stats.reset_time - time.time())) if stats else 60

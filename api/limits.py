@@ -26,15 +26,13 @@ import time
 from collections import deque
 from collections.abc import Collection, Iterable
 
-from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, error_response
-from api.limit_storage import limiter_call, memory_storage
-from api.security import bearer_token, client_address, is_public, key_matches
+from api.limit_storage import PerMinuteLimit
+from api.security import bearer_token, client_address, is_exempt, key_matches
 
 #: Routes that compute answers; probes, documents and the page are never queued behind them.
 ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
@@ -264,21 +262,16 @@ class RateLimitMiddleware:
     ) -> None:
         self.app = app
         self.keys = list(keys)
-        self.item = RateLimitItemPerMinute(per_minute, namespace="qa-requests")
-        self.limiter = SlidingWindowCounterRateLimiter(storage or memory_storage())
+        self.limiter = PerMinuteLimit(per_minute, namespace="qa-requests", storage=storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"]):
+        client = None if is_exempt(scope) else client_key(scope, self.keys)
+        if client is None or await self.limiter.hit(client):
             await self.app(scope, receive, send)
             return
-        client = client_key(scope, self.keys)
-        if await limiter_call(self.limiter.hit(self.item, client), default=True):
-            await self.app(scope, receive, send)
-            return
-        stats = await limiter_call(self.limiter.get_window_stats(self.item, client), default=None)
-        wait_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+        wait_s = await self.limiter.retry_after_s(client)
         message = (
-            f"Rate limit: {self.item.amount} requests per minute per API key or client address "
+            f"Rate limit: {self.limiter.amount} requests per minute per API key or client address "
             f"(QA_RATE_LIMIT_PER_MINUTE). Retry in {wait_s} s."
         )
         headers = {"Retry-After": str(wait_s)}

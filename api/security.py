@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import math
-import time
 from collections.abc import Collection, Iterable
 
-from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from api.limit_storage import limiter_call, memory_storage
+from api.limit_storage import PerMinuteLimit
 from qa.config import Settings
 from qa.errors import UnsafeExposureError
 
@@ -103,6 +99,11 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def is_exempt(scope: Scope) -> bool:
+    """True for what neither keys nor rate limits apply to: non-HTTP, CORS preflights, public paths."""
+    return scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"])
+
+
 def is_public(path: str) -> bool:
     """True for the paths that stay open when API keys are set."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
@@ -152,17 +153,15 @@ class APIKeyMiddleware:
     ) -> None:
         self.app = app
         self.keys = list(keys)
-        self.failures = RateLimitItemPerMinute(failures_per_minute, namespace="qa-auth-failures")
-        self.limiter = SlidingWindowCounterRateLimiter(storage or memory_storage())
+        self.failures = PerMinuteLimit(failures_per_minute, namespace="qa-auth-failures", storage=storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or is_public(scope["path"]):
+        if is_exempt(scope):
             await self.app(scope, receive, send)
             return
         address = client_address(scope)
-        if not await limiter_call(self.limiter.test(self.failures, address), default=True):
-            stats = await limiter_call(self.limiter.get_window_stats(self.failures, address), default=None)
-            wait_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+        if not await self.failures.test(address):
+            wait_s = await self.failures.retry_after_s(address)
             message = (
                 f"Too many requests with a missing or wrong API key from this address ({self.failures.amount} a "
                 f"minute, QA_AUTH_FAILURES_PER_MINUTE). Retry in {wait_s} s with a valid key."
@@ -175,7 +174,7 @@ class APIKeyMiddleware:
         if token is not None and key_matches(token, self.keys):
             await self.app(scope, receive, send)
             return
-        await limiter_call(self.limiter.hit(self.failures, address), default=True)
+        await self.failures.hit(address)
         message = (
             "Missing API key: send 'Authorization: Bearer <key>'."
             if token is None

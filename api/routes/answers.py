@@ -14,10 +14,10 @@ from api.errors import error_body
 from api.metrics import Metrics
 from api.models import ERROR_RESPONSES, AnswerModel, AskRequest, ChatAnswerModel, ChatRequest
 from api.routes.deps import MetricsDep, ServiceDep, SessionsDep
-from qa.errors import QAError, SessionError
+from qa.errors import QAError
 from qa.schema import Answer, Turn
 from qa.service import QAService
-from qa.sessions import SessionStore, is_web_session_id
+from qa.sessions import SessionStore, continue_session, is_web_session_id
 from qa.validation import validate_question
 
 router = APIRouter(prefix="/api", tags=["answers"], responses=ERROR_RESPONSES)
@@ -45,7 +45,12 @@ async def ask(body: AskRequest, service: ServiceDep, metrics: MetricsDep) -> JSO
 async def chat(body: ChatRequest, service: ServiceDep, sessions: SessionsDep, metrics: MetricsDep) -> Any:
     """One chat message; follow-ups use the session's earlier turns. ``stream: true`` answers as SSE."""
     question = validate_question(body.message, max_chars=service.settings.max_question_chars)
-    session_id, history = await run_in_threadpool(open_session, sessions, body.session_id)
+    # Only ids of the HTTP chat's own random form are continued: the store also holds the Slack bot's
+    # threads, whose ids are predictable, and they must not be readable or writable from here.
+    conversation = await run_in_threadpool(
+        continue_session, sessions, body.session_id, missing="raise", accepts=is_web_session_id
+    )
+    session_id, history = conversation.session_id, conversation.history
     if body.stream:
         events = sse_events(service, sessions, metrics, question, session_id=session_id, history=history, body=body)
         headers = {**SSE_HEADERS, "X-Session-Id": session_id}
@@ -53,19 +58,6 @@ async def chat(body: ChatRequest, service: ServiceDep, sessions: SessionsDep, me
     answer = await run_in_threadpool(service.ask, question, top_k=body.top_k, history=history)
     await record_turn(sessions, metrics, session_id, question, answer)
     return JSONResponse({**answer.to_dict(include_hits=body.include_hits), "session_id": session_id})
-
-
-def open_session(sessions: SessionStore, session_id: str | None) -> tuple[str, list[Turn]]:
-    """The session to continue and its history; a new id when none was given.
-
-    Only ids of the HTTP chat's own random form are continued: the store also holds the Slack bot's
-    threads, whose ids are predictable, and they must not be readable or writable from here.
-    """
-    if session_id is None:
-        return sessions.new_id(), []
-    if not is_web_session_id(session_id) or not sessions.exists(session_id):
-        raise SessionError(f"Chat session {session_id!r} is unknown or expired. Start a new chat (omit session_id).")
-    return session_id, sessions.history(session_id)
 
 
 async def record_turn(sessions: SessionStore, metrics: Metrics, session_id: str, question: str, answer: Answer) -> None:

@@ -1,43 +1,46 @@
-"""``Annotated`` dependency aliases, so route signatures read like prose."""
+"""``Annotated`` dependency aliases, so route signatures read like prose; routes reach ``app.state`` only here.
+
+Each alias reads the object ``create_app`` put on ``app.state``; ``ServiceDep`` also answers 503
+until the index is loaded (``LoadingServiceDep`` is for the routes that check ``is_ready`` themselves).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from api.background import IndexLoader, Reindexer
+from api.ingest_worker import IngestWorker
 from api.metrics import Metrics
 from qa.config import Settings
 from qa.service import QAService
 from qa.sessions import SessionStore
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+def app_state(name: str) -> Callable[[Request], Any]:
+    """A dependency that returns ``app.state.<name>``."""
+
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    dependency.__name__ = f"get_{name}"
+    return dependency
 
 
 def get_service(request: Request) -> QAService:
     """The service, once its index is loaded (503 before that)."""
-    request.app.state.index.require_ready()
-    service: QAService = request.app.state.service
-    return service
+    index: IndexLoader = request.app.state.index
+    index.require_ready()
+    return index.service
 
 
-def get_sessions(request: Request) -> SessionStore:
-    """The chat session store."""
-    sessions: SessionStore = request.app.state.sessions
-    return sessions
-
-
-def get_metrics(request: Request) -> Metrics:
-    """The app's Prometheus metrics."""
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_state("settings"))]
+IndexLoaderDep = Annotated[IndexLoader, Depends(app_state("index"))]
 ServiceDep = Annotated[QAService, Depends(get_service)]
-SessionsDep = Annotated[SessionStore, Depends(get_sessions)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+LoadingServiceDep = Annotated[QAService, Depends(app_state("service"))]
+SessionsDep = Annotated[SessionStore, Depends(app_state("sessions"))]
+MetricsDep = Annotated[Metrics, Depends(app_state("metrics"))]
+ReindexerDep = Annotated[Reindexer, Depends(app_state("reindexer"))]
+IngestWorkerDep = Annotated[IngestWorker, Depends(app_state("ingest"))]

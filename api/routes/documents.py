@@ -18,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
-from api.background import IngestWorker
 from api.errors import error_response
+from api.ingest_worker import IngestWorker
 from api.models import ERROR_RESPONSES, DocumentFile, DocumentFiles, DocumentList, DocumentModel, DocumentSummary
-from api.routes.deps import ServiceDep, SettingsDep
+from api.routes.deps import IngestWorkerDep, LoadingServiceDep, ServiceDep, SettingsDep
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, UnsupportedFileTypeError, UploadError, UploadTooLargeError
 from qa.ingest.loading import document_id, iter_seed_files
@@ -60,31 +60,25 @@ _UPLOAD_BODY = {
 }
 
 
-def get_worker(request: Request) -> IngestWorker:
-    """The app's background ingest worker."""
-    worker: IngestWorker = request.app.state.ingest
-    return worker
-
-
 def upload_limit(settings: Settings) -> int:
     """The most bytes one upload request may carry."""
     return settings.max_upload_bytes * settings.max_upload_files + MULTIPART_OVERHEAD_BYTES
 
 
 @router.get("")
-def list_documents(request: Request, service: ServiceDep, settings: SettingsDep) -> DocumentList:
+def list_documents(service: ServiceDep, settings: SettingsDep, worker: IngestWorkerDep) -> DocumentList:
     """Every indexed document (id, title, source, text length), and every file with its indexing status."""
     return DocumentList(
         documents=[
             DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in service.documents()
         ],
-        files=file_statuses(service, get_worker(request)),
+        files=file_statuses(service, worker),
         upload_types=list(allowed_suffixes(settings.upload_suffixes)),
     )
 
 
 @router.post("", status_code=202, responses=_UPLOAD_ERRORS, openapi_extra=_UPLOAD_BODY)
-async def upload_documents(request: Request, settings: SettingsDep) -> DocumentFiles:
+async def upload_documents(request: Request, settings: SettingsDep, worker: IngestWorkerDep) -> DocumentFiles:
     """Add files (multipart field ``files``, one or more) to the seeds folder and index them in the background.
 
     All or nothing: when any file is refused (413, 415, 422), none is written. A file with the
@@ -111,7 +105,7 @@ async def upload_documents(request: Request, settings: SettingsDep) -> DocumentF
         for name, upload in zip(names, uploads, strict=True):
             check_upload_size(name, upload.size or 0, max_bytes=settings.max_upload_bytes)
         stored = await run_in_threadpool(_store_all, settings.seeds_dir, names, uploads)
-    get_worker(request).request(names)
+    worker.request(names)
     return DocumentFiles(files=[DocumentFile(id=doc_id, source=name, status="indexing") for name, doc_id in stored])
 
 
@@ -121,13 +115,14 @@ async def upload_documents(request: Request, settings: SettingsDep) -> DocumentF
     response_model=DocumentFiles,
     responses={409: {**ERROR_RESPONSES[422], "description": "The only file in the seeds folder"}},
 )
-def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> DocumentFiles | JSONResponse:
+def delete_document(
+    doc_id: str, service: LoadingServiceDep, settings: SettingsDep, worker: IngestWorkerDep
+) -> DocumentFiles | JSONResponse:
     """Remove a file from the seeds folder; it leaves the index when the background ingest ends.
 
     The last file cannot be deleted: an ingest of an empty folder fails and keeps the previous
     index (a folder that looks empty is more often a mount gone missing than a wish for no answers).
     """
-    service: QAService = request.app.state.service
     folder = set(_folder_sources(settings.seeds_dir))
     known = folder | (set(service.manifest.files) if service.is_ready else set())
     source = next((s for s in sorted(known) if document_id(s) == doc_id), None)
@@ -142,7 +137,7 @@ def delete_document(doc_id: str, request: Request, settings: SettingsDep) -> Doc
         )
     # ``source`` comes from the folder listing or the manifest, never from the request.
     (settings.seeds_dir / source).unlink(missing_ok=True)
-    get_worker(request).request([source])
+    worker.request([source])
     return DocumentFiles(files=[DocumentFile(id=doc_id, source=source, status="removing")])
 
 

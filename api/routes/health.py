@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from api.routes.deps import MetricsDep
+from api.routes.deps import IndexLoaderDep, MetricsDep, SettingsDep
 from api.security import presents_valid_key
 
 router = APIRouter(tags=["operations"])
@@ -19,16 +19,14 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "Index missing, loading or failed"}})
-async def readyz(request: Request) -> dict[str, Any]:
+async def readyz(request: Request, settings: SettingsDep, index: IndexLoaderDep) -> dict[str, Any]:
     """Readiness: 200 once the index is loaded, 503 with the reason before that.
 
     Public (probes carry no key): the reason's details (paths, the Qdrant URL) only go to callers
     with a configured API key; others get its code and fix.
     """
-    detailed = presents_valid_key(request.scope, request.app.state.settings.api_keys)
-    request.app.state.index.require_ready(detailed=detailed)
-    service = request.app.state.service
-    return {"status": "ready", "documents": len(service.documents())}
+    index.require_ready(detailed=presents_valid_key(request.scope, settings.api_keys))
+    return {"status": "ready", "documents": len(index.service.documents())}
 
 
 @router.get("/metrics", response_class=Response)

@@ -17,6 +17,8 @@ HELP_MESSAGE = "Ask me a question about the documents, for example: _who makes t
 
 # Slack's limits: 3,000 characters per section text, 50 blocks per message.
 _SECTION_LIMIT = 3000
+# The answer or notice in one section (and the fallback ``text``): room left for the bold markers.
+_TEXT_LIMIT = _SECTION_LIMIT - 100
 _QUOTE_CHARS = 1200
 _MAX_SOURCES = 10
 
@@ -62,19 +64,19 @@ def answer_message(answer: Answer) -> dict[str, Any]:
     """``text`` (notification fallback) and ``blocks`` for ``chat.postMessage``: the answer, then numbered sources."""
     if answer.status == "abstained" or not answer.citations:
         return notice_message(answer.message or ABSTAIN_MESSAGE)
-    blocks: list[dict[str, Any]] = [_section(f"*{_fit(answer.answer or answer.sentence or '', 2900)}*")]
+    blocks: list[dict[str, Any]] = [_section(f"*{_fit(answer.answer or answer.sentence or '', _TEXT_LIMIT)}*")]
     blocks.append({"type": "context", "elements": [_mrkdwn("*Sources*")]})
     for citation in answer.citations[:_MAX_SOURCES]:
         quote = _fit(" ".join(citation.quote.split()), _QUOTE_CHARS)
         heading = f"*[{citation.n}]* *{_fit(citation.title, 300)}*  ·  `{_fit(citation.source, 300)}`"
         blocks.append(_section(f"{heading}\n> {quote}"))
     sources = ", ".join(f"[{c.n}] {c.title}" for c in answer.citations[:_MAX_SOURCES])
-    return {"text": _fit(f"{answer.answer or ''} ({sources})", 2900), "blocks": blocks}
+    return {"text": _fit(f"{answer.answer or ''} ({sources})", _TEXT_LIMIT), "blocks": blocks}
 
 
 def notice_message(text: str) -> dict[str, Any]:
     """A plain one-section message (abstention, help, error); ``text`` is escaped here."""
-    return {"text": _fit(text, 2900), "blocks": [_section(_fit(text, 2900))]}
+    return {"text": _fit(text, _TEXT_LIMIT), "blocks": [_section(_fit(text, _TEXT_LIMIT))]}
 
 
 def _section(text: str) -> dict[str, Any]:

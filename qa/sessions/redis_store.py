@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
+from qa.errors import ConfigurationError, SessionStoreUnavailableError
 from qa.schema import Turn
-from qa.sessions import MAX_HISTORY_TURNS, MAX_STORED_TURNS, check_caps, new_session_id
+from qa.sessions.base import MAX_HISTORY_TURNS, MAX_STORED_TURNS, BaseSessionStore, unknown_session
 
 
-class RedisSessionStore:
+class RedisSessionStore(BaseSessionStore):
     """The SessionStore protocol on Redis; safe to share between threads and processes."""
 
     def __init__(
@@ -30,17 +30,13 @@ class RedisSessionStore:
         prefix: str = "qa:session:",
         timeout_s: float = 2.0,
     ) -> None:
-        if ttl_s <= 0:
-            raise ConfigurationError(f"session_ttl_s must be a positive number of seconds, got {ttl_s}.")
-        check_caps(max_turns=max_turns)
-        self.max_turns = max_turns
+        super().__init__(ttl_s=ttl_s, max_turns=max_turns)
         try:
             import redis
         except ImportError:
             raise ConfigurationError(
                 "QA_SESSION_STORE=redis needs the redis package: `pip install 'seed-qa[scale]'`."
             ) from None
-        self.ttl_s = ttl_s
         self.prefix = prefix
         self.where = _redacted(url)
         self._errors = (redis.exceptions.RedisError, OSError)
@@ -53,10 +49,6 @@ class RedisSessionStore:
                 f"QA_REDIS_URL {self.where!r} is not a Redis URL ({exc}); use redis://host:6379/0."
             ) from None
 
-    def new_id(self) -> str:
-        """A fresh random, url-safe session id (``new_session_id``)."""
-        return new_session_id()
-
     def exists(self, session_id: str) -> bool:
         """False if the session is unknown or expired."""
         with self._reaching():
@@ -67,9 +59,7 @@ class RedisSessionStore:
         with self._reaching():
             rows = self._redis.lrange(self.prefix + session_id, -MAX_HISTORY_TURNS, -1)
         if not rows:
-            raise SessionError(
-                f"Chat session {session_id!r} is unknown or expired. Start a new chat (omit session_id)."
-            )
+            raise unknown_session(session_id)
         return [Turn(**json.loads(row)) for row in rows]
 
     def append(self, session_id: str, turn: Turn) -> None:

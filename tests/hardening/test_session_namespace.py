@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api.slack import session_key
+from api.slack.bot import session_key
 from qa import Turn
 from qa.sessions import SessionStore, is_web_session_id, new_session_id
 from tests.api.conftest import LiveServer

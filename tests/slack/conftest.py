@@ -146,7 +146,7 @@ class Bot:
 @pytest.fixture(scope="module")
 def bot(fast_service: QAService, fast_settings: Settings, standin: SlackStandIn) -> Iterator[Bot]:
     """A minimal FastAPI app with only ``mount_slack``, served by uvicorn on loopback."""
-    from api.slack import mount_slack
+    from api.slack.app import mount_slack
 
     service, sessions = RecordingService(fast_service, fail_on="EXPLODE"), MemorySessions()
     app = FastAPI()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from api.slack import mount_slack
+from api.slack.app import mount_slack
 from qa import QAService
 from tests.slack.conftest import MemorySessions, make_settings, serve
 from tests.slack.slack_standin import Slack, SlackStandIn, message_text, new_ts

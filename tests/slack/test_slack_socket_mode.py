@@ -7,7 +7,7 @@ import time
 from slack_bolt import BoltRequest
 from typer.testing import CliRunner
 
-from api.slack import build_bolt_app
+from api.slack.app import build_bolt_app
 from qa import QAService, Settings
 from qa.cli import app as cli
 from tests.slack.conftest import MemorySessions
