@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from qa.schema import Document
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx")
 
 # Publisher notices that are not content. They are blanked with spaces (not removed) so every
 # other character keeps its offset into the source file. The patterns run on the lowercased text
@@ -157,19 +156,8 @@ def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Docum
             f"the file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or raise QA_MAX_DOCUMENT_BYTES"
         )
     data = path.read_bytes()
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        extracted = formats.read_pdf(path)
-    elif suffix == ".docx":
-        extracted = formats.read_docx(path)
-    elif suffix == ".pptx":
-        extracted = formats.read_pptx(path)
-    else:
-        raw = _decode(data)
-        if suffix in (".html", ".htm"):
-            extracted = formats.read_html(raw)
-        else:
-            extracted = formats.Extracted(raw, _markdown_title(raw) if suffix in (".md", ".markdown") else None)
+    read = _READERS.get(path.suffix.lower(), _read_text)  # iter_seed_files passes only registered suffixes
+    extracted = read(path, data)
     text = extracted.text
     title = extracted.title or _first_line_title(text)
     text = strip_boilerplate(text)
@@ -211,6 +199,34 @@ def _markdown_title(text: str) -> str | None:
         return _first_line_title(text)
     line_end = text.find("\n", match.start())
     return text[match.start() : None if line_end < 0 else line_end].strip().lstrip("#").strip().rstrip("#").rstrip()
+
+
+def _read_text(path: Path, data: bytes) -> formats.Extracted:
+    return formats.Extracted(_decode(data), None)
+
+
+def _read_markdown(path: Path, data: bytes) -> formats.Extracted:
+    raw = _decode(data)
+    return formats.Extracted(raw, _markdown_title(raw))
+
+
+def _read_html(path: Path, data: bytes) -> formats.Extracted:
+    return formats.read_html(_decode(data))
+
+
+# A suffix -> its reader. A new file format is a reader here (plus its extraction in formats.py);
+# uploads, the folder watcher and `qa ingest` all accept exactly these suffixes.
+_READERS: dict[str, Callable[[Path, bytes], formats.Extracted]] = {
+    ".txt": _read_text,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".pdf": lambda path, data: formats.read_pdf(path),
+    ".docx": lambda path, data: formats.read_docx(path),
+    ".pptx": lambda path, data: formats.read_pptx(path),
+}
+SUPPORTED_SUFFIXES = tuple(_READERS)
 
 
 def _title_from_filename(path: Path) -> str:
