@@ -1,4 +1,30 @@
-"""seed-qa: offline, citation-grounded question answering over a folder of documents."""
+"""seed-qa: offline, citation-grounded question answering over a folder of documents.
+
+Data flows Document -> Chunk -> Hit -> Draft -> Answer (frozen types in ``qa.schema``); every
+front end holds one ``QAService`` (``qa.service``): ``ingest()``, ``ask()``/``ask_stream()``.
+Where each kind of change goes:
+
+    qa/config.py        the one Settings object (QA_* variables); qa/errors.py the one error hierarchy
+    qa/schema.py        the types between modules, stage names and timings
+    qa/text.py          text helpers: sentences, words, stopwords, span tidying
+    qa/validation.py    checks on user input shared by every front end
+    qa/ingest/          files in: a suffix -> reader registry (loading.py, formats.py), chunking,
+                        uploads, freshness of the index, Ray embedding
+    qa/embedding.py     embedders (sentence-transformers, ONNX fp32/int8, the hashing fake);
+                        qa/onnx_export.py exports, caches and threads for ONNX Runtime
+    qa/retrieval/       hybrid dense + keyword search (hybrid.py), BM25 (keyword.py, sparse.py)
+    qa/stores/          where the index lives: protocols (base.py), manifest, crash-safe files,
+                        FAISS files, Qdrant
+    qa/answering/       answerers (base.py protocol, sentence, extractive reader, generative LLM),
+                        factory.py (which answerer, threshold, passages), prompting, citation
+                        checks, follow-up condensing, short-answer heuristics
+    qa/reader/          the trained extractive reader: network (model.py), inference, artifacts
+                        (reader_config.json) and weights/
+    qa/sessions/        chat sessions: protocol + continue_session (base.py), SQLite, Redis
+    qa/evaluation/      test sets, importers, runner, metrics, reports (``qa eval``)
+    qa/cli.py, qa/health.py   the ``qa`` command line and ``qa doctor``
+    api/                the HTTP front end (routes/, security, limits, background jobs) and api/slack/
+"""
 
 from qa.answering import Answerer, SentenceAnswerer
 from qa.config import Settings
