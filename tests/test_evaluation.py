@@ -16,8 +16,7 @@ from qa.evaluation.results import ALL_METRICS, aggregate, score_question
 from qa.evaluation.runner import corpus_settings, run_eval, write_corpus
 from qa.evaluation.testset import EvalCase, GoldEvidence, InvalidTestSetError, read_jsonl
 from qa.schema import Citation
-
-from .conftest import REPO
+from tests.support import REPO
 
 DATA = REPO / "tests" / "data"
 runner = CliRunner()

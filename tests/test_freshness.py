@@ -7,7 +7,7 @@ from qa.cli import app
 from qa.config import Settings
 from qa.ingest.freshness import SeedChanges, seed_changes
 from qa.service import QAService
-from tests.conftest import SEED_FILE
+from tests.support import SEED_FILE
 
 runner = CliRunner()
 

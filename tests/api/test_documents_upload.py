@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa import HashingEmbedder, QAService, Settings
-from tests.api.conftest import LiveServer, fast_service, fast_settings
+from tests.support import LiveServer, fast_service, fast_settings
 
 TB2_QUESTION = "Who makes the TB2?"
 LIGHTHOUSE_QUESTION = "Who is the Kestrel Point lighthouse keeper?"

@@ -18,8 +18,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
-from tests.api.conftest import LiveServer, fast_settings
-from tests.hardening.conftest import TB2_QUESTION, ServerProcess, clear_of_window_edge
+from tests.support import TB2_QUESTION, LiveServer, ServerProcess, clear_of_window_edge, fast_settings
 
 
 class SlowAnswerer:

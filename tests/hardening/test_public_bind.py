@@ -15,8 +15,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa.errors import ConfigurationError, UnsafeExposureError
-from tests.api.conftest import fast_service, fast_settings, free_port
-from tests.hardening.conftest import fast_env
+from tests.support import fast_env, fast_service, fast_settings, free_port
 
 KEY = "bind-test-key-4c1d9e7a2b"
 

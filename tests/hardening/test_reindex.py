@@ -14,8 +14,7 @@ from fastapi import FastAPI
 
 from api import create_app
 from qa import HashingEmbedder, QAService
-from tests.api.conftest import LiveServer, fast_settings
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, LiveServer, fast_settings
 
 LIGHTHOUSE = (
     "Kestrel Point lighthouse\n\n"
