@@ -24,6 +24,7 @@ from tests.support import (
     fast_service,
     fast_settings,
     has_module,
+    settings_env,
     settings_under,
     start_server,
 )
@@ -51,6 +52,15 @@ def fake_service(fake_settings: Settings) -> QAService:
     service = QAService(fake_settings, embedder=HashingEmbedder())
     service.ingest()
     return service
+
+
+@pytest.fixture
+def cli_env(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """``fake_settings`` as ``QA_*`` variables, for ``qa`` commands run in this process."""
+    for name, value in settings_env(fake_settings).items():
+        if name.startswith("QA_"):
+            monkeypatch.setenv(name, value)
+    return fake_settings
 
 
 @pytest.fixture

@@ -1,15 +1,21 @@
 """Shared test support: Settings for tests, real servers on loopback, and external processes.
 
+One module (about 350 lines) by design: every test helper that is not a fixture has this one home.
+
 - Settings: ``settings_under(root, **overrides)`` puts seeds (the project's, copied once), index
   and data under ``root`` and never reads a ``.env``; ``HASHING`` (hashing embedder, sentence
   answerer) and ``fast_settings`` (the HTTP tests' preset) build on it, ``fast_service`` serves
-  them; ``store_settings`` picks a vector store; ``settings_env`` turns Settings into the ``QA_*``
-  environment of a subprocess.
-- Servers in this process: ``start_server(app)`` runs uvicorn in a thread on a loopback socket it
-  bound itself (no race for the port) and returns once it accepts connections.
+  them, ``GatedEmbedder`` holds one thread's ingest; ``store_settings`` picks a vector store;
+  ``settings_env`` turns Settings into the ``QA_*`` environment of a subprocess.
+- Servers in this process: ``start_server(app)`` (or ``with serving(app) as url``) runs uvicorn in
+  a thread on a loopback socket it bound itself (no race for the port), ready when it returns.
 - Processes: ``launch`` starts a command with its output in a log file; ``ServerProcess.wait_ready``
   polls a check (``http_ok``, ``port_open``) until it holds, failing with the log's tail;
-  ``start_process`` does both. ``free_port`` names a port for programs that bind it themselves.
+  ``start_process`` does both; ``start_server_process`` is ``qa serve``, ``RedisServer`` a
+  redis-server. ``free_port`` names a port for programs that bind it themselves.
+
+Fixtures live in the conftest files and call these; tests import helpers from here, never from a
+conftest.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
+import numpy as np
 import uvicorn
 from fastapi import FastAPI
 
@@ -48,6 +55,12 @@ TB2_QUESTION = "Who makes the TB2?"
 FAST_THRESHOLD = 0.3
 #: The fast pipeline: the hashing embedder and the sentence answerer.
 HASHING: dict[str, Any] = {"embedder": "hashing", "answerer": "sentence"}
+NEEDS_SCALE_EXTRA = "needs the [scale] extra: pip install -e '.[scale]'"
+
+
+def has_module(name: str) -> bool:
+    """Whether ``name`` is importable (without importing it)."""
+    return importlib.util.find_spec(name) is not None
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -115,15 +128,24 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+class GatedEmbedder(HashingEmbedder):
+    """Holds document embedding in the thread named ``thread`` (only there) at a gate, so a test
+    sees the server mid-ingest: ``reached`` is set on arrival, ``release`` opens the gate."""
+
+    def __init__(self, thread: str) -> None:
+        super().__init__()
+        self.thread = thread
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if threading.current_thread().name == self.thread:
+            self.reached.set()
+            assert self.release.wait(60), "the test never opened the gate"
+        return super().embed_documents(texts)
+
+
 # --- Servers in this process ------------------------------------------------------------------
-
-
-def has_module(name: str) -> bool:
-    """Whether ``name`` is importable (without importing it)."""
-    return importlib.util.find_spec(name) is not None
-
-
-NEEDS_SCALE_EXTRA = "needs the [scale] extra: pip install -e '.[scale]'"
 
 
 def free_port() -> int:
@@ -251,10 +273,28 @@ def launch(
     stdout_log: Path | None = None,
 ) -> ServerProcess:
     """Start ``command`` with stderr (and stdout, unless ``stdout_log`` is given) written to ``log``."""
-    with log.open("wb") as err, (stdout_log or Path(os.devnull)).open("wb") as out:
-        stdout: IO[bytes] = out if stdout_log else err
-        process = subprocess.Popen(list(command), env=env, cwd=cwd, stdout=stdout, stderr=err)
+    with ExitStack() as files:  # the child keeps its own copies of the file handles
+        err = files.enter_context(log.open("wb"))
+        out = files.enter_context(stdout_log.open("wb")) if stdout_log else err
+        process = subprocess.Popen(list(command), env=env, cwd=cwd, stdout=out, stderr=err)
     return ServerProcess(url=url, process=process, log=log)
+
+
+def start_process(
+    command: Sequence[str],
+    *,
+    url: str,
+    log: Path,
+    ready: Callable[[], bool],
+    timeout_s: float = 90.0,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdout_log: Path | None = None,
+) -> ServerProcess:
+    """``launch`` then ``wait_ready``: returns a program that passed its readiness check."""
+    server = launch(command, url=url, log=log, env=env, cwd=cwd, stdout_log=stdout_log)
+    server.wait_ready(ready, timeout_s=timeout_s)
+    return server
 
 
 def fast_env(root: Path, **extra: str) -> dict[str, str]:
@@ -280,23 +320,6 @@ def start_server_process(root: Path, **env: str) -> ServerProcess:
         cwd=root,
         ready=http_ok(f"{url}/readyz"),
     )
-
-
-def start_process(
-    command: Sequence[str],
-    *,
-    url: str,
-    log: Path,
-    ready: Callable[[], bool],
-    timeout_s: float = 90.0,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    stdout_log: Path | None = None,
-) -> ServerProcess:
-    """``launch`` then ``wait_ready``: returns a program that passed its readiness check."""
-    server = launch(command, url=url, log=log, env=env, cwd=cwd, stdout_log=stdout_log)
-    server.wait_ready(ready, timeout_s=timeout_s)
-    return server
 
 
 class RedisServer:
