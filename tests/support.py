@@ -322,27 +322,64 @@ def start_server_process(root: Path, **env: str) -> ServerProcess:
     )
 
 
-class RedisServer:
-    """A throwaway redis-server on loopback; ``stop``/``start`` simulate an outage."""
+class ExternalServer:
+    """A program serving on a free loopback port for a test; ``stop`` then ``start`` simulates an
+    outage. Subclasses say how to run it (``command``) and when it is ready (``ready``)."""
 
-    def __init__(self, workdir: Path) -> None:
+    ready_within_s = 90.0
+
+    def __init__(self, log: Path) -> None:
         self.port = free_port()
-        self.url = f"redis://{LOOPBACK}:{self.port}/0"
-        self._workdir = workdir
+        self.log = log
         self._server: ServerProcess | None = None
 
+    def command(self) -> list[str]:
+        """The command line that serves on ``self.port``."""
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """Whether it serves yet: by default, whether its port accepts connections."""
+        return port_open(self.port)
+
     def start(self) -> None:
-        """Start redis-server (keeping nothing on disk) and wait until it accepts connections."""
-        command = ["redis-server", "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
-        command += ["--appendonly", "no", "--dir", str(self._workdir)]
-        log = self._workdir / f"redis-{self.port}.log"
-        self._server = start_process(command, url=self.url, log=log, ready=lambda: port_open(self.port), timeout_s=10)
+        """Start the program and wait until it is ready."""
+        url = f"http://{LOOPBACK}:{self.port}"
+        self._server = start_process(
+            self.command(), url=url, log=self.log, ready=self.ready, timeout_s=self.ready_within_s
+        )
 
     def stop(self) -> None:
-        """Stop redis-server (its data is lost: it keeps none on disk)."""
+        """Stop the program and wait for it."""
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+class RedisServer(ExternalServer):
+    """A throwaway redis-server on loopback that keeps nothing on disk (a stop loses its data)."""
+
+    ready_within_s = 10.0
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir / "redis.log")
+        self.url = f"redis://{LOOPBACK}:{self.port}/0"
+        self._workdir = workdir
+
+    def command(self) -> list[str]:
+        """redis-server on loopback, without snapshots or an append-only file."""
+        return [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            LOOPBACK,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self._workdir),
+        ]
 
 
 def clear_of_window_edge(margin_s: float = 15.0) -> None:

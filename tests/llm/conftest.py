@@ -13,7 +13,7 @@ import pytest
 from qa import HashingEmbedder, QAService, Settings
 from tests.llm import standin as standin_module
 from tests.llm.standin import StandIn
-from tests.support import ServerProcess, free_port, http_ok, start_process
+from tests.support import ExternalServer, http_ok
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -54,30 +54,25 @@ def smollm_path() -> Path:
     return path
 
 
-class LlamaServer:
+class LlamaServer(ExternalServer):
     """``python -m llama_cpp.server`` serving SmolLM2 on a loopback port."""
 
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._log = log
-        self._server: ServerProcess | None = None
+    ready_within_s = 120.0
 
-    def start(self, *, ready_within_s: float = 120.0) -> None:
-        """Start the server and wait until it lists its model."""
+    def __init__(self, log: Path) -> None:
+        super().__init__(log)
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        """The server on SmolLM2, with as many threads as there are cores."""
         command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path())]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--model_alias", "smollm2"]
         # The server's default is half the cores: one thread on a 2-core CI machine.
-        command += ["--n_threads", str(os.cpu_count() or 1)]
-        ready = http_ok(f"{self.base_url}/models", timeout_s=1.0)
-        self._server = start_process(
-            command, url=self.base_url, log=self._log, ready=ready, timeout_s=ready_within_s, env=os.environ.copy()
-        )
+        return [*command, "--n_threads", str(os.cpu_count() or 1)]
 
-    def stop(self) -> None:
-        """Stop the server (and wait for it)."""
-        if self._server is not None:
-            self._server.stop()
+    def ready(self) -> bool:
+        """Whether it lists its model."""
+        return http_ok(f"{self.base_url}/models", timeout_s=1.0)()
 
 
 def require_llama_cpp() -> None:
