@@ -7,9 +7,10 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -28,10 +29,6 @@ from tests.support import (
     settings_under,
     start_server,
 )
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
 
 
 @pytest.fixture
@@ -78,8 +75,6 @@ def api_service(api_settings: Settings) -> QAService:
 @pytest.fixture
 def client(api_service: QAService) -> Iterator[TestClient]:
     """A TestClient with the lifespan run and the index ready."""
-    from fastapi.testclient import TestClient
-
     from api import create_app
 
     with TestClient(create_app(service=api_service)) as test_client:

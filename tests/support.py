@@ -119,11 +119,12 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(REPO),
         QA_EMBEDDER=settings.embedder,
         QA_ANSWERER=settings.answerer,
-        QA_ABSTAIN_THRESHOLD=str(settings.abstain_threshold),
         QA_SEEDS_DIR=str(settings.seeds_dir),
         QA_INDEX_DIR=str(settings.index_dir),
         QA_DATA_DIR=str(settings.data_dir),
     )
+    if settings.abstain_threshold is not None:  # None: the answerer's calibrated threshold
+        env["QA_ABSTAIN_THRESHOLD"] = str(settings.abstain_threshold)
     env.update(extra)
     return env
 
