@@ -10,16 +10,7 @@ from qa.config import Settings
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("QA_SEEDS_DIR", str(fake_settings.seeds_dir))
-    monkeypatch.setenv("QA_INDEX_DIR", str(fake_settings.index_dir))
-    monkeypatch.setenv("QA_EMBEDDER", "hashing")
-    monkeypatch.setenv("QA_ANSWERER", "sentence")
-    return fake_settings
-
-
-def test_ingest_ask_json_and_doctor(env: Settings) -> None:
+def test_ingest_ask_json_and_doctor(cli_env: Settings) -> None:
     result = runner.invoke(app, ["ingest"])
     assert result.exit_code == 0, result.output
     assert "Indexed" in result.output
@@ -30,27 +21,27 @@ def test_ingest_ask_json_and_doctor(env: Settings) -> None:
     assert data["citations"][0]["page"] is None  # a .txt file has no pages; PDFs give 1-based numbers
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0 and "consistency" in result.output
-    (env.seeds_dir / "new.txt").write_text("Something new.", "utf-8")
+    (cli_env.seeds_dir / "new.txt").write_text("Something new.", "utf-8")
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1 and "new.txt" in result.output
 
 
 @pytest.mark.parametrize("question", ["", "   ", "a" * 2001, "bad\x1bquestion"])
-def test_bad_questions_exit_non_zero_and_write_nothing(env: Settings, question: str) -> None:
+def test_bad_questions_exit_non_zero_and_write_nothing(cli_env: Settings, question: str) -> None:
     result = runner.invoke(app, ["ask", question])
     assert result.exit_code != 0
     assert "error:" in result.output
-    assert not Path(env.index_dir).exists()
+    assert not Path(cli_env.index_dir).exists()
 
 
-def test_empty_seeds_folder_is_a_clear_message(env: Settings) -> None:
-    for path in env.seeds_dir.iterdir():
+def test_empty_seeds_folder_is_a_clear_message(cli_env: Settings) -> None:
+    for path in cli_env.seeds_dir.iterdir():
         path.unlink()
     result = runner.invoke(app, ["ingest"])
     assert result.exit_code != 0 and "No documents" in result.output
 
 
-def test_chat_keeps_history(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_keeps_history(cli_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_ABSTAIN_THRESHOLD", "0.3")  # the hashing embedder's cosines run low
     result = runner.invoke(
         app,

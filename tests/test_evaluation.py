@@ -16,8 +16,7 @@ from qa.evaluation.results import ALL_METRICS, aggregate, score_question
 from qa.evaluation.runner import corpus_settings, run_eval, write_corpus
 from qa.evaluation.testset import EvalCase, GoldEvidence, InvalidTestSetError, read_jsonl
 from qa.schema import Citation
-
-from .conftest import REPO
+from tests.support import HASHING, REPO, settings_under
 
 DATA = REPO / "tests" / "data"
 runner = CliRunner()
@@ -35,43 +34,16 @@ def test_aggregate_hand_computed() -> None:
     answered_unanswerable = EvalCase("D", "Cost?", (), (), False, "how much")
     chunk_hit, chunk_miss = ("a.txt", 95, 150, ""), ("a.txt", 0, 50, "")
     timings = {"retrieve": 10.0, "answer": 20.0, "total": 30.0}
+    slow = {"retrieve": 10.0, "answer": 20.0, "total": 50.0}
+    runs = [  # case, status, answer, confidence, citations, ranked chunks, timings
+        (right, "answered", "Baykar", 0.9, [_citation("a.txt", 90, 120)], [chunk_miss, chunk_hit], timings),
+        (wrong, "answered", "drones", 0.7, [_citation("a.txt", 0, 40)], [chunk_miss], timings),
+        (abstained, "abstained", None, 0.2, [], [], slow),
+        (answered_unanswerable, "answered", "$5m", 0.6, [_citation("a.txt", 100, 105)], [chunk_hit], timings),
+    ]
     rows = [
-        score_question(
-            right,
-            status="answered",
-            answer="Baykar",
-            confidence=0.9,
-            citations=[_citation("a.txt", 90, 120)],
-            ranked=[chunk_miss, chunk_hit],
-            timings_ms=timings,
-        ),
-        score_question(
-            wrong,
-            status="answered",
-            answer="drones",
-            confidence=0.7,
-            citations=[_citation("a.txt", 0, 40)],
-            ranked=[chunk_miss],
-            timings_ms=timings,
-        ),
-        score_question(
-            abstained,
-            status="abstained",
-            answer=None,
-            confidence=0.2,
-            citations=[],
-            ranked=[],
-            timings_ms={"retrieve": 10.0, "answer": 20.0, "total": 50.0},
-        ),
-        score_question(
-            answered_unanswerable,
-            status="answered",
-            answer="$5m",
-            confidence=0.6,
-            citations=[_citation("a.txt", 100, 105)],
-            ranked=[chunk_hit],
-            timings_ms=timings,
-        ),
+        score_question(case, status=status, answer=said, confidence=conf, citations=cited, ranked=ranked, timings_ms=ms)
+        for case, status, said, conf, cited, ranked, ms in runs
     ]
     m = aggregate(rows)
     assert (m["questions"], m["answerable"], m["unanswerable"]) == (4, 2, 2)
@@ -89,7 +61,7 @@ def test_aggregate_hand_computed() -> None:
 def squad_service(tmp_path: Path) -> tuple[QAService, object]:
     evalset = import_squad(DATA / "squad_excerpt.json")
     write_corpus(evalset.corpus, tmp_path / "seeds")
-    settings = Settings(embedder="hashing", answerer="sentence", _env_file=None)  # type: ignore[call-arg]
+    settings = settings_under(tmp_path, **HASHING)  # seeds: the corpus just written
     service = QAService(corpus_settings(settings, tmp_path), embedder=HashingEmbedder())
     service.ingest()
     return service, evalset
@@ -133,7 +105,7 @@ def test_write_corpus_replaces_an_earlier_corpus(tmp_path: Path) -> None:
 def test_beir_scores_document_ranks_only(tmp_path: Path) -> None:
     evalset = import_beir(DATA / "beir_tiny")
     write_corpus(evalset.corpus, tmp_path / "seeds")
-    settings = Settings(embedder="hashing", _env_file=None)  # type: ignore[call-arg]
+    settings = settings_under(tmp_path, embedder="hashing")  # seeds: the corpus just written
     service = QAService(corpus_settings(settings, tmp_path), embedder=HashingEmbedder())
     service.ingest()
     run = run_eval(service, evalset)
@@ -192,15 +164,6 @@ def test_gates() -> None:
     ]  # not measured fails too
     with pytest.raises(InvalidTestSetError, match=r"Unknown metric 'accuracy'.*answer_accuracy"):
         check_gates([Gate("accuracy", 0.5)], metrics)
-
-
-@pytest.fixture
-def cli_env(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("QA_SEEDS_DIR", str(fake_settings.seeds_dir))
-    monkeypatch.setenv("QA_INDEX_DIR", str(fake_settings.index_dir))
-    monkeypatch.setenv("QA_EMBEDDER", "hashing")
-    monkeypatch.setenv("QA_ANSWERER", "sentence")
-    return fake_settings
 
 
 def test_cli_eval_report_gates_and_compare(cli_env: Settings, tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
-
-from .conftest import REPO
+from tests.support import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,7 @@ from qa.evaluation.testset import (
     read_jsonl,
     write_jsonl,
 )
-
-from .conftest import REPO
+from tests.support import REPO
 
 DATA = REPO / "tests" / "data"
 SQUAD = DATA / "squad_excerpt.json"

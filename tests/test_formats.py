@@ -7,22 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from qa import HashingEmbedder, QAService, Settings
+from qa import HashingEmbedder, QAService
 from qa.ingest.loading import load_documents, load_file
 from qa.schema import Answer
 from qa.text import sentence_spans
+from tests.support import HASHING, settings_under
 
 
 def _service(tmp_path: Path, seeds: Path) -> QAService:
-    settings = Settings(
-        seeds_dir=seeds,
-        index_dir=tmp_path / "embeddings",
-        data_dir=tmp_path / "data",
-        embedder="hashing",
-        answerer="sentence",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    service = QAService(settings, embedder=HashingEmbedder())
+    service = QAService(settings_under(tmp_path, seeds_dir=seeds, **HASHING), embedder=HashingEmbedder())
     service.ingest()
     return service
 

@@ -1,13 +1,12 @@
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.config import Settings
 from qa.ingest.freshness import SeedChanges, seed_changes
 from qa.service import QAService
-from tests.conftest import SEED_FILE
+from tests.support import SEED_FILE
 
 runner = CliRunner()
 
@@ -41,23 +40,11 @@ def test_describe_shortens_long_lists() -> None:
     assert changes.describe(limit=2) == "8 added (f0.txt, f1.txt, … 6 more)"
 
 
-@pytest.fixture
-def env(fake_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name, value in {
-        "QA_SEEDS_DIR": str(fake_settings.seeds_dir),
-        "QA_INDEX_DIR": str(fake_settings.index_dir),
-        "QA_EMBEDDER": "hashing",
-        "QA_ANSWERER": "sentence",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return fake_settings
-
-
-def test_ask_and_chat_warn_when_the_seeds_changed(env: Settings) -> None:
+def test_ask_and_chat_warn_when_the_seeds_changed(cli_env: Settings) -> None:
     assert runner.invoke(app, ["ingest"]).exit_code == 0
     quiet = runner.invoke(app, ["ask", "Who makes the TB2?", "--json"])
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
-    (env.seeds_dir / "kestrel-point.txt").write_text("The lighthouse keeper is Orla Finch.", "utf-8")
+    (cli_env.seeds_dir / "kestrel-point.txt").write_text("The lighthouse keeper is Orla Finch.", "utf-8")
     asked = runner.invoke(app, ["ask", "Who makes the TB2?", "--json"])
     assert asked.exit_code == 0
     assert "seeds folder changed" in asked.stderr and "kestrel-point.txt" in asked.stderr

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from qa import QAService
-
-from .conftest import BAYKAR_QUOTE, REPO
+from tests.support import BAYKAR_QUOTE, REPO
 
 pytestmark = pytest.mark.e2e
 ROWS = [json.loads(line) for line in (REPO / "tests/data/seed_eval.jsonl").read_text("utf-8").splitlines() if line]

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer, Settings, Turn
+from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer, Turn
 from qa.answering import BaseAnswerer
 from qa.errors import InvalidQuestionError, QAError
 from qa.schema import ABSTAIN_MESSAGE, Answer, StreamEvent
 from qa.text import word_pieces
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import FAST_THRESHOLD, HASHING, settings_under
 
 
 def make_service(tmp_path: Path, answerer: object = None, *, reader_passages: int = 10) -> QAService:
-    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        seeds_dir=tmp_path / "seeds",
-        index_dir=tmp_path / "embeddings",
-        data_dir=tmp_path / "data",
-        embedder="hashing",
-        answerer="sentence",
-        abstain_threshold=0.3,  # hashed vectors score lower than the real model
-        reader_passages=reader_passages,
-    )
+    settings = settings_under(tmp_path, **HASHING, abstain_threshold=FAST_THRESHOLD, reader_passages=reader_passages)
     service = QAService(settings, embedder=HashingEmbedder(), answerer=answerer)  # type: ignore[arg-type]
     service.ensure_index()
     return service

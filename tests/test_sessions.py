@@ -18,7 +18,7 @@ from qa.sessions import (
     continue_session,
     is_web_session_id,
 )
-from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
+from tests.support import RedisServer
 
 
 class Clock:
@@ -192,7 +192,7 @@ def test_an_in_memory_store_keeps_turns_under_the_same_caps(clock: Clock) -> Non
 
 
 @pytest.mark.scale
-def test_continue_session_means_the_same_on_redis(redis_server: RedisServer) -> None:  # noqa: F811
+def test_continue_session_means_the_same_on_redis(redis_server: RedisServer) -> None:
     settings = Settings(_env_file=None, session_store="redis", redis_url=redis_server.url)  # type: ignore[call-arg]
     redis_store = build_session_store(settings)
     redis_store.append("web-r", Turn("Who makes the TB2?", "Baykar"))

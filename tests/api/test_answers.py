@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from qa import QAService, Settings
-from tests.api.conftest import BAYKAR_QUOTE, KYIV_PASSAGE, LiveServer, fast_service
+from tests.support import BAYKAR_QUOTE, KYIV_PASSAGE, LiveServer, fast_service
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:

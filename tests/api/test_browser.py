@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api import create_app
-from tests.api.conftest import BAYKAR_QUOTE, LiveServer, fast_service, fast_settings
+from tests.support import BAYKAR_QUOTE, LiveServer, fast_service, fast_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 
 from api import create_app
-from tests.api.conftest import LiveServer, fast_service, fast_settings
 from tests.api.test_browser import CHROMIUM, ask
 from tests.api.test_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.support import LiveServer, fast_service, fast_settings
 
 pytestmark = [
     pytest.mark.browser,

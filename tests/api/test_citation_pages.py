@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from api import create_app
-from tests.api.conftest import LiveServer, fast_service, fast_settings
+from tests.support import LiveServer, fast_service, fast_settings
 from tests.test_formats import PDF_PAGES, _write_pdf
 
 QUESTION = "What is the crane quota at the northern quay?"

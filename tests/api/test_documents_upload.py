@@ -7,21 +7,19 @@ longer does, a refused upload leaves the seeds folder as it was.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api import create_app
-from qa import HashingEmbedder, QAService, Settings
-from tests.api.conftest import LiveServer, fast_service, fast_settings
+from qa import QAService, Settings
+from tests.support import GatedEmbedder, LiveServer, fast_service, fast_settings
 
 TB2_QUESTION = "Who makes the TB2?"
 LIGHTHOUSE_QUESTION = "Who is the Kestrel Point lighthouse keeper?"
@@ -235,25 +233,10 @@ def test_delete_ids_are_looked_up_never_used_as_paths(live: LiveServer, settings
     assert (settings.seeds_dir / "zelensky-istanbul-turkish-drones.txt").exists()
 
 
-class GatedEmbedder(HashingEmbedder):
-    """Holds the background ingest thread (only it) at a gate, so the test sees the server mid-ingest."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if threading.current_thread().name == "qa-ingest-worker":
-            self.reached.set()
-            assert self.release.wait(60), "the test never opened the gate"
-        return super().embed_documents(texts)
-
-
 def test_uploads_during_an_ingest_coalesce_and_the_old_index_keeps_answering(
     settings: Settings, serve: Callable[[FastAPI], LiveServer]
 ) -> None:
-    embedder = GatedEmbedder()
+    embedder = GatedEmbedder("qa-ingest-worker")  # holds the background ingest thread
     service = QAService(settings, embedder=embedder)
     service.ensure_index()
     app = create_app(service=service)

@@ -12,14 +12,14 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from api import create_app
 from qa import QAService
-from tests.api.conftest import BAYKAR_QUOTE, KYIV_PASSAGE, LiveServer
+from tests.support import BAYKAR_QUOTE, KYIV_PASSAGE, LiveServer
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def real_server(real_api_service: QAService, serve: Callable[[FastAPI], LiveServer]) -> LiveServer:
-    return serve(create_app(service=real_api_service))
+def real_server(real_service: QAService, serve: Callable[[FastAPI], LiveServer]) -> LiveServer:
+    return serve(create_app(service=real_service))
 
 
 def test_ask_who_makes_the_tb2(real_server: LiveServer) -> None:

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa import HashingEmbedder, QAService, Settings
-from tests.api.conftest import fast_service, fast_settings
+from tests.support import fast_service, fast_settings
 
 
 def assert_error(response: object, status: int, code: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
 from qa.answering import BaseAnswerer
-from tests.api.conftest import LiveServer, fast_settings
+from tests.support import LiveServer, fast_settings
 
 
 def test_fifty_parallel_asks_all_answer_correctly(live_server: LiveServer) -> None:

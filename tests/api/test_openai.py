@@ -9,7 +9,7 @@ import pytest
 from openai import OpenAI
 
 from qa import QAService, Turn
-from tests.api.conftest import BAYKAR_QUOTE, LiveServer
+from tests.support import BAYKAR_QUOTE, LiveServer
 
 
 @pytest.fixture

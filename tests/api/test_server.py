@@ -10,7 +10,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from api.server import run_server, server_url
-from tests.api.conftest import fast_settings
+from tests.support import fast_settings
 
 
 def test_run_server_builds_the_index_and_prints_the_url(

@@ -17,8 +17,7 @@ from api import create_app
 from api.security import is_public
 from qa import HashingEmbedder, QAService
 from qa.ingest.loading import load_documents
-from tests.api.conftest import LiveServer, fast_service, fast_settings
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, LiveServer, fast_service, fast_settings
 
 KEY = "k3y-with-enough-entropy-0123456789"
 SECRET_TEXT = "TOPSECRET launch codes are 0000 and the vault is behind the painting."

@@ -23,8 +23,7 @@ from qa import HashingEmbedder, QAService
 from qa.answering.conversation import bound_history
 from qa.config import Settings
 from qa.schema import Answer, Turn
-from tests.api.conftest import fast_settings
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, fast_settings
 
 #: The review's message: 48,010 characters with control characters (and under the body limit).
 REVIEW_MESSAGE = ("Who makes the TB2? " * 2600)[:48_000] + "\x01\x07\x1b" + "Baykar?"

@@ -17,7 +17,7 @@ import pytest
 
 from api import create_app
 from qa import HashingEmbedder, QAService
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION
 
 
 class FaultySlack:
@@ -74,8 +74,9 @@ def closed_port_url() -> str:
 
 @pytest.fixture
 def slack_app(tmp_path: Path) -> Iterator[Any]:
-    from tests.slack.conftest import make_settings, serve
+    from tests.slack.conftest import make_settings
     from tests.slack.slack_standin import Slack
+    from tests.support import serving
 
     started: list[FaultySlack] = []
 
@@ -87,7 +88,7 @@ def slack_app(tmp_path: Path) -> Iterator[Any]:
         settings = make_settings(tmp_path / mode, api_url=url, slack_timeout_s=1.0)
         service = QAService(settings, embedder=HashingEmbedder())
         service.ensure_index()
-        return faulty, serve(create_app(service=service)), Slack
+        return faulty, serving(create_app(service=service)), Slack
 
     yield run
     for faulty in started:
@@ -138,8 +139,8 @@ def test_llm_faults_fall_back_to_the_offline_answer_in_bounded_time(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from tests.api.conftest import fast_settings
     from tests.llm.standin import Reply
+    from tests.support import fast_settings
 
     llm_standin.reply_with(Reply(status=500) if fault == "500" else Reply("Baykar [1].", delay_s=5.0))
     base_url = closed_port_url().removesuffix("/api/") + "/v1" if fault == "refused" else llm_standin.base_url

@@ -26,8 +26,7 @@ import httpx
 import pytest
 
 from api import create_app
-from tests.api.conftest import REPO, LiveServer, fast_service, fast_settings, start_server
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import REPO, TB2_QUESTION, LiveServer, fast_service, fast_settings, start_server
 
 pytest.importorskip("schemathesis")
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api import create_app
 from qa import HashingEmbedder, QAService
-from tests.api.conftest import LiveServer, fast_service, fast_settings
+from tests.support import LiveServer, fast_service, fast_settings
 
 HOSTILE = (
     "Harbour security bulletin\n\n"
@@ -85,8 +85,9 @@ def test_api_and_openai_return_document_text_as_json_data(hostile_server: LiveSe
 
 
 def test_slack_shows_the_document_without_pinging_or_unfurling(tmp_path: Path) -> None:
-    from tests.slack.conftest import make_settings, serve
+    from tests.slack.conftest import make_settings
     from tests.slack.slack_standin import Slack, SlackStandIn, message_text
+    from tests.support import serving
 
     standin = SlackStandIn()
     try:
@@ -94,7 +95,7 @@ def test_slack_shows_the_document_without_pinging_or_unfurling(tmp_path: Path) -
         (settings.seeds_dir / "harbour-bulletin.txt").write_text(HOSTILE, encoding="utf-8")
         service = QAService(settings, embedder=HashingEmbedder())
         service.ensure_index()
-        with serve(create_app(service=service)) as url:
+        with serving(create_app(service=service)) as url:
             slack = Slack(url, standin)
             assert slack.mention(QUESTION, channel="C0HOSTILE").status_code == 200
             (message,) = slack.replies("C0HOSTILE")

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from api import create_app
-from tests.api.conftest import LiveServer, fast_service, fast_settings, start_server
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, LiveServer, fast_service, fast_settings, start_server
 
 TEN_MB = 10 * 1024 * 1024
 RTL_EMOJI = "من يصنع TB2؟ 🚁 Who makes the TB2? מי מייצר 👩🏽‍✈️"

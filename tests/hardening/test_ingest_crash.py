@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.conftest import TB2_QUESTION, fast_env
+from tests.support import TB2_QUESTION, fast_env
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,7 @@ from pydantic import SecretStr
 from api import create_app
 from qa import Draft, HashingEmbedder, Hit, QAService, SentenceAnswerer
 from qa.answering import BaseAnswerer
-from tests.api.conftest import LiveServer, fast_settings
-from tests.hardening.conftest import TB2_QUESTION, ServerProcess, clear_of_window_edge
+from tests.support import TB2_QUESTION, LiveServer, ServerProcess, clear_of_window_edge, fast_settings
 
 
 class SlowAnswerer(BaseAnswerer):
@@ -58,8 +57,18 @@ def slow_server(tmp_path: Path, serve: Callable[[FastAPI], LiveServer], seconds:
     return live
 
 
+SLOW_ASK = {"question": "slow: who makes the TB2?"}
+
+
+def ask_slow(url: str) -> tuple[httpx.Response, float]:
+    """One question the slow answerer takes its time over, and the seconds the reply took."""
+    started = time.monotonic()
+    response = httpx.post(f"{url}/api/ask", json=SLOW_ASK, timeout=30)
+    return response, time.monotonic() - started
+
+
 def burst(url: str, count: int, path: str = "/api/ask", **body: Any) -> list[httpx.Response]:
-    payload = body or {"question": "slow: who makes the TB2?"}
+    payload = body or SLOW_ASK
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda _: httpx.post(url + path, json=payload, timeout=60), range(count)))
 
@@ -94,9 +103,7 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
     # one answer (1 s), a third would wait two (2 s > 1.5 s) and is shed at once, though the
     # queue has room for ten.
     live = slow_server(tmp_path, serve, 1.0, max_concurrent_answers=1, max_queue=10, max_wait_s=1.5)
-    started = time.monotonic()
-    first = httpx.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"}, timeout=30)
-    answer_s = time.monotonic() - started  # >= 1 s; more on a busy machine
+    first, answer_s = ask_slow(live.url)  # >= 1 s; more on a busy machine
     assert first.status_code == 200  # the server now knows how long an answer takes
 
     client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=10))  # no per-request client set-up
@@ -106,7 +113,7 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
     def timed_post(_: int) -> tuple[httpx.Response, float]:
         together.wait(timeout=30)
         started = time.monotonic()
-        response = client.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"})
+        response = client.post(f"{live.url}/api/ask", json=SLOW_ASK)
         return response, time.monotonic() - started
 
     with client, ThreadPoolExecutor(max_workers=6) as pool:
@@ -132,9 +139,8 @@ def test_request_timeout_is_503_and_the_slot_waits_for_the_work(
     tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
 ) -> None:
     live = slow_server(tmp_path, serve, 2.0, max_concurrent_answers=1, max_queue=4, request_timeout_s=0.5)
-    started = time.monotonic()
-    response = httpx.post(f"{live.url}/api/ask", json={"question": "slow: who makes the TB2?"}, timeout=30)
-    assert time.monotonic() - started < 1.8
+    response, seconds = ask_slow(live.url)
+    assert seconds < 1.8
     assert response.status_code == 503 and response.headers["Retry-After"]
     error = response.json()["error"]
     assert error["code"] == "timeout" and "QA_REQUEST_TIMEOUT_S" in error["message"]

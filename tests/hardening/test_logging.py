@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.hardening.conftest import TB2_QUESTION, start_server_process
+from tests.support import TB2_QUESTION, start_server_process
 
 KEY = "log-test-key-5f2a9c"
 SLACK_TOKEN = "xoxb-log-test-token-77"

@@ -7,7 +7,7 @@ import string
 
 import httpx
 
-from tests.api.conftest import LiveServer
+from tests.support import LiveServer
 
 
 def _metrics_bytes(url: str) -> str:

@@ -15,8 +15,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa.errors import ConfigurationError, UnsafeExposureError
-from tests.api.conftest import fast_service, fast_settings, free_port
-from tests.hardening.conftest import fast_env
+from tests.support import fast_env, fast_service, fast_settings, free_port, http_ok, start_process, start_server
 
 KEY = "bind-test-key-4c1d9e7a2b"
 
@@ -86,25 +85,14 @@ def test_uvicorn_start_logs_json_lines_with_secrets_masked(tmp_path: Path) -> No
     log = tmp_path / "uvicorn.log"
     env = fast_env(tmp_path, QA_API_KEYS=KEY)
     command = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as err:
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=err, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    server = start_process(command, url=url, log=log, env=env, cwd=tmp_path, ready=http_ok(f"{url}/readyz"))
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
         auth = {"Authorization": f"Bearer {KEY}", "X-Request-ID": "uvicorn-trace-1"}
         # The key in the path lands in uvicorn's access log line, where it must be masked.
         assert httpx.get(f"{url}/api/documents/{KEY}", headers=auth, timeout=10).status_code == 404
     finally:
-        process.terminate()
-        process.wait(15)
+        server.stop()
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object, uvicorn's included
     access = [e for e in entries if e["logger"] == "uvicorn.access"]
@@ -131,25 +119,14 @@ def test_keyless_server_bound_wide_by_uvicorn_answers_only_on_loopback(tmp_path:
     outside = _outside_address()
     if outside is None:
         pytest.skip("this machine has no address besides loopback")
-    import threading
-
-    import uvicorn
-
     app = create_app(service=fast_service(fast_settings(tmp_path)))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="0.0.0.0", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    live = start_server(app, host="0.0.0.0")
+    port = live.port
     try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.02)
         refused = httpx.get(f"http://{outside}:{port}/api/documents", timeout=10)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "unsafe_exposure"
         assert "QA_API_KEYS" in refused.text and "QA_ALLOW_PUBLIC_WITHOUT_KEYS" in refused.text
         assert httpx.get(f"http://{outside}:{port}/healthz", timeout=10).status_code == 403
         assert httpx.get(f"http://127.0.0.1:{port}/api/documents", timeout=10).status_code == 200
     finally:
-        server.should_exit = True
-        thread.join(15)
+        live.stop()

@@ -17,9 +17,7 @@ from pydantic import SecretStr
 from api import create_app
 from api.limits import RateLimitMiddleware
 from api.security import APIKeyMiddleware
-from tests.api.conftest import LiveServer, fast_service, fast_settings
-from tests.hardening.conftest import clear_of_window_edge
-from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
+from tests.support import LiveServer, RedisServer, clear_of_window_edge, fast_service, fast_settings
 
 KEY = "rate-test-key-8d0c2f1e9a"
 
@@ -87,7 +85,7 @@ def test_repeated_wrong_keys_are_slowed_to_429(tmp_path: Path, serve: Callable[[
 def test_two_replicas_share_one_limit_through_redis(
     tmp_path: Path,
     serve: Callable[[FastAPI], LiveServer],
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     replicas = [
         serve(

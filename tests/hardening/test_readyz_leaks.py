@@ -18,8 +18,7 @@ from api import create_app
 from qa import HashingEmbedder, QAService
 from qa.errors import IndexCorruptError
 from qa.stores.faiss_store import FaissVectors
-from tests.api.conftest import LiveServer, fast_service, fast_settings, free_port
-from tests.scale.conftest import has_module
+from tests.support import LiveServer, fast_service, fast_settings, free_port, has_module
 
 KEY = "readyz-test-key-71be0c4d"
 

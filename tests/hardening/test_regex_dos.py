@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import fast_settings
-from tests.hardening.conftest import ServerProcess
 from tests.hardening.hostile_text import CASES, MAX_BODY_BYTES, MAX_HISTORY_CHARS, HostileCase, spaced
+from tests.support import ServerProcess, fast_settings
 
 #: Generous: the fixed patterns take milliseconds on these inputs, the old ones took seconds.
 BOUND_S = 1.0

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import numpy as np
 from fastapi import FastAPI
 
 from api import create_app
 from qa import HashingEmbedder, QAService
-from tests.api.conftest import LiveServer, fast_settings
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, GatedEmbedder, LiveServer, fast_settings
 
 LIGHTHOUSE = (
     "Kestrel Point lighthouse\n\n"
@@ -24,26 +22,11 @@ LIGHTHOUSE = (
 LIGHTHOUSE_QUESTION = "Who is the Kestrel Point lighthouse keeper?"
 
 
-class GatedEmbedder(HashingEmbedder):
-    """Holds the re-ingest thread (only it) at a gate, so the test sees the server mid-ingest."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reached = threading.Event()
-        self.release = threading.Event()
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if threading.current_thread().name == "qa-reindex":
-            self.reached.set()
-            assert self.release.wait(60), "the test never opened the gate"
-        return super().embed_documents(texts)
-
-
 def test_reindex_keeps_answering_then_switches_atomically(
     tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
 ) -> None:
     settings = fast_settings(tmp_path)
-    embedder = GatedEmbedder()
+    embedder = GatedEmbedder("qa-reindex")  # holds the re-ingest thread
     service = QAService(settings, embedder=embedder)
     service.ensure_index()
     live = serve(create_app(service=service))

@@ -11,7 +11,7 @@ import pytest
 from qa import Settings, Turn
 from qa.errors import ConfigurationError
 from qa.sessions import MAX_HISTORY_TURNS, MAX_STORED_TURNS, SQLiteSessionStore, build_session_store
-from tests.scale.conftest import RedisServer, redis_server  # noqa: F401  (the fixture)
+from tests.support import RedisServer
 
 
 class Clock:
@@ -79,7 +79,7 @@ def test_caps_come_from_the_settings_and_default_to_one_number(tmp_path: Path) -
 
 
 @pytest.mark.scale
-def test_redis_trims_to_the_same_setting(redis_server: RedisServer) -> None:  # noqa: F811
+def test_redis_trims_to_the_same_setting(redis_server: RedisServer) -> None:
     settings = Settings(_env_file=None, session_store="redis", redis_url=redis_server.url, max_session_turns=4)  # type: ignore[call-arg]
     store = build_session_store(settings)
     for i in range(50):

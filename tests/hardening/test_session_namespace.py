@@ -10,8 +10,7 @@ import pytest
 from api.slack.bot import session_key
 from qa import Turn
 from qa.sessions import SessionStore, is_web_session_id, new_session_id
-from tests.api.conftest import LiveServer
-from tests.hardening.conftest import TB2_QUESTION
+from tests.support import TB2_QUESTION, LiveServer
 
 SLACK_DM = session_key("T0TEAM", "D0DIRECT", "1764460800.000100")
 PRIVATE = Turn("What is the payroll password?", "Our payroll password is hunter2-private")

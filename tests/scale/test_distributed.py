@@ -10,8 +10,7 @@ import pytest
 
 from qa import HashingEmbedder, QAService, Settings
 from qa.stores.faiss_store import FaissVectors
-
-from .conftest import NEEDS_SCALE_EXTRA, has_module
+from tests.support import NEEDS_SCALE_EXTRA, has_module
 
 pytestmark = [pytest.mark.scale, pytest.mark.skipif(not has_module("ray"), reason=NEEDS_SCALE_EXTRA)]
 
@@ -64,8 +63,7 @@ def test_ray_ingest_equals_plain_ingest(fake_settings: Settings, local_ray: None
 @pytest.mark.e2e
 def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, local_ray: None) -> None:  # type: ignore[no-untyped-def]
     from qa.ingest.distributed import ray_ingest
-
-    from .conftest import store_settings
+    from tests.support import store_settings
 
     # real_embedder runs the torch backend; the workers build theirs from the settings.
     plain_settings = store_settings(tmp_path / "plain", "faiss", embedding_backend="torch")
@@ -84,8 +82,7 @@ def test_ray_ingest_with_the_real_model_matches(tmp_path: Path, real_embedder, l
 def test_ray_ingest_refuses_workers_on_another_backend(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
     from qa.errors import ConfigurationError
     from qa.ingest.distributed import ray_ingest
-
-    from .conftest import store_settings
+    from tests.support import store_settings
 
     settings = store_settings(tmp_path, "faiss", embedding_backend="onnx-int8")
     with pytest.raises(ConfigurationError, match="QA_EMBEDDING_BACKEND=torch"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -14,9 +12,7 @@ import pytest
 
 from qa import HashingEmbedder, QAService, SessionError, SessionStoreUnavailableError, Settings, Turn
 from qa.sessions import MAX_HISTORY_TURNS, SessionStore, build_session_store
-
-from ..conftest import REPO
-from .conftest import RedisServer, free_port, store_settings
+from tests.support import REPO, RedisServer, ServerProcess, fast_settings, free_port, http_ok, launch, settings_env
 
 pytestmark = pytest.mark.scale
 
@@ -56,52 +52,26 @@ def test_redis_down_is_a_clear_503(redis_server: RedisServer) -> None:
         assert caught.value.status_code == 503 and "s3cret" not in caught.value.message
 
 
-def _start_api(settings: Settings, redis_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _launch_api(settings: Settings, redis_url: str, log: Path) -> ServerProcess:
     port = free_port()
-    env = {
-        **os.environ,
-        "QA_SEEDS_DIR": str(settings.seeds_dir),
-        "QA_INDEX_DIR": str(settings.index_dir),
-        "QA_DATA_DIR": str(settings.data_dir),
-        "QA_EMBEDDER": "hashing",
-        "QA_ANSWERER": "sentence",
-        "QA_ABSTAIN_THRESHOLD": "0.3",
-        "QA_SESSION_STORE": "redis",
-        "QA_REDIS_URL": redis_url,
-    }
+    env = settings_env(settings, QA_SESSION_STORE="redis", QA_REDIS_URL=redis_url)
     command = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the API at {url} did not become ready: {log.read_text()[-2000:]}")
+    return launch(command, url=f"http://127.0.0.1:{port}", log=log, env=env, cwd=REPO)
 
 
 @pytest.fixture
 def two_apis(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[str, str]]:
     """Two uvicorn processes of api.app:app over one index, sharing the Redis sessions."""
-    settings = store_settings(tmp_path, "faiss", embedder="hashing", answerer="sentence")
+    settings = fast_settings(tmp_path)
     QAService(settings, embedder=HashingEmbedder()).ingest()  # built once, before both start
-    started = [_start_api(settings, redis_server.url, tmp_path / f"api-{i}.log") for i in range(2)]
+    started = [_launch_api(settings, redis_server.url, tmp_path / f"api-{i}.log") for i in range(2)]
     try:
-        for i, (process, url) in enumerate(started):
-            _wait_ready(process, url, tmp_path / f"api-{i}.log")
-        yield started[0][1], started[1][1]
+        for api in started:  # both start up at once
+            api.wait_ready(http_ok(f"{api.url}/readyz", timeout_s=1), timeout_s=60)
+        yield started[0].url, started[1].url
     finally:
-        for process, _ in started:
-            process.terminate()
-            process.wait(timeout=15)
+        for api in started:
+            api.stop()
 
 
 def test_a_chat_started_on_one_server_continues_on_another(

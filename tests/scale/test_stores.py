@@ -12,9 +12,9 @@ import pytest
 
 from qa import DocumentNotFoundError, HashingEmbedder, QAService, Settings
 from qa.errors import IndexMismatchError, IndexNotReadyError
+from tests.support import BAYKAR_QUOTE, REPO, store_settings
 
-from ..conftest import BAYKAR_QUOTE, REPO
-from .conftest import STORES, store_settings
+from .conftest import STORES
 
 QUESTIONS = [
     "Which company manufactures the Bayraktar TB2 drone?",
@@ -190,7 +190,7 @@ def test_seed_eval_answers_and_citations_are_the_same_on_every_store(
 @pytest.mark.scale
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("qdrant_client"), reason="needs the [scale] extra")
 def test_an_unreachable_qdrant_is_a_503_naming_it(tmp_path: Path) -> None:
-    from .conftest import free_port
+    from tests.support import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     settings = store_settings(tmp_path, "qdrant", embedder="hashing", answerer="sentence", qdrant_url=url)

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.logs import current_request_id
 from qa import Answer, QAService, SessionError, Settings, Turn
 from tests.slack.slack_standin import SIGNING_SECRET, Slack, SlackStandIn
+from tests.support import HASHING, copy_seeds, serving, settings_under
 
-REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-seed-qa-test"
 
 # A document that tries to ping the whole channel; the bot must show it as text.
@@ -75,44 +70,16 @@ class RecordingService:
 
 
 def make_settings(tmp: Path, *, api_url: str, **overrides: Any) -> Settings:
-    """Settings with Slack on, pointed at the stand-in; documents and index under ``tmp``."""
-    seeds = tmp / "seeds"
-    if not seeds.exists():
-        shutil.copytree(REPO / "seeds", seeds)
-        (seeds / "office-notices.txt").write_text(NOTICE, encoding="utf-8")
-    values: dict[str, Any] = {
-        "embedder": "hashing",
-        "answerer": "sentence",
-        "seeds_dir": seeds,
-        "index_dir": tmp / "index",
-        "data_dir": tmp / "data",
+    """Fast settings with Slack on, pointed at the stand-in; documents (with ``NOTICE``), index and
+    data under ``tmp``."""
+    if not (tmp / "seeds").exists():
+        (copy_seeds(tmp) / "office-notices.txt").write_text(NOTICE, encoding="utf-8")
+    slack: dict[str, Any] = {
         "slack_bot_token": SecretStr(BOT_TOKEN),
         "slack_signing_secret": SecretStr(SIGNING_SECRET),
         "slack_api_url": api_url,
-        "_env_file": None,
     }
-    return Settings(**(values | overrides))
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    return settings_under(tmp, **{**HASHING, **slack, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +118,7 @@ def bot(fast_service: QAService, fast_settings: Settings, standin: SlackStandIn)
     service, sessions = RecordingService(fast_service, fail_on="EXPLODE"), MemorySessions()
     app = FastAPI()
     mount_slack(app, service=service, settings=fast_settings, sessions=sessions)  # type: ignore[arg-type]
-    with serve(app) as url:
+    with serving(app) as url:
         yield Bot(Slack(url, standin), service, sessions)
 
 

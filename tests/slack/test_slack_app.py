@@ -11,15 +11,16 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from qa import QAService, Settings
-from tests.slack.conftest import make_settings, serve
+from tests.slack.conftest import make_settings
 from tests.slack.slack_standin import Slack, SlackStandIn, message_text, new_ts
+from tests.support import serving
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn) -> Iterator[str]:
     """``create_app`` with Slack settings, served on loopback."""
     settings = make_settings(tmp_path_factory.mktemp("slack-app"), api_url=standin.api_url)
-    with serve(create_app(settings, QAService(settings))) as url:
+    with serving(create_app(settings, QAService(settings))) as url:
         yield url
 
 
@@ -38,7 +39,7 @@ def test_forged_request_through_create_app_is_rejected(app_url: str, standin: Sl
 
 def test_slack_needs_no_api_key(tmp_path: Path, standin: SlackStandIn, channel: str) -> None:
     settings = make_settings(tmp_path, api_url=standin.api_url, api_keys=[SecretStr("k-123-0123456789abcdef")])
-    with serve(create_app(settings, QAService(settings))) as url:
+    with serving(create_app(settings, QAService(settings))) as url:
         assert httpx.get(f"{url}/api/documents").status_code == 401  # the key is really required elsewhere
         slack = Slack(url, standin)
         assert slack.mention("who makes the Bayraktar TB2 drone?", channel=channel).status_code == 200
@@ -47,7 +48,7 @@ def test_slack_needs_no_api_key(tmp_path: Path, standin: SlackStandIn, channel: 
 
 def test_without_slack_settings_there_is_no_slack_endpoint(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, api_url="http://127.0.0.1:9/api/", slack_bot_token=None)
-    with serve(create_app(settings, QAService(settings))) as url:
+    with serving(create_app(settings, QAService(settings))) as url:
         assert httpx.post(f"{url}/slack/events", content=b"{}").status_code == 404
 
 

@@ -10,12 +10,11 @@ from fastapi import FastAPI
 
 from api.slack.app import mount_slack
 from qa import QAService
-from tests.slack.conftest import MemorySessions, make_settings, serve
+from tests.slack.conftest import MemorySessions, make_settings
 from tests.slack.slack_standin import Slack, SlackStandIn, message_text, new_ts
+from tests.support import BAYKAR_QUOTE, serving
 
 pytestmark = pytest.mark.e2e
-
-BAYKAR_QUOTE = "Baykar company, which manufactures the Bayraktar TB2 drone"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def slack(tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn, real_
     service.ensure_index()
     app = FastAPI()
     mount_slack(app, service=service, settings=settings, sessions=MemorySessions())
-    with serve(app) as url:
+    with serving(app) as url:
         yield Slack(url, standin)
 
 
