@@ -46,18 +46,25 @@ class WaitTooLong(Exception):
         self.expected_s = expected_s
 
 
+# What an answer is assumed to take before one has been timed: the reader answers in under a second
+# on a 2-core machine, so a cold-start burst queues about as deep as a warm one.
+FIRST_ANSWER_S = 1.0
+
+
 class SlotLimiter:
     """At most ``max_active`` holders and ``max_waiting`` waiters, first come first served.
 
     It also knows how long answers take lately (the median of the last ``RECENT`` holds, or the
     age of the oldest running one when that is longer), so it can say how long a request arriving
-    now would wait: ``expected_wait_s``.
+    now would wait: ``expected_wait_s``. Until the first answer is timed it assumes
+    ``first_answer_s`` (assuming 0 s let a burst of 50 clients at start-up all queue, the last for 17 s).
     """
 
     RECENT = 32
 
-    def __init__(self, *, max_active: int, max_waiting: int) -> None:
+    def __init__(self, *, max_active: int, max_waiting: int, first_answer_s: float = FIRST_ANSWER_S) -> None:
         self.max_active = max_active
+        self.first_answer_s = first_answer_s
         self.max_waiting = max_waiting
         self.active = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -70,9 +77,9 @@ class SlotLimiter:
         return len(self._waiters)
 
     def answer_time_s(self) -> float:
-        """Seconds one answer takes lately; 0 before the first one (nothing is shed blind)."""
+        """Seconds one answer takes lately; ``first_answer_s`` before the first one is timed."""
         recent = sorted(self._recent)
-        median = recent[len(recent) // 2] if recent else 0.0
+        median = recent[len(recent) // 2] if recent else self.first_answer_s
         oldest = time.monotonic() - min(self._running) if self._running else 0.0
         return max(median, oldest)
 

@@ -135,6 +135,28 @@ def test_sheds_by_expected_wait_with_an_honest_retry_after(
     assert live.app.state.answerer.most_running == 1
 
 
+def test_a_cold_start_burst_fills_one_round_and_sheds_the_rest(
+    tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
+) -> None:
+    # No answer timed yet: the limiter assumes 1 s (FIRST_ANSWER_S), so one running and one waiting
+    # fit the 1.5-s budget and the other four are shed at once (assuming 0 s queued all six for 6 s).
+    live = slow_server(tmp_path, serve, 1.0, max_concurrent_answers=1, max_queue=10, max_wait_s=1.5)
+    together = threading.Barrier(6)
+
+    def timed_post(client: httpx.Client) -> tuple[int, float]:
+        together.wait(timeout=30)
+        started = time.monotonic()
+        response = client.post(f"{live.url}/api/ask", json=SLOW_ASK)
+        return response.status_code, time.monotonic() - started
+
+    client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=10))
+    with client, ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: timed_post(client), range(6)))
+    statuses = [status for status, _ in results]
+    assert statuses.count(200) == 2 and statuses.count(503) == 4, statuses
+    assert all(seconds < 0.9 for status, seconds in results if status == 503), results
+
+
 def test_request_timeout_is_503_and_the_slot_waits_for_the_work(
     tmp_path: Path, serve: Callable[[FastAPI], LiveServer]
 ) -> None:
