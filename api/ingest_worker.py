@@ -21,7 +21,8 @@ from pathlib import Path
 from api.background import run_logged
 from qa.errors import IndexNotReadyError, QAError
 from qa.ingest.freshness import seed_changes
-from qa.service import IngestReport, QAService
+from qa.ingest.run import IngestReport
+from qa.service import QAService
 
 logger = logging.getLogger(__name__)
 

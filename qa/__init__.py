@@ -43,8 +43,9 @@ from qa.errors import (
     SessionError,
     SessionStoreUnavailableError,
 )
+from qa.ingest.run import IngestReport
 from qa.schema import Answer, Chunk, Citation, Document, Draft, Evidence, Hit, Turn
-from qa.service import IngestReport, QAService
+from qa.service import QAService
 
 __version__ = "0.1.0"
 

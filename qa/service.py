@@ -1,20 +1,15 @@
 """QAService: the one object every front end holds. ``ingest()``, ``ask()``/``ask_stream()``, ``search()``.
 
-About 320 lines, kept whole: it is the one object front ends hold (its parts, the index
-lifecycle, ingest, questions, documents), and ``ask_stream`` is the one answering pipeline.
+An ingest run's lock, embedding batches and report live in qa/ingest/run.py; ``ask_stream`` is the
+one answering pipeline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
+from collections.abc import Iterator, Sequence
 
 from qa.answering.base import Answerer, missing_draft
 from qa.answering.factory import build_answerer
@@ -27,7 +22,8 @@ from qa.errors import (
     IndexNotReadyError,
 )
 from qa.ingest.chunking import chunk_documents, embedding_text
-from qa.ingest.loading import LoadResult, SkippedFile, load_documents
+from qa.ingest.loading import LoadResult, load_documents
+from qa.ingest.run import EmbedFunction, IngestReport, embed_in_batches, ingest_lock
 from qa.schema import (
     Answer,
     Document,
@@ -44,29 +40,6 @@ from qa.text import word_pieces
 from qa.validation import validate_question
 
 logger = logging.getLogger(__name__)
-
-#: Embeds chunk texts in order: the service's embedder by default, a Ray pool with `qa ingest --ray`.
-EmbedFunction = Callable[[Sequence[str]], np.ndarray]
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    """What an ingest changed."""
-
-    added: tuple[str, ...]
-    updated: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    skipped: tuple[SkippedFile, ...]
-    chunks: int
-    embedded_chunks: int
-    seconds: float
-    rebuilt: bool
-
-    @property
-    def changed(self) -> bool:
-        """Whether the index on disk was rewritten."""
-        return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
 class QAService:
@@ -152,7 +125,7 @@ class QAService:
         ``embed`` replaces the in-process embedding (qa.ingest.distributed embeds on a Ray cluster).
         """
         started = time.perf_counter()
-        with _ingest_lock(self.settings.index_dir):
+        with ingest_lock(self.settings.index_dir):
             self.building = True
             try:
                 report = self._ingest(rebuild=rebuild, show_progress=show_progress, embed=embed, started=started)
@@ -180,7 +153,13 @@ class QAService:
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
         texts = [embedding_text(c) for c in new_chunks]
-        new_vectors = embed(texts) if embed else self._embed_with_progress(texts, show_progress=show_progress)
+        new_vectors = (
+            embed(texts)
+            if embed
+            else embed_in_batches(
+                self.embedder, texts, batch_size=self.settings.embedding_batch_size, show_progress=show_progress
+            )
+        )
         if previous and not (added or updated or removed):
             logger.info("Index is up to date (%d files).", len(unchanged))
             chunk_count = previous.chunk_count
@@ -213,22 +192,6 @@ class QAService:
             except (IndexMismatchError, IndexCorruptError) as exc:
                 logger.warning("Rebuilding the whole index: %s", exc.message)
         return self.store.writer(config, rebuild=True), None
-
-    def _embed_with_progress(self, texts: Sequence[str], *, show_progress: bool) -> np.ndarray:
-        from tqdm import tqdm
-
-        batch = self.settings.embedding_batch_size
-        # Longest first across the whole corpus, so each batch pads to texts of about its own
-        # length (blocks in document order padded every batch to its longest chunk: ingest took
-        # 1.4x plain SentenceTransformer.encode of the same texts, which sorts them all).
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
-        with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not show_progress) as bar:
-            for offset in range(0, len(order), batch):
-                rows = order[offset : offset + batch]
-                vectors[rows] = self.embedder.embed_documents([texts[i] for i in rows])
-                bar.update(len(rows))
-        return vectors
 
     # Questions ----------------------------------------------------------------------------
 
@@ -318,17 +281,3 @@ class QAService:
     def manifest(self) -> Manifest:
         """The manifest of the loaded index."""
         return self._require_index().manifest
-
-
-@contextlib.contextmanager
-def _ingest_lock(index_dir: Path) -> Iterator[None]:
-    """One ingest at a time per index folder (an advisory lock file)."""
-    import fcntl
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".ingest.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

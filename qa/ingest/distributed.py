@@ -23,7 +23,8 @@ from qa.embedding import HashingEmbedder, build_embedder
 from qa.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from qa.service import IngestReport, QAService
+    from qa.ingest.run import IngestReport
+    from qa.service import QAService
 
 logger = logging.getLogger(__name__)
 
