@@ -4,8 +4,9 @@ instead of queueing without bound.
 
 - ``ConcurrencyLimitMiddleware`` (answering routes only): ``QA_MAX_CONCURRENT_ANSWERS`` requests
   are answered at once, ``QA_MAX_QUEUE`` more wait for a slot, the rest get 429 ``overloaded``.
-  A request whose expected wait (rounds of the queue x recent answer time) exceeds
-  ``QA_MAX_WAIT_S`` is shed at once: 503 ``overloaded`` with Retry-After = that wait.
+  A request that would not have its answer within ``QA_MAX_WAIT_S`` -- its expected wait (rounds
+  of the queue x recent answer time) plus one answer -- is shed at once: 503 ``overloaded`` with
+  Retry-After = that wait. A free slot always admits, however slow answers are.
   ``QA_REQUEST_TIMEOUT_S`` bounds a request from arrival to its last byte: 503 ``timeout`` when
   no response has started, else an in-band SSE ``error`` event. A timed-out answer keeps its slot
   until its worker thread really finishes, so slots always count the work in progress.
@@ -39,11 +40,13 @@ ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
 
 
 class WaitTooLong(Exception):
-    """A request would wait longer than the budget for an answer slot (``expected_s`` seconds)."""
+    """A request would not have its answer within the budget: ``expected_s`` seconds to the answer,
+    ``wait_s`` of them waiting for a slot."""
 
-    def __init__(self, expected_s: float) -> None:
-        super().__init__(f"expected wait {expected_s:.1f} s")
+    def __init__(self, expected_s: float, wait_s: float) -> None:
+        super().__init__(f"expected answer in {expected_s:.1f} s")
         self.expected_s = expected_s
+        self.wait_s = wait_s
 
 
 # What an answer is assumed to take before one has been timed: the reader answers in under a second
@@ -93,17 +96,19 @@ class SlotLimiter:
     async def acquire(self, max_wait_s: float | None = None) -> bool:
         """Take a slot, waiting in the queue if there is room; False when both are full.
 
-        Raises ``WaitTooLong`` when the expected wait exceeds ``max_wait_s``: checked in the same
-        step that takes the slot or joins the queue, so requests arriving together are counted
-        one after another (a check before ``acquire`` would let a whole burst see an empty queue).
+        Raises ``WaitTooLong`` when a slot is not free and the expected wait plus one answer
+        exceeds ``max_wait_s`` (the budget is the client's: time to its answer, not to a slot; a
+        wait-only budget served answers after budget + answer time). Checked in the same step that
+        takes the slot or joins the queue, so requests arriving together are counted one after
+        another (a check before ``acquire`` would let a whole burst see an empty queue).
         """
-        if max_wait_s is not None:
-            expected = self.expected_wait_s()
-            if expected > max_wait_s:
-                raise WaitTooLong(expected)
         if self.active < self.max_active and not self._waiters:
             self.active += 1
             return True
+        if max_wait_s is not None:
+            wait = self.expected_wait_s()
+            if wait + self.answer_time_s() > max_wait_s:
+                raise WaitTooLong(wait + self.answer_time_s(), wait)
         if len(self._waiters) >= self.max_waiting:
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -167,10 +172,10 @@ class ConcurrencyLimitMiddleware:
             admitted = await asyncio.wait_for(self.limiter.acquire(self.max_wait_s), self.timeout_s)
         except WaitTooLong as shed:
             message = (
-                f"The server is busy: a new question would wait about {shed.expected_s:.1f} s for an answer slot, "
+                f"The server is busy: a new question would have its answer in about {shed.expected_s:.1f} s, "
                 f"over the {self.max_wait_s:g} s budget (QA_MAX_WAIT_S); retry after the Retry-After seconds."
             )
-            headers = {"Retry-After": str(self._retry_after(shed.expected_s))}
+            headers = {"Retry-After": str(self._retry_after(shed.wait_s))}
             await error_response(503, "overloaded", message, headers=headers)(scope, receive, send)
             return
         except TimeoutError:

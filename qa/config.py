@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     # allowed to wait for a slot (beyond that: 429 + Retry-After), and a per-request time limit.
     max_concurrent_answers: int = Field(default=4, ge=1)
     max_queue: int = Field(default=64, ge=0)
-    # Shed (503 + Retry-After) when the expected wait (queue x recent answer time) exceeds this.
+    # Shed (503 + Retry-After) a request that would not have its answer within this many seconds
+    # (expected wait: queue x recent answer time, plus one answer); a free slot always admits.
     max_wait_s: float = Field(default=2.0, gt=0)
     request_timeout_s: float = Field(default=60.0, gt=0)
     # Requests per minute per API key (per client address without keys); 0 = no limit.
