@@ -155,12 +155,12 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
         "QA_ANSWERER": "sentence" if args.hashing else "auto",
         "QA_ABSTAIN_THRESHOLD": "0.3" if args.hashing else "",
         "QA_MODEL_CACHE_DIR": str(args.model_cache_dir.resolve()) if args.model_cache_dir else "",
-        "QA_MAX_WAIT_S": str(args.max_wait),
+        "QA_MAX_WAIT_S": "" if args.max_wait is None else str(args.max_wait),
         "QA_SEEDS_DIR": str(root / "seeds"),
         "QA_INDEX_DIR": str(root / "embeddings"),
         "QA_DATA_DIR": str(root / "data"),
-        "QA_MAX_CONCURRENT_ANSWERS": str(args.max_concurrent),
-        "QA_MAX_QUEUE": str(args.max_queue),
+        "QA_MAX_CONCURRENT_ANSWERS": "" if args.max_concurrent is None else str(args.max_concurrent),
+        "QA_MAX_QUEUE": "" if args.max_queue is None else str(args.max_queue),
         "QA_LOG_FORMAT": "json",
         "PYTHONPATH": str(REPO),
     }
@@ -242,9 +242,16 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=0.0, help="soak: run each level this long")
     parser.add_argument("--hashing", action="store_true", help="the hashing embedder and sentence answerer (no model)")
     parser.add_argument("--model-cache-dir", type=Path, default=None, help="QA_MODEL_CACHE_DIR of the server")
-    parser.add_argument("--max-wait", type=float, default=2.0, help="QA_MAX_WAIT_S of the server")
-    parser.add_argument("--max-concurrent", type=int, default=4, help="QA_MAX_CONCURRENT_ANSWERS of the server")
-    parser.add_argument("--max-queue", type=int, default=64, help="QA_MAX_QUEUE of the server")
+    parser.add_argument(
+        "--max-wait", type=float, default=None, help="QA_MAX_WAIT_S of the server (default: its default)"
+    )
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=None,
+        help="QA_MAX_CONCURRENT_ANSWERS of the server (default: its default)",
+    )
+    parser.add_argument("--max-queue", type=int, default=None, help="QA_MAX_QUEUE of the server (default: its default)")
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 
