@@ -32,6 +32,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+SERVER_NICE = 10
 QUESTIONS = ("Who makes the TB2?", "Where did Baykar open a factory?", "What is the capital of France?")
 
 
@@ -168,7 +169,12 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
     log = root / "server.log"
     command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # The clients stand for users on other machines: on a 2-core box the load generator's own
+        # CPU would otherwise count into every latency (served answers measured 1.3 s longer at the
+        # client than from arrival to last byte in the server), so the server runs at a lower priority.
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=lambda: os.nice(SERVER_NICE)
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600  # a first start exports the ONNX models
     while time.monotonic() < deadline:
@@ -202,6 +208,46 @@ def report(level: Level, floor_p95: float) -> dict[str, object]:
     }
 
 
+ANSWER_ROUTES = ("/api/ask", "/api/chat", "/v1/chat/completions")
+
+
+async def server_buckets(url: str) -> dict[float, float]:
+    """Cumulative counts of the answering routes' request durations, from the server's own /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        response = await client.get("/metrics")
+    if response.status_code != 200:
+        return {}
+    counts: dict[float, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        if family.name != "qa_http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket") and sample.labels.get("route") in ANSWER_ROUTES:
+                bound = float(sample.labels["le"])
+                counts[bound] = counts.get(bound, 0.0) + sample.value
+    return counts
+
+
+def server_side(before: dict[float, float], after: dict[float, float]) -> dict[str, object]:
+    """What the server measured for this level (arrival to last byte): p99 as a bucket bound, share within 2 s.
+
+    Client-side latencies on a 2-core box include the load generator's own delays (at 50 clients
+    every served answer took at most 1.5 s in the server while the clients measured p99 3.4 s), so
+    both are printed."""
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+    if not total:
+        return {}
+    p99_bound = next(bound for bound, count in counts.items() if count >= 0.99 * total)
+    within = counts.get(2.0)
+    return {
+        "server_p99_le_s": p99_bound,
+        "server_within_2s": None if within is None else round(100 * within / total, 1),
+    }
+
+
 async def main_async(args: argparse.Namespace) -> int:
     process = None
     if args.url:
@@ -219,7 +265,9 @@ async def main_async(args: argparse.Namespace) -> int:
         levels = [int(n) for n in args.levels.split(",")]
         seconds = args.soak_seconds or args.seconds
         for clients in levels:
+            before = await server_buckets(url)
             result = report(await run_level(url, clients, seconds), floor_p95)
+            result |= server_side(before, await server_buckets(url))
             print(json.dumps(result))
             failed |= bool(result["5xx"] or result["dropped"] or result["shed_without_retry_after"])
         rss_end = rss_mb(pid)
