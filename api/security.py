@@ -3,6 +3,8 @@ start-up check that refuses a keyless server beyond loopback (``check_exposure``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import ipaddress
 from collections.abc import Collection, Iterable
@@ -230,8 +232,31 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _drain(receive)
         message = f"The request body is larger than {self.max_bytes} bytes (QA_MAX_BODY_BYTES). Send less."
         await error_response(413, "body_too_large", message, headers={"Connection": "close"})(scope, receive, send)
+
+
+# An over-limit body is read and dropped (up to these bounds) before the 413: a server that answers
+# and closes while the client is still sending resets the connection, and the client never sees the
+# 413 (a 10 MB upload on a busy machine got "peer closed connection" instead). Nothing is kept.
+DRAIN_BYTES = 16 * 1024 * 1024
+DRAIN_S = 2.0
+
+
+async def _drain(receive: Receive) -> None:
+    async def consume() -> None:
+        drained = 0
+        while drained <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(consume(), DRAIN_S)
 
 
 class SecurityHeadersMiddleware:

@@ -108,8 +108,11 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text
-    tolerance = 0.01 if backend == "onnx" else 1.0  # logits; int8 moves them a little, not the span
+    # Logits: fp32 matches torch; int8 moves them (the stage-3 weights by up to about 1 on a logit
+    # range of about 20: a weak span in a distractor passage, -0.70 vs 0.36), never the spans.
+    tolerance = 0.01 if backend == "onnx" else 1.5
     for mine, theirs in zip(got, expected, strict=True):
+        assert mine.text == theirs.text
         assert (
             abs(mine.score - theirs.score) < tolerance
             and abs(mine.no_answer_score - theirs.no_answer_score) < tolerance

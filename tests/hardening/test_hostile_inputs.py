@@ -4,6 +4,7 @@ the one error shape (or a 200 for right-to-left and emoji questions), and the se
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,3 +185,19 @@ def test_server_keeps_answering_after_the_table(hostile_server: LiveServer) -> N
     assert httpx.get(f"{hostile_server.url}/healthz", timeout=5).json() == {"status": "ok"}
     answer = httpx.post(f"{hostile_server.url}/api/ask", json={"question": TB2_QUESTION}, timeout=30).json()
     assert answer["answer"] == "Baykar"
+
+
+def test_a_10_mb_upload_gets_its_413_not_a_reset(hostile_server: LiveServer) -> None:
+    # The whole body is sent before the answer is read, as a plain client does: a server that
+    # answered and closed mid-upload would reset the connection and the 413 would be lost.
+    host, port = hostile_server.url.removeprefix("http://").split(":")
+    body = b"x" * (10 * 1024 * 1024)
+    head = f"POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode() + body)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert b"body_too_large" in reply
