@@ -108,11 +108,14 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text
-    # Logits: fp32 matches torch; int8 moves them (the stage-3 weights by up to about 1 on a logit
-    # range of about 20: a weak span in a distractor passage, -0.70 vs 0.36), never the spans.
-    tolerance = 0.01 if backend == "onnx" else 1.5
+    # Logits: fp32 matches torch. Dynamic int8 quantises each batch's activations by that batch's
+    # range, so its logits move with what is batched together (a weak span in a distractor
+    # passage: -0.70 in fp32, 0.36 to 0.95 in int8, on a logit range of about 20); never the spans
+    # or the reader's own decision (span against no answer).
+    tolerance = 0.01 if backend == "onnx" else 2.5
     for mine, theirs in zip(got, expected, strict=True):
         assert mine.text == theirs.text
+        assert (mine.score > mine.no_answer_score) == (theirs.score > theirs.no_answer_score)
         assert (
             abs(mine.score - theirs.score) < tolerance
             and abs(mine.no_answer_score - theirs.no_answer_score) < tolerance

@@ -115,3 +115,13 @@ def test_shipped_calibration_is_sane():
     assert calibration.coef[READ_FEATURES.index("margin")] > 0  # a surer reader means a likelier answer
     assert 0.0 < calibration.threshold < 1.0
     assert load_default_reader() is load_default_reader()  # cached per process
+
+
+def test_windows_are_read_in_the_same_order_and_with_the_same_logits_however_they_are_batched(reader):
+    passages = [BAYKAR, AMMO, UMEROV, AMMO + " " + BAYKAR, "Short."]
+    one_by_one = ExtractiveReader(reader.model, reader.tokenizer, reader.config, batch_size=1)
+    batched, alone = reader.read("Who makes the TB2?", passages), one_by_one.read("Who makes the TB2?", passages)
+    for mine, theirs in zip(batched, alone, strict=True):
+        assert (mine.text, mine.start, mine.end) == (theirs.text, theirs.start, theirs.end)
+        assert mine.score == pytest.approx(theirs.score, abs=1e-3)
+        assert mine.no_answer_score == pytest.approx(theirs.no_answer_score, abs=1e-3)

@@ -159,23 +159,20 @@ class ExtractiveReader:
         return cls(model, tokenizer, config, quantized=quantize)
 
     def _logits(self, enc: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Start/end logits of every window, in window order, padded with ``_NO_LOGIT``."""
         import torch
 
         feats = window_features(enc)
-        starts, ends = [], []
         n = max(len(f["input_ids"]) for f in feats)
-        for b in range(0, len(feats), self.batch_size):
-            ids, am, tt = pad_batch(feats[b : b + self.batch_size], self.tokenizer.pad_token_id or 0)
+        starts = torch.full((len(feats), n), _NO_LOGIT)
+        ends = torch.full((len(feats), n), _NO_LOGIT)
+        for batch in length_batches([len(f["input_ids"]) for f in feats], self.batch_size):
+            ids, am, tt = pad_batch([feats[w] for w in batch], self.tokenizer.pad_token_id or 0)
             s, e = self.model(ids, am, tt)
-            s = s.float().masked_fill(am == 0, _NO_LOGIT)
-            e = e.float().masked_fill(am == 0, _NO_LOGIT)
-            pad = n - s.shape[1]
-            if pad:
-                s = torch.nn.functional.pad(s, (0, pad), value=_NO_LOGIT)
-                e = torch.nn.functional.pad(e, (0, pad), value=_NO_LOGIT)
-            starts.append(s)
-            ends.append(e)
-        return torch.cat(starts), torch.cat(ends)
+            width = s.shape[1]
+            starts[batch, :width] = s.float().masked_fill(am == 0, _NO_LOGIT)
+            ends[batch, :width] = e.float().masked_fill(am == 0, _NO_LOGIT)
+        return starts, ends
 
     def read(self, question: str, passages: Sequence[str]) -> list[SpanPrediction]:
         """Best span for each passage (one ``SpanPrediction`` per passage, in passage order).
@@ -234,6 +231,25 @@ class ExtractiveReader:
             else:
                 out.append(SpanPrediction(p, 0, 0, "", float("-inf"), null.get(p, float("inf"))))
         return out
+
+
+# A window joins a batch only if it is at most this much shorter than the batch's longest: padding
+# is compute thrown away (the top 10 chunks of a question are 139 tokens on average and 169 at the
+# longest, so one padded batch spent a fifth of the reader's time on padding).
+MAX_PADDING = 0.05
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Window indices in batches of at most ``batch_size``, longest first, each padded by at most
+    ``MAX_PADDING`` of its longest window."""
+    batches: list[list[int]] = []
+    for window in sorted(range(len(lengths)), key=lambda w: -lengths[w]):
+        current = batches[-1] if batches else None
+        if current is None or len(current) >= batch_size or lengths[window] < (1 - MAX_PADDING) * lengths[current[0]]:
+            batches.append([window])
+        else:
+            current.append(window)
+    return batches
 
 
 _DEFAULT_READER: dict[tuple[str, str | None], ExtractiveReader] = {}
