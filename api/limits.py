@@ -113,9 +113,9 @@ class SlotLimiter:
             self.active += 1
             return True
         if max_wait_s is not None:
-            wait = self.expected_wait_s()
-            if wait + self.answer_time_s() > max_wait_s:
-                raise WaitTooLong(wait + self.answer_time_s(), wait)
+            wait, answer = self.expected_wait_s(), self.answer_time_s()
+            if wait + answer > max_wait_s:
+                raise WaitTooLong(wait + answer, wait)
         if len(self._waiters) >= self.max_waiting:
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -11,7 +11,8 @@ Where each kind of change goes:
     qa/ingest/          files in: a suffix -> reader registry (loading.py, formats.py), chunking,
                         uploads, freshness of the index, Ray embedding
     qa/embedding.py     embedders (sentence-transformers, ONNX fp32/int8, the hashing fake);
-                        qa/onnx_export.py exports, caches and threads for ONNX Runtime
+                        qa/onnx_export.py exports, caches and threads for ONNX Runtime;
+                        qa/batching.py longest-first batches (ingest's embedder, the reader)
     qa/retrieval/       hybrid dense + keyword search (hybrid.py), BM25 (keyword.py, sparse.py)
     qa/stores/          where the index lives: protocols (base.py), manifest, crash-safe files,
                         FAISS files, Qdrant

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.batching import longest_first_batches
 from qa.embedding import Embedder
 from qa.ingest.loading import SkippedFile
 
@@ -47,11 +48,9 @@ def embed_in_batches(
     """
     from tqdm import tqdm
 
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not show_progress) as bar:
-        for offset in range(0, len(order), batch_size):
-            rows = order[offset : offset + batch_size]
+        for rows in longest_first_batches([len(text) for text in texts], batch_size):
             vectors[rows] = embedder.embed_documents([texts[i] for i in rows])
             bar.update(len(rows))
     return vectors

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.batching import longest_first_batches
 from qa.reader.artifacts import ReaderConfig, read_reader_config, weights_dir_or_default, weights_installed
 from qa.reader.model import base_model_path, build_qa_model, encode_windows, pad_batch, window_features
 from qa.reader.prediction import SpanPrediction
@@ -166,7 +167,8 @@ class ExtractiveReader:
         n = max(len(f["input_ids"]) for f in feats)
         starts = torch.full((len(feats), n), _NO_LOGIT)
         ends = torch.full((len(feats), n), _NO_LOGIT)
-        for batch in length_batches([len(f["input_ids"]) for f in feats], self.batch_size):
+        lengths = [len(f["input_ids"]) for f in feats]
+        for batch in longest_first_batches(lengths, self.batch_size, max_padding=MAX_PADDING):
             ids, am, tt = pad_batch([feats[w] for w in batch], self.tokenizer.pad_token_id or 0)
             s, e = self.model(ids, am, tt)
             width = s.shape[1]
@@ -233,23 +235,10 @@ class ExtractiveReader:
         return out
 
 
-# A window joins a batch only if it is at most this much shorter than the batch's longest: padding
-# is compute thrown away (the top 10 chunks of a question are 139 tokens on average and 169 at the
-# longest, so one padded batch spent a fifth of the reader's time on padding).
+# A window joins a batch only if it is at most this much shorter than the batch's longest: the top
+# 10 chunks of a question are 139 tokens on average and 169 at the longest, so one padded batch
+# spent a fifth of the reader's time on padding.
 MAX_PADDING = 0.05
-
-
-def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Window indices in batches of at most ``batch_size``, longest first, each padded by at most
-    ``MAX_PADDING`` of its longest window."""
-    batches: list[list[int]] = []
-    for window in sorted(range(len(lengths)), key=lambda w: -lengths[w]):
-        current = batches[-1] if batches else None
-        if current is None or len(current) >= batch_size or lengths[window] < (1 - MAX_PADDING) * lengths[current[0]]:
-            batches.append([window])
-        else:
-            current.append(window)
-    return batches
 
 
 _DEFAULT_READER: dict[tuple[str, str | None], ExtractiveReader] = {}
