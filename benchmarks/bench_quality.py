@@ -184,7 +184,12 @@ def per_paper_squad(path: Path, target: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--squad2", required=True, type=Path, help="SQuAD 2.0 dev JSON (the held-out articles)")
-    ap.add_argument("--out-of-corpus", type=Path, default=Path("/work/shared/data/reader-train/covidqa.json"))
+    ap.add_argument(
+        "--out-of-corpus",
+        type=Path,
+        default=Path("../shared/data/reader-train/covidqa.json"),
+        help="SQuAD-format file of another source's questions (default: COVID-QA in ../shared)",
+    )
     ap.add_argument("--ood", action="store_true", help="COVID-QA (--out-of-corpus file) as the corpus instead")
     ap.add_argument("--limit", type=int, default=200, help="seeded sample of the corpus's questions (0 = all)")
     ap.add_argument("--ooc-limit", type=int, default=100, help="out-of-corpus questions asked")
@@ -194,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, default=None, help="save this run's column (and rows)")
     ap.add_argument("--compare", type=Path, nargs="*", default=[], help="columns saved by earlier --json runs")
     args = ap.parse_args(argv)
+    for path in (args.squad2, args.out_of_corpus):
+        if not path.is_file():
+            raise SystemExit(f"no such file: {path} (see --help)")
 
     limit = args.limit or None
     with tempfile.TemporaryDirectory() as scratch:

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reader-questions", type=int, default=30, help="questions for the reader and ask parts")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="embedding backends to compare")
     parser.add_argument("--reader-backends", default=",".join(BACKENDS), help="reader backends to compare")
-    parser.add_argument("--ask", default="onnx-int8,onnx", help="EMBEDDING,READER backends for the ask part")
+    parser.add_argument("--ask", default="onnx-int8,onnx-int8", help="EMBEDDING,READER backends for the ask part")
     parser.add_argument("--threads", type=int, default=0, help="QA_THREADS (0 = every core)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="ONNX exports (default: QA_MODEL_CACHE_DIR's)")
     parser.add_argument("--seed", type=int, default=13)

@@ -167,7 +167,7 @@ class OnnxEmbedder(BaseEmbedder):
         import torch
         from transformers import AutoModel
 
-        from qa.onnx_export import export_module
+        from qa.onnx_export import export_bert
 
         encoder = AutoModel.from_pretrained(str(self._path), add_pooling_layer=False)
 
@@ -182,7 +182,7 @@ class OnnxEmbedder(BaseEmbedder):
 
         sample = {key: torch.ones((2, 8), dtype=torch.long) for key in ("input_ids", "attention_mask")}
         sample["token_type_ids"] = torch.zeros((2, 8), dtype=torch.long)
-        export_module(LastHidden(), sample, ["last_hidden_state"], target)
+        export_bert(LastHidden(), encoder, sample, ["last_hidden_state"], target)
 
     def count_tokens(self, text: str) -> int:
         """Word-piece count without special tokens."""

@@ -24,6 +24,7 @@ from qa.errors import (
 from qa.ingest.chunking import chunk_documents, embedding_text
 from qa.ingest.loading import LoadResult, load_documents
 from qa.ingest.run import EmbedFunction, IngestReport, embed_in_batches, ingest_lock
+from qa.onnx_export import export_recipe
 from qa.schema import (
     Answer,
     Document,
@@ -91,6 +92,7 @@ class QAService:
         return IndexConfig(
             model_id=self.embedder.model_id,
             embedding_backend=self.embedder.backend,
+            embedding_export=export_recipe(self.embedder.backend),
             dim=self.embedder.dim,
             chunk_max_tokens=self.settings.chunk_max_tokens,
             chunk_overlap_sentences=self.settings.chunk_overlap_sentences,

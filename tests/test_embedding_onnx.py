@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from qa import HashingEmbedder, QAService
 from qa.config import Settings
 from qa.errors import IndexMismatchError
-from qa.onnx_export import cached_onnx
+from qa.onnx_export import EXPORT_VERSION, cached_onnx
 from qa.stores.manifest import MANIFEST_NAME, read_manifest
 
 QUESTION = "Who makes the TB2 drone?"
@@ -59,6 +60,24 @@ def test_index_built_on_one_backend_is_refused_on_another(fake_settings: Setting
     assert "QA_EMBEDDING_BACKEND=hashing" in message and "qa ingest --rebuild" in message
 
 
+def test_int8_index_from_an_earlier_export_recipe_is_refused_then_rebuilt(fake_settings: Settings) -> None:
+    embedder = HashingEmbedder()
+    embedder.backend = "onnx-int8"  # stands in for the ONNX embedder: only the manifest is under test
+    QAService(fake_settings, embedder=embedder).ingest()
+    path = fake_settings.index_dir / MANIFEST_NAME
+    assert read_manifest(fake_settings.index_dir).config.embedding_export == EXPORT_VERSION
+    data = json.loads(path.read_text())
+    del data["config"]["embedding_export"]  # written before the recipe was recorded: the first one
+    path.write_text(json.dumps(data))
+    assert read_manifest(fake_settings.index_dir).config.embedding_export == "1" != EXPORT_VERSION
+    with pytest.raises(
+        IndexMismatchError, match=f"embedding_export: index has '1', configuration has '{EXPORT_VERSION}'"
+    ):
+        QAService(fake_settings, embedder=embedder).load()
+    report = QAService(fake_settings, embedder=embedder).ingest()
+    assert report.rebuilt and read_manifest(fake_settings.index_dir).config.embedding_export == EXPORT_VERSION
+
+
 def test_manifest_from_before_backends_reads_as_torch(fake_settings: Settings) -> None:
     QAService(fake_settings, embedder=HashingEmbedder()).ingest()
     path = fake_settings.index_dir / MANIFEST_NAME
@@ -66,7 +85,8 @@ def test_manifest_from_before_backends_reads_as_torch(fake_settings: Settings) -
     del data["config"]["embedding_backend"]
     data["config"]["model_id"] = "bundled:all-MiniLM-L6-v2"
     path.write_text(json.dumps(data))
-    assert read_manifest(fake_settings.index_dir).config.embedding_backend == "torch"
+    config = read_manifest(fake_settings.index_dir).config
+    assert config.embedding_backend == "torch" and config.embedding_export == ""
 
 
 @pytest.mark.e2e
@@ -105,6 +125,10 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
     torch_reader = ExtractiveReader.load()
     onnx_reader = ExtractiveReader.load(backend=backend, cache_dir=onnx_cache)  # type: ignore[arg-type]
     assert isinstance(onnx_reader.model, OnnxQAModel) and onnx_reader.quantized == (backend == "onnx-int8")
+    # The export is fused into ONNX Runtime's BERT kernels (the speed depends on it; a change in
+    # how transformers writes attention would silently undo it).
+    ops = {node.op_type for node in onnx.load(str(onnx_reader.model.path), load_external_data=False).graph.node}
+    assert {"SkipLayerNormalization", "BiasGelu", "QAttention" if backend == "onnx-int8" else "Attention"} <= ops
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text

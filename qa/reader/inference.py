@@ -54,11 +54,12 @@ def _load_torch_model(weights_dir: Path, *, quantize: bool) -> Any:
 def _export_reader(weights_dir: Path, target: Path) -> None:
     import torch
 
-    from qa.onnx_export import export_module
+    from qa.onnx_export import export_bert
 
     sample = {key: torch.ones((2, 16), dtype=torch.long) for key in ("input_ids", "attention_mask")}
     sample["token_type_ids"] = torch.zeros((2, 16), dtype=torch.long)
-    export_module(_load_torch_model(weights_dir, quantize=False), sample, ["start_logits", "end_logits"], target)
+    model = _load_torch_model(weights_dir, quantize=False)
+    export_bert(model, model.encoder, sample, ["start_logits", "end_logits"], target)
 
 
 class OnnxQAModel:

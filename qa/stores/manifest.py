@@ -32,6 +32,7 @@ class IndexConfig:
     chunk_max_tokens: int
     chunk_overlap_sentences: int
     embedding_backend: str = "torch"  # torch, onnx, onnx-int8 (or hashing): vectors differ between them
+    embedding_export: str = ""  # the ONNX export recipe (qa.onnx_export.EXPORT_VERSION): int8 vectors differ by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,10 @@ class Manifest:
             if "embedding_backend" not in data["config"]:  # indexes from before the ONNX backends
                 hashing = data["config"]["model_id"].startswith("hashing")
                 data["config"]["embedding_backend"] = "hashing" if hashing else "torch"
+            if "embedding_export" not in data["config"]:  # indexes from before the recipe was recorded
+                data["config"]["embedding_export"] = (
+                    "1" if data["config"]["embedding_backend"].startswith("onnx") else ""
+                )
             data["config"] = IndexConfig(**data["config"])
             manifest = cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
@@ -94,7 +99,14 @@ def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
     """Raise IndexMismatchError naming what differs between the saved and configured index."""
     differences = [
         f"{name}: index has {getattr(found, name)!r}, configuration has {getattr(expected, name)!r}"
-        for name in ("model_id", "embedding_backend", "dim", "chunk_max_tokens", "chunk_overlap_sentences")
+        for name in (
+            "model_id",
+            "embedding_backend",
+            "embedding_export",
+            "dim",
+            "chunk_max_tokens",
+            "chunk_overlap_sentences",
+        )
         if getattr(found, name) != getattr(expected, name)
     ]
     if found.embedding_backend != expected.embedding_backend:
