@@ -37,10 +37,11 @@ class Settings(BaseSettings):
     # from the local model folder on first use into ``models_cache_dir`` (benchmarks/bench_speed.py).
     # onnx-int8: retrieval hit@5 0.973 vs 0.976 fp32 (1,532 SQuAD 2.0 dev questions, 300 paragraphs).
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
-    # onnx (fp32): the torch reader's logits, same F1. onnx-int8 (the fused export, attention
-    # quantised too): held-out has-answer F1 73.5 vs 74.1 (all 1,479 answerable questions of the
-    # held-out articles; the speed issue allows less than 1 point), COVID-QA 34.8 vs 36.1, and
-    # QAService.ask p50 202 vs 277 ms with the end-to-end figures unchanged (bench_quality).
+    # onnx (fp32): the torch reader's logits, same F1. onnx-int8: the fused export with every
+    # MatMul and attention int8 except the feed-forward down-projections and the head
+    # (qa.reader.inference.INT8_KEEP_FLOAT): held-out has-answer F1 73.9 vs 74.1 (all 1,479
+    # answerable questions of the held-out articles; the speed issue allows less than 1 point) at
+    # about 0.8x the fused fp32 reader's time. README "Speed" and the model card have the figures.
     reader_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # CPU threads for the models (torch and ONNX Runtime intra-op), set once; 0 = every core.
     threads: int = Field(default=0, ge=0)

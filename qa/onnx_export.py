@@ -7,7 +7,8 @@ transformer optimizer into its Attention, SkipLayerNormalization, EmbedLayerNorm
 BiasGelu kernels (the SDPA export's masking pattern defeats the fusion and ran about 1.2x slower
 for the same logits). The int8 variant is ONNX Runtime's dynamic quantisation of the fused fp32
 export: MatMul and Attention weights int8 per output channel, activations quantised per batch
-(per-tensor weights lost 5 points of cosine to fp32 on all-MiniLM-L6-v2; per-channel keeps 0.99).
+(per-tensor weights lost 5 points of cosine to fp32 on all-MiniLM-L6-v2; per-channel keeps 0.99),
+except the nodes a model names to keep float (the reader's feed-forward down-projections).
 Files are written to a temporary name and renamed, so two processes exporting at once both end with a whole file.
 
 ``configure_threads`` is the one place the CPU thread count is set, for torch and ONNX Runtime.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,11 +60,22 @@ def configured_threads() -> int:
     return _threads or (os.cpu_count() or 1)
 
 
-def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, export: Callable[[Path], None]) -> Path:
-    """The ONNX file for ``weights`` in ``backend`` form, exported (and quantised) on first use."""
+def cached_onnx(
+    cache_dir: Path,
+    *,
+    name: str,
+    weights: Path,
+    backend: Backend,
+    export: Callable[[Path], None],
+    keep_float: str = "",
+) -> Path:
+    """The ONNX file for ``weights`` in ``backend`` form, exported (and quantised) on first use.
+
+    ``keep_float`` (see ``quantize_int8``) is part of the cache key, so a new recipe quantises anew.
+    """
     if backend == "torch":
         raise ValueError("backend 'torch' has no ONNX file")
-    key = hashlib.sha256(f"{file_sha256(weights)}:{EXPORT_VERSION}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{file_sha256(weights)}:{EXPORT_VERSION}:{keep_float}".encode()).hexdigest()[:16]
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp32 = cache_dir / f"{name}-{key}-fp32.onnx"
     int8 = cache_dir / f"{name}-{key}-int8.onnx"
@@ -75,7 +88,7 @@ def cached_onnx(cache_dir: Path, *, name: str, weights: Path, backend: Backend, 
         if not fp32.is_file():
             _build_atomically(fp32, export)
         if backend != "onnx" and not int8.is_file():
-            _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp))
+            _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp, keep_float=keep_float))
     return wanted
 
 
@@ -106,7 +119,8 @@ def export_bert(module: Any, encoder: Any, sample: dict[str, Any], output_names:
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    encoder.set_attn_implementation("eager")
+    if hasattr(encoder, "set_attn_implementation"):  # transformers releases before it keep SDPA: unfused, same logits
+        encoder.set_attn_implementation("eager")
     names = list(sample)
     axes = {key: {0: "batch", 1: "sequence"} for key in [*names, *output_names]}
     traced = path.with_name(path.name + ".traced")
@@ -138,17 +152,24 @@ def export_bert(module: Any, encoder: Any, sample: dict[str, Any], output_names:
         traced.unlink(missing_ok=True)
 
 
-def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the MatMul and fused Attention weights, per output channel."""
+def quantize_int8(source: Path, target: Path, *, keep_float: str = "") -> None:
+    """Dynamic int8 quantisation of the MatMul and fused Attention weights, per output channel.
+
+    Nodes whose names match the regular expression ``keep_float`` stay float.
+    """
+    import onnx
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load(str(source), load_external_data=False).graph
+    floats = [node.name for node in graph.node if keep_float and re.search(keep_float, node.name)]
     quantize_dynamic(
         str(source),
         str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
         op_types_to_quantize=["MatMul", "Attention"],
+        nodes_to_exclude=floats,
         # The fused kernels live outside ONNX's shape inference; their outputs are float.
         extra_options={"DefaultTensorType": TensorProto.FLOAT},
     )

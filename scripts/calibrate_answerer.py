@@ -64,6 +64,7 @@ from qa.answering.extractive import (
 from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import f1_score, spans_overlap
 from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
+from qa.onnx_export import BACKENDS
 from qa.schema import Chunk, Hit
 from scripts.eval_reader import THREADS_HELP
 
@@ -91,7 +92,7 @@ def collect(args: argparse.Namespace) -> None:
     write_corpus(evalset.corpus, args.work_dir / "seeds")
     service = QAService(settings)
     service.ingest(show_progress=True)
-    reader = ExtractiveReader.load(args.weights)
+    reader = ExtractiveReader.load(args.weights, backend=args.backend, cache_dir=settings.models_path)
     done = {row["id"] for row in read_rows(args.rows)} if args.rows.exists() else set()
     started = time.time()
     with args.rows.open("a", encoding="utf-8") as out:
@@ -303,6 +304,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=240, help="seeded sample of the held-out questions (0 = all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
+    ap.add_argument(
+        "--backend", choices=BACKENDS, default=None, help="how the reader runs (default: QA_READER_BACKEND's)"
+    )
     ap.add_argument("--read", type=int, default=max(PASSAGE_COUNTS), help="chunks read per question when collecting")
     ap.add_argument("--passages", type=int, default=None, help="chunks the fit reads (default QA_READER_PASSAGES)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-calibrate"), help="held-out corpus + index")
@@ -323,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     from qa.onnx_export import configure_threads
 
     configure_threads(Settings().threads if args.threads is None else args.threads)
+    args.backend = args.backend or Settings().reader_backend
     passages = args.passages or Settings(_env_file=None).reader_passages  # type: ignore[call-arg]
     if not args.no_collect:
         collect(args)

@@ -127,19 +127,27 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
     assert isinstance(onnx_reader.model, OnnxQAModel) and onnx_reader.quantized == (backend == "onnx-int8")
     # The export is fused into ONNX Runtime's BERT kernels (the speed depends on it; a change in
     # how transformers writes attention would silently undo it).
-    ops = {node.op_type for node in onnx.load(str(onnx_reader.model.path), load_external_data=False).graph.node}
-    assert {"SkipLayerNormalization", "BiasGelu", "QAttention" if backend == "onnx-int8" else "Attention"} <= ops
+    graph = onnx.load(str(onnx_reader.model.path), load_external_data=False).graph
+    assert {"SkipLayerNormalization", "BiasGelu", "QAttention" if backend == "onnx-int8" else "Attention"} <= {
+        node.op_type for node in graph.node
+    }
+    if backend == "onnx-int8":  # the feed-forward down-projections and the head stay float (INT8_KEEP_FLOAT)
+        floats = sorted(node.name for node in graph.node if node.op_type == "MatMul")
+        assert floats == [*(f"/encoder/encoder/layer.{n}/output/dense/MatMul" for n in range(6)), "/qa_outputs/MatMul"]
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text
     # Logits: fp32 matches torch. Dynamic int8 quantises each batch's activations by that batch's
     # range, so its logits move with what is batched together (a weak span in a distractor
-    # passage: -0.70 in fp32, 0.36 to 0.95 in int8, on a logit range of about 20); never the spans
-    # or the reader's own decision (span against no answer).
+    # passage: -0.70 in fp32, -0.44 to 0.95 in int8, on a logit range of about 20); never the
+    # reader's own decision (span against no answer), nor the span of a passage it answers from.
+    # Where it decides there is no answer, the best of the near-tied weak spans may differ
+    # ("Kyiv" / "Kyiv's allies" at -0.7 against a no-answer score of 10).
     tolerance = 0.01 if backend == "onnx" else 2.5
     for mine, theirs in zip(got, expected, strict=True):
-        assert mine.text == theirs.text
-        assert (mine.score > mine.no_answer_score) == (theirs.score > theirs.no_answer_score)
+        answers = theirs.score > theirs.no_answer_score
+        assert (mine.score > mine.no_answer_score) == answers
+        assert mine.text == theirs.text or (backend == "onnx-int8" and not answers)
         assert (
             abs(mine.score - theirs.score) < tolerance
             and abs(mine.no_answer_score - theirs.no_answer_score) < tolerance
