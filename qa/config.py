@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=32, gt=0)
     # How the model runs: PyTorch, or ONNX Runtime (fp32, or int8 dynamically quantised), exported
     # from the local model folder on first use into ``models_cache_dir`` (benchmarks/bench_speed.py).
-    # onnx-int8: retrieval hit@5 0.973 vs 0.976 fp32 (1,532 SQuAD 2.0 dev questions, 300 paragraphs).
+    # onnx-int8: retrieval hit@5 0.972 vs 0.973 fp32 (1,532 SQuAD 2.0 dev questions, 300 paragraphs)
+    # at 0.60x the floor's ingest time (README "Speed").
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # onnx (fp32): the torch reader's logits, same F1. onnx-int8: the fused export with every
     # MatMul and attention int8 except the feed-forward down-projections and the head
