@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -111,7 +112,6 @@ def export_bert(module: Any, encoder: Any, sample: dict[str, Any], output_names:
     ``sample``'s keys are the (batch, sequence) int64 inputs. The encoder is switched to eager
     attention for the export, whose pattern ONNX Runtime's optimizer fuses (see the module note).
     """
-    import logging
     import warnings
 
     import torch
@@ -137,17 +137,17 @@ def export_bert(module: Any, encoder: Any, sample: dict[str, Any], output_names:
                 opset_version=17,
                 dynamo=False,
             )
-        logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
         config = encoder.config
-        # opt_level 0: fusions only; the session applies the machine-specific optimisations at load.
-        fused = optimize_model(
-            str(traced),
-            model_type="bert",
-            num_heads=config.num_attention_heads,
-            hidden_size=config.hidden_size,
-            opt_level=0,
-        )
-        fused.save_model_to_file(str(path))
+        with _quiet_logging():
+            # opt_level 0: fusions only; the session applies the machine-specific optimisations at load.
+            fused = optimize_model(
+                str(traced),
+                model_type="bert",
+                num_heads=config.num_attention_heads,
+                hidden_size=config.hidden_size,
+                opt_level=0,
+            )
+            fused.save_model_to_file(str(path))
     finally:
         traced.unlink(missing_ok=True)
 
@@ -163,16 +163,33 @@ def quantize_int8(source: Path, target: Path, *, keep_float: str = "") -> None:
 
     graph = onnx.load(str(source), load_external_data=False).graph
     floats = [node.name for node in graph.node if keep_float and re.search(keep_float, node.name)]
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention"],
-        nodes_to_exclude=floats,
-        # The fused kernels live outside ONNX's shape inference; their outputs are float.
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},
-    )
+    with _quiet_logging():
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            nodes_to_exclude=floats,
+            # The fused kernels live outside ONNX's shape inference; their outputs are float.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+
+
+@contextlib.contextmanager
+def _quiet_logging() -> Iterator[None]:
+    """Mute log records below ERROR while a one-time export step runs.
+
+    ONNX Runtime's optimizer and quantiser log dozens of notes per model (fusions, tensor types),
+    through loggers named after their bare module names and the root logger, into whatever
+    configuration the process has (the server's JSON lines).
+    """
+    previous = logging.root.manager.disable
+    logging.disable(max(previous, logging.WARNING))
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def ort_session(path: Path) -> Any:
