@@ -51,6 +51,16 @@ def p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def median_seconds(run: Any, repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``run``."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return p50(times)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -79,14 +89,15 @@ def floor_part(work: Path, pairs: list[tuple[str, str]], threads: int, repeats: 
     texts = json.loads((work / "chunk_texts.json").read_text())
     model = SentenceTransformer(resolve_model_path("bundled:all-MiniLM-L6-v2"), device="cpu", local_files_only=True)
     model.encode(texts[:32], normalize_embeddings=True, show_progress_bar=False)  # warm-up
-    ingest_runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+    indexes = []
+
+    def ingest() -> None:
         vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        ingest_runs.append(time.perf_counter() - started)
-    ingest_s = p50(ingest_runs)
+        indexes.append(faiss.IndexFlatIP(vectors.shape[1]))
+        indexes[-1].add(vectors)
+
+    ingest_s = median_seconds(ingest, repeats)
+    index = indexes[-1]
     query_ms = []
     for question, _ in pairs:
         t0 = time.perf_counter()
@@ -103,12 +114,9 @@ def embedding_part(
 
     service = QAService(settings(work, cache, backend, embedding_backend=backend, answerer="sentence", threads=threads))
     service.embedder.embed_documents(["warm-up"])  # loads (and on first use exports) the model
-    ingest_runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        report = service.ingest(rebuild=True)
-        ingest_runs.append(time.perf_counter() - started)
-    ingest_s = p50(ingest_runs)
+    reports = []
+    ingest_s = median_seconds(lambda: reports.append(service.ingest(rebuild=True)), repeats)
+    report = reports[-1]
     if backend == "torch":
         texts = [chunk.text for chunk in service._require_index().vectors.chunks()]
         (work / "chunk_texts.json").write_text(json.dumps(texts))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from qa.batching import longest_first_batches
 from qa.config import BUNDLED_MODEL
 from qa.errors import ModelNotFoundError
 from qa.text import WORD
@@ -191,9 +192,7 @@ class OnnxEmbedder(BaseEmbedder):
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Encode in batches of similar length; rows are L2-normalised."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for rows in longest_first_batches([len(text) for text in texts], self._batch_size):  # less padding
             enc = self._tokenizer(
                 [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np"
             )
