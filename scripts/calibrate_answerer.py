@@ -142,13 +142,16 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 
 class ReplayReader:
-    """Answers ``read`` from one row's stored predictions (the chunks are read in stored order)."""
+    """Answers ``read`` from one row's stored predictions: the chunks in stored order, each call
+    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest)."""
 
     def __init__(self, row: dict[str, Any]) -> None:
         self._predictions = [_Prediction(*p) for p in row["preds"]]
+        self.passages_read = 0
 
     def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
-        return self._predictions[: len(passages)]
+        start, self.passages_read = self.passages_read, self.passages_read + len(passages)
+        return self._predictions[start : self.passages_read]
 
 
 class _Prediction:
@@ -185,12 +188,27 @@ class Replay:
 
     def candidates(self, model: AnswerModel, passages: int) -> list[list[ReadSpan]]:
         """Per row, the answerer's spans (likeliest answer first) when reading ``passages`` chunks."""
-        return [
-            ReaderAnswerer(ReplayReader(row), model=model, threshold=model.threshold, max_passages=passages).candidates(
-                row["question"], hits
+        return self.cascade(model, passages, passages)[0]
+
+    def cascade(
+        self, model: AnswerModel, passages: int, first: int, stop_confidence: float = 1.0
+    ) -> tuple[list[list[ReadSpan]], list[int]]:
+        """Per row, the spans when reading the top ``first`` chunks and the rest of ``passages``
+        only below ``stop_confidence`` (as the server does), and how many chunks it read."""
+        spans, read = [], []
+        for row, hits in zip(self.rows, self._hits, strict=True):
+            reader = ReplayReader(row)
+            answerer = ReaderAnswerer(
+                reader,
+                model=model,
+                threshold=model.threshold,
+                max_passages=passages,
+                first_passages=first,
+                stop_confidence=stop_confidence,
             )
-            for row, hits in zip(self.rows, self._hits, strict=True)
-        ]
+            spans.append(answerer.candidates(row["question"], hits))
+            read.append(reader.passages_read)
+        return spans, read
 
 
 def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[tuple[float, ...], float]:
@@ -293,6 +311,33 @@ def leave_one_article_out(replay: Replay, passages: int, target_answered: float)
     return pooled
 
 
+def shipped_model(weights: str | None) -> AnswerModel | None:
+    """The span model and threshold stored beside the weights (what the server answers with)."""
+    from qa.reader.artifacts import answerer_calibration
+
+    stored = answerer_calibration(weights)
+    return None if stored is None else AnswerModel(stored.coef, stored.intercept, stored.threshold)
+
+
+def print_cascade(replay: Replay, model: AnswerModel, passages: int) -> None:
+    """QA_READER_FIRST_PASSAGES x QA_READER_STOP_CONFIDENCE: the figures and the chunks read, against
+    reading all ``passages`` at once (the same model and threshold: the stored one, else this fit)."""
+    answerable = [r["kind"] == "answerable" for r in replay.rows]
+    print(f"\nreading the top K first, the rest of {passages} only below confidence S (threshold {model.threshold:g})")
+    print(f"| K | S | {' | '.join(HEADER)} | chunks read | answerable settled by K |")
+    print(f"|---|---|{'---|' * (len(HEADER) + 2)}")
+    for first, stop in [(passages, 1.0)] + [(k, s) for k in (2, 3, 4, 5) for s in (0.1, 0.2, 0.3, 0.5)]:
+        if first > passages:
+            continue
+        spans, read = replay.cascade(model, passages, first, stop)
+        r = score(outcomes(replay.rows, spans), model.threshold)
+        settled = np.mean([n == first for n, a in zip(read, answerable, strict=True) if a]) if any(answerable) else 0.0
+        label = f"| {first} | {stop:g} |" if first < passages else f"| {passages} (all) | - |"
+        print(
+            f"{label} " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS) + f" | {np.mean(read):.1f} | {100 * settled:.1f} |"
+        )
+
+
 COLUMNS = ("always_f1", "always_cited", "f1", "answered", "cited", "adversarial_abstained", "ooc_abstained")
 HEADER = ("always F1", "always cited", "F1", "answered", "cited", "adv. abst.", "OOC abst.")
 
@@ -349,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
         r = score(results, threshold)
         mark = "*" if threshold == model.threshold else ""
         print(f"| {threshold:.4g}{mark} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS[2:]) + " |")
+    print_cascade(replay, shipped_model(args.weights) or model, passages)
     chosen = dict(zip(READ_FEATURES, model.coef, strict=True))
     print(f"\nchosen: {json.dumps({**chosen, 'intercept': model.intercept, 'threshold': model.threshold})}")
     if args.write:

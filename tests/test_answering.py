@@ -143,6 +143,31 @@ def test_the_same_answer_in_several_chunks_adds_up() -> None:
     assert alone.answer(QUESTION, MENTIONS).confidence == pytest.approx(0.5)
 
 
+def test_a_confident_first_chunk_settles_the_question_without_reading_the_rest() -> None:
+    answerer, reader = _answerer("Baykar", margin=4.0, max_passages=4, first_passages=1, stop_confidence=0.8)
+    draft = answerer.answer(QUESTION, MENTIONS)
+    assert draft.answer == "Baykar" and draft.confidence == pytest.approx(1 / (1 + math.exp(-4.0)))
+    assert reader.read_passages == [MENTIONS[0].chunk.text]
+
+
+def test_an_unsettled_question_reads_the_rest_once_and_scores_every_chunk_together() -> None:
+    answerer, reader = _answerer("Baykar", margin=0.0, max_passages=4, first_passages=2, stop_confidence=0.8)
+    spans = answerer.candidates(QUESTION, MENTIONS)  # the first two chunks alone: 0.5 < 0.8
+    assert reader.read_passages == [hit.chunk.text for hit in MENTIONS]
+    assert [s.hit.rank for s in spans] == [1, 3, 4] and spans[0].confidence == pytest.approx(0.875)
+    # one softmax over all four chunks read, as if they had been read at once
+    at_once, _ = _answerer("Baykar", margin=0.0, max_passages=4)
+    assert [s.features for s in spans] == [s.features for s in at_once.candidates(QUESTION, MENTIONS)]
+
+
+def test_it_never_stops_early_below_the_abstention_threshold() -> None:
+    # 0.5 clears the stop confidence but not the threshold: the other chunks may still agree
+    answerer, reader = _answerer("Baykar", margin=0.0, max_passages=4, first_passages=1, stop_confidence=0.3)
+    answerer.threshold = 0.8
+    assert answerer.answer(QUESTION, MENTIONS).confidence == pytest.approx(0.875)
+    assert len(reader.read_passages) == 4
+
+
 def test_retrieval_rank_and_the_shared_softmax_are_features() -> None:
     answerer, _ = _answerer("Baykar", margin=2.0, max_passages=4)
     spans = sorted(answerer.candidates(QUESTION, MENTIONS), key=lambda s: s.hit.rank)

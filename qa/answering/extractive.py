@@ -88,7 +88,8 @@ class ReadSpan:
 class ReaderAnswerer(BaseAnswerer):
     """The default answerer with the trained reader: read the top chunks, answer the likeliest answer.
 
-    The reader reads each of the top ``max_passages`` chunks and proposes its best span. Each span
+    The reader reads each of the top ``max_passages`` chunks (the top ``first_passages`` first,
+    the rest only when those leave the question unsettled) and proposes its best span. Each span
     gets a probability of being right from the reader's scores, the chunk's retrieval rank and
     the question's words around the span (``AnswerModel`` over ``READ_FEATURES``), so spans of
     different chunks compare. The same answer found in several places adds up
@@ -105,6 +106,8 @@ class ReaderAnswerer(BaseAnswerer):
         *,
         threshold: float,
         max_passages: int,
+        first_passages: int | None = None,
+        stop_confidence: float = 1.0,
         model: AnswerModel = DEFAULT_ANSWER_MODEL,
     ) -> None:
         self._reader = reader
@@ -116,13 +119,33 @@ class ReaderAnswerer(BaseAnswerer):
             )
         self.threshold = threshold
         self._max_passages = max_passages
+        self._first_passages = max_passages if first_passages is None else max(1, first_passages)
+        self._stop_confidence = stop_confidence
 
     def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
-        """One span per top chunk that has one, the likeliest answer first."""
+        """One span per chunk read that has one, the likeliest answer first.
+
+        The reader reads the top ``first_passages`` chunks; only when their likeliest answer is
+        below ``stop_confidence`` (or ``threshold``, if higher) does it read the rest of the top
+        ``max_passages`` and score all of them together. Most answerable questions are settled by
+        their first chunks, and the reader's time grows with the chunks it reads.
+        """
         top = list(hits[: self._max_passages])
         if not top or not question.strip():
             return []
-        predictions = self._reader.read(question, [hit.chunk.text for hit in top])
+        texts = [hit.chunk.text for hit in top]
+        first = min(self._first_passages, len(top))
+        predictions = list(self._reader.read(question, texts[:first]))
+        spans = self._score(question, top[:first], predictions)
+        # Stopping below the threshold would abstain where the other chunks might still agree.
+        settled = max(self._stop_confidence, self.threshold)
+        if first == len(top) or (spans and spans[0].confidence >= settled):
+            return spans
+        predictions += self._reader.read(question, texts[first:])
+        return self._score(question, top, predictions)
+
+    def _score(self, question: str, top: Sequence[Hit], predictions: Sequence[SpanPrediction]) -> list[ReadSpan]:
+        """The spans of the chunks read, scored on one scale, the likeliest answer first."""
         scores = [p.score for p in predictions if p.text.strip()] + [p.no_answer_score for p in predictions]
         normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
         question_words = content_words(question)

@@ -18,7 +18,8 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
     """The answerer the settings ask for.
 
     Offline: with the trained reader's weights shipped ("auto") or required ("reader"), the
-    reader answers from the top ``reader_passages`` chunks at its calibrated threshold; otherwise,
+    reader answers from the top ``reader_passages`` chunks (the first ``reader_first_passages``
+    alone when they settle it) at its calibrated threshold; otherwise,
     or with "sentence", the sentence answerer reads the top ``top_k`` at DEFAULT_SENTENCE_THRESHOLD.
     QA_ABSTAIN_THRESHOLD overrides the chosen answerer's threshold. With QA_LLM_BASE_URL and
     QA_LLM_MODEL set, a generative answerer over the top ``top_k`` wraps the offline one, which
@@ -51,6 +52,8 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
                 model=model,
                 threshold=model.threshold if override is None else override,
                 max_passages=settings.reader_passages,
+                first_passages=settings.reader_first_passages,
+                stop_confidence=settings.reader_stop_confidence,
             )
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
