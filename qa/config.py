@@ -39,10 +39,10 @@ class Settings(BaseSettings):
     # at 0.60x the floor's ingest time (README "Speed").
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # onnx (fp32): the torch reader's logits, same F1. onnx-int8: the fused export with every
-    # MatMul and attention int8 except the feed-forward down-projections and the head
-    # (qa.reader.inference.INT8_KEEP_FLOAT): held-out has-answer F1 73.9 vs 74.1 (all 1,479
-    # answerable questions of the held-out articles; the speed issue allows less than 1 point) at
-    # about 0.8x the fused fp32 reader's time. README "Speed" and the model card have the figures.
+    # MatMul and attention int8 except the head (qa.reader.inference.INT8_KEEP_FLOAT): held-out
+    # has-answer F1 75.4 vs 76.1 (all 1,479 answerable questions of the held-out articles; the
+    # speed issue allows less than 1 point) at about 0.45x the fused fp32 reader's time. README
+    # "Speed" and the model card have the figures.
     reader_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # CPU threads for the models (torch and ONNX Runtime intra-op), set once; 0 = every core.
     threads: int = Field(default=0, ge=0)

@@ -8,7 +8,7 @@ BiasGelu kernels (the SDPA export's masking pattern defeats the fusion and ran a
 for the same logits). The int8 variant is ONNX Runtime's dynamic quantisation of the fused fp32
 export: MatMul and Attention weights int8 per output channel, activations quantised per batch
 (per-tensor weights lost 5 points of cosine to fp32 on all-MiniLM-L6-v2; per-channel keeps 0.99),
-except the nodes a model names to keep float (the reader's feed-forward down-projections).
+except the nodes a model names to keep float (the reader's 2-logit head).
 Files are written to a temporary name and renamed, so two processes exporting at once both end with a whole file.
 
 ``configure_threads`` is the one place the CPU thread count is set, for torch and ONNX Runtime.

@@ -131,9 +131,9 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
     assert {"SkipLayerNormalization", "BiasGelu", "QAttention" if backend == "onnx-int8" else "Attention"} <= {
         node.op_type for node in graph.node
     }
-    if backend == "onnx-int8":  # the feed-forward down-projections and the head stay float (INT8_KEEP_FLOAT)
+    if backend == "onnx-int8":  # only the head stays float (INT8_KEEP_FLOAT)
         floats = sorted(node.name for node in graph.node if node.op_type == "MatMul")
-        assert floats == [*(f"/encoder/encoder/layer.{n}/output/dense/MatMul" for n in range(6)), "/qa_outputs/MatMul"]
+        assert floats == ["/qa_outputs/MatMul"]
     expected = torch_reader.read(QUESTION, PASSAGES)
     got = onnx_reader.read(QUESTION, PASSAGES)
     assert got[0].text == expected[0].text and "Baykar" in got[0].text
