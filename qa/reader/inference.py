@@ -29,8 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _NO_LOGIT = -1e4  # padding positions: far below any real logit, finite so sums stay finite
 #: Left float by the int8 export: the 2-logit head only. Keeping the feed-forward down-projections
 #: float too (their GELU input has a few channels far larger than the rest) kept 0.9 points of
-#: held-out has-answer F1 (76.3 vs 75.4; fp32 76.1) but cost a third of the read time on a CPU with
-#: int8 dot products (71 vs 48 ms); issue 18's bound is 1 point, so the faster recipe ships.
+#: held-out has-answer F1 (76.3 vs 75.4; fp32 76.1) but cost a fifth of the read time on a CPU with
+#: int8 dot products (top-5 read p50 71 vs 57 ms); issue 18's bound is 1 point, so the faster one ships.
 INT8_KEEP_FLOAT = r"qa_outputs/MatMul$"
 
 
