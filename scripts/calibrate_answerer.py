@@ -316,7 +316,9 @@ def shipped_model(weights: str | None) -> AnswerModel | None:
     from qa.reader.artifacts import answerer_calibration
 
     stored = answerer_calibration(weights)
-    return None if stored is None else AnswerModel(stored.coef, stored.intercept, stored.threshold)
+    if stored is None or stored.features != READ_FEATURES:  # fitted for other features: refit first
+        return None
+    return AnswerModel(stored.coef, stored.intercept, stored.threshold)
 
 
 def print_cascade(replay: Replay, model: AnswerModel, passages: int) -> None:

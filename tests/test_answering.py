@@ -108,10 +108,16 @@ def test_without_a_fitted_model_the_reader_decides_by_its_own_margin(fake_servic
 
 def test_a_confident_reader_is_not_vetoed_by_a_sentence_sharing_no_words(fake_service: QAService) -> None:
     # The seed article's "where did they meet" case: few question words in the answer's sentence.
-    model = AnswerModel(coef=(1.0, 0.0, 0.0, 0.5, 0.5), intercept=0.0, threshold=0.7)
+    model = AnswerModel(coef=_coef(margin=1.0, idf_overlap=0.5, proximity=0.5), intercept=0.0, threshold=0.7)
     answerer, _ = _answerer("Baykar", margin=4.0, model=model)
     draft = answerer.answer("zzz qqq?", fake_service.search(QUESTION))
     assert not draft.abstained and draft.answer == "Baykar"
+
+
+def _coef(**weights: float) -> tuple[float, ...]:
+    """Answer-model weights by feature name, 0 for the features not named."""
+    assert set(weights) <= set(READ_FEATURES), weights
+    return tuple(weights.get(name, 0.0) for name in READ_FEATURES)
 
 
 def _hits(*texts: str) -> list[Hit]:
@@ -177,12 +183,48 @@ def test_retrieval_rank_and_the_shared_softmax_are_features() -> None:
     shared = spans[0].features[READ_FEATURES.index("shared_log_prob")]
     assert shared == pytest.approx(2.0 - math.log(3 * math.exp(2.0) + 4))
     # a model that prefers better-ranked chunks cites the top-ranked chunk's sentence
-    model = AnswerModel(coef=(0.0, 0.0, -1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    model = AnswerModel(coef=_coef(log_rank=-1.0), intercept=0.0, threshold=0.0)
     ranked, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
     assert ranked.answer(QUESTION, MENTIONS).sentence == "The TB2 is built by Baykar."
-    model = AnswerModel(coef=(0.0, 0.0, 1.0, 0.0, 0.0), intercept=0.0, threshold=0.0)
+    model = AnswerModel(coef=_coef(log_rank=1.0), intercept=0.0, threshold=0.0)
     last, _ = _answerer("Baykar", margin=2.0, max_passages=4, model=model)
     assert last.answer(QUESTION, MENTIONS).sentence == "Baykar exports them."
+
+
+def test_question_words_every_chunk_read_mentions_weigh_less_than_rare_ones() -> None:
+    # Both answers' sentences hold two of the question's three words, but "Ukraine" is in most
+    # chunks read and "defense" in one: the sentence with the rare word matches the question better.
+    hits = _hits(
+        "Ukraine's foreign minister is Kuleba.",
+        "Ukraine needs shells.",
+        "Zelensky flew with his defense minister, Umerov.",
+    )
+    question = "Who is Ukraine's defense minister?"
+    model = AnswerModel(coef=_coef(idf_overlap=4.0), intercept=-2.0, threshold=0.0)
+    answerer = ReaderAnswerer(NameReader(), model=model, threshold=0.0, max_passages=3)
+    spans = {s.text: s.features[READ_FEATURES.index("idf_overlap")] for s in answerer.candidates(question, hits)}
+    common, rare = math.log(4 / 2.5), math.log(4 / 1.5)  # in two of the three chunks; in one
+    assert spans == pytest.approx(
+        {"Kuleba": common * 2 / (2 * common + rare), "Umerov": 1.0 - common / (2 * common + rare)}
+    )
+    assert answerer.answer(question, hits).answer == "Umerov"
+
+
+class NameReader:
+    """Finds the capitalised name ending each passage (the last word), with margin 2."""
+
+    def read(self, question: str, passages):  # type: ignore[no-untyped-def]
+        out = []
+        for passage in passages:
+            name = passage.rstrip(".").split()[-1]
+            start = passage.rfind(name)
+            found = name[0].isupper() and name.isalpha()
+            out.append(
+                Prediction(start, start + len(name), name, 2.0, 0.0)
+                if found
+                else Prediction(0, 0, "", float("-inf"), 0.0)
+            )
+        return out
 
 
 def test_an_unsure_reader_abstains(fake_service: QAService) -> None:

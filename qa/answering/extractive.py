@@ -38,11 +38,14 @@ class SpanReader(Protocol):
 #   shared_log_prob  span score - logsumexp of every span and no-answer score of the chunks read
 #                    (a softmax shared across the chunks of one question)
 #   log_rank         log of the chunk's retrieval rank (1 = best)
-#   overlap          share of the question's content words in the span's sentence (no model pass)
+#   idf_overlap      share of the question's content words in the span's sentence (no model pass),
+#                    each weighed by its inverse frequency among the chunks read: a word every chunk
+#                    mentions ("Ukraine" in an article about Ukraine) tells them apart less than a
+#                    word few mention ("defense")
 #   proximity        how close to the span those words are: each found one counts
 #                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
 #                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
-READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "overlap", "proximity")
+READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "idf_overlap", "proximity")
 PROXIMITY_WORDS = 4.0
 # P(span is right) = 0.5: the span and "no answer" score alike, the reader's own decision point.
 READER_DECISION = 0.5
@@ -149,6 +152,7 @@ class ReaderAnswerer(BaseAnswerer):
         scores = [p.score for p in predictions if p.text.strip()] + [p.no_answer_score for p in predictions]
         normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
         question_words = content_words(question)
+        idf = _chunk_idf(question_words, [hit.chunk.text for hit in top])
         found: list[tuple[ReadSpan, str]] = []
         for position, (hit, prediction) in enumerate(zip(top, predictions, strict=True), start=1):
             if not prediction.text.strip():
@@ -166,7 +170,7 @@ class ReaderAnswerer(BaseAnswerer):
                 margin,
                 prediction.score - normaliser,
                 math.log(position),
-                _share(question_words, sentence),
+                _weighted_share(idf, sentence),
                 _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
             )
             span = ReadSpan(
@@ -213,9 +217,16 @@ class ReaderAnswerer(BaseAnswerer):
         )
 
 
-def _share(words: set[str], text: str) -> float:
-    """Share of ``words`` among the content words of ``text``."""
-    return len(words & content_words(text)) / len(words) if words else 0.0
+def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
+    """Each word's inverse document frequency over ``chunks`` (smoothed: a word in all of them keeps some weight)."""
+    chunk_words = [content_words(text) for text in chunks]
+    return {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) for word in words}
+
+
+def _weighted_share(weights: dict[str, float], text: str) -> float:
+    """The weight of the words found among the content words of ``text``, as a share of all the weight."""
+    total = sum(weights.values())
+    return sum(weights[word] for word in content_words(text) & weights.keys()) / total if total > 0 else 0.0
 
 
 def _proximity(words: set[str], before: str, after: str) -> float:
