@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -159,31 +160,11 @@ class OnnxEmbedder(BaseEmbedder):
         self._batch_size = batch_size
         self.max_tokens, self.dim = _mean_pooled_model(self._path, self.backend)
         weights = self._path / "model.safetensors"
-        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=backend, export=self._export)
+        export = functools.partial(_export_embedder, self._path)
+        onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=backend, export=export)
         self._session = ort_session(onnx_file)
         self._inputs = {node.name for node in self._session.get_inputs()}
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._path), use_fast=True)
-
-    def _export(self, target: Path) -> None:
-        import torch
-        from transformers import AutoModel
-
-        from qa.onnx_export import export_bert
-
-        encoder = AutoModel.from_pretrained(str(self._path), add_pooling_layer=False)
-
-        class LastHidden(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.encoder = encoder
-
-            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-                out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-                return out.last_hidden_state
-
-        sample = {key: torch.ones((2, 8), dtype=torch.long) for key in ("input_ids", "attention_mask")}
-        sample["token_type_ids"] = torch.zeros((2, 8), dtype=torch.long)
-        export_bert(LastHidden(), encoder, sample, ["last_hidden_state"], target)
 
     def count_tokens(self, text: str) -> int:
         """Word-piece count without special tokens."""
@@ -272,3 +253,26 @@ def _normalise(vectors: Vectors) -> Vectors:
     norms[norms == 0] = 1.0
     normalised: Vectors = (vectors / norms).astype(np.float32)
     return normalised
+
+
+def _export_embedder(model_path: Path, target: Path) -> None:
+    """Export the encoder in ``model_path`` (its last hidden state, before pooling) to ``target``."""
+    import torch
+    from transformers import AutoModel
+
+    from qa.onnx_export import export_bert
+
+    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False)
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    sample = {key: torch.ones((2, 8), dtype=torch.long) for key in ("input_ids", "attention_mask")}
+    sample["token_type_ids"] = torch.zeros((2, 8), dtype=torch.long)
+    export_bert(LastHidden(), encoder, sample, ["last_hidden_state"], target)

@@ -10,7 +10,8 @@ The int8 variant is ONNX Runtime's dynamic quantisation of the fused fp32 export
 Attention weights int8 per output channel, activations quantised per batch (per-tensor weights lost
 5 points of cosine to fp32 on all-MiniLM-L6-v2; per-channel keeps 0.99), except the nodes a model
 names to keep float (the reader's 2-logit head).
-Files are written to a temporary name and renamed, so two processes exporting at once both end with a whole file.
+Files are built in a child process (the export's memory goes with it) under a temporary name and
+renamed, so two processes exporting at once both end with a whole file.
 
 ``configure_threads`` is the one place the CPU thread count is set, for torch and ONNX Runtime.
 """
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.errors import ConfigurationError
+from qa.errors import ConfigurationError, QAError
 from qa.stores.files import file_sha256
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
@@ -87,11 +88,45 @@ def cached_onnx(
     # One builder at a time per file set: processes starting together (Ray workers, replicas)
     # would otherwise export twice and the quantiser's side file (<fp32>-inferred.onnx) collide.
     with _exclusive(cache_dir / f"{name}-{key}.lock"):
-        if not fp32.is_file():
-            _build_atomically(fp32, export)
-        if backend != "onnx" and not int8.is_file():
-            _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp, keep_float=keep_float))
+        if not wanted.is_file():
+            _in_child_process(_build, fp32, None if backend == "onnx" else int8, export, keep_float)
     return wanted
+
+
+def _build(fp32: Path, int8: Path | None, export: Callable[[Path], None], keep_float: str) -> None:
+    if not fp32.is_file():
+        _build_atomically(fp32, export)
+    if int8 is not None and not int8.is_file():
+        _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp, keep_float=keep_float))
+
+
+# The child: a fresh interpreter (not a fork of a server with threads, nor a "spawn" that re-runs
+# the caller's main script) that takes the parent's import path, then the call, from stdin.
+_CHILD = """
+import pickle, sys
+paths, call = pickle.load(sys.stdin.buffer)
+sys.path[:0] = [path for path in paths if path not in sys.path]
+function, args = pickle.loads(call)
+function(*args)
+"""
+
+
+def _in_child_process(function: Callable[..., None], *args: Any) -> None:
+    """Run ``function(*args)`` in a fresh Python process; the function and arguments must pickle.
+
+    The export loads the PyTorch model and traces it; a process that did it in place kept most of
+    that memory (about 1 GB for the reader and the embedder together) for its lifetime, so a
+    server that exported on its first start ran at three times its usual size.
+    """
+    import pickle
+    import subprocess
+    import sys
+
+    payload = pickle.dumps((sys.path, pickle.dumps((function, args))))
+    done = subprocess.run([sys.executable, "-c", _CHILD], input=payload, capture_output=True, check=False)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise QAError(f"Building the ONNX model failed (exit {done.returncode}): " + " | ".join(detail))
 
 
 @contextlib.contextmanager

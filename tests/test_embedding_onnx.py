@@ -3,7 +3,9 @@ by their weights' sha256, giving the answers PyTorch gives; an index never meets
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 from qa import HashingEmbedder, QAService
 from qa.config import Settings
-from qa.errors import IndexMismatchError
+from qa.errors import IndexMismatchError, QAError
 from qa.onnx_export import EXPORT_VERSION, cached_onnx
 from qa.stores.manifest import MANIFEST_NAME, read_manifest
 
@@ -30,22 +32,42 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("onnx-models")
 
 
-def test_cached_export_is_built_once_per_weights(tmp_path: Path) -> None:
-    weights = tmp_path / "model.safetensors"
-    weights.write_bytes(b"weights v1")
-    exports: list[Path] = []
+def _fake_export(weights: Path, log: Path, target: Path) -> None:
+    """Stands in for a model export: records the process it ran in."""
+    with log.open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    target.write_bytes(b"onnx of " + weights.read_bytes())
 
-    def export(target: Path) -> None:
-        exports.append(target)
-        target.write_bytes(b"onnx of " + weights.read_bytes())
+
+def test_cached_export_is_built_once_per_weights_in_a_child_process(tmp_path: Path) -> None:
+    weights, log = tmp_path / "model.safetensors", tmp_path / "exports.log"
+    weights.write_bytes(b"weights v1")
+    export = functools.partial(_fake_export, weights, log)
+
+    def exports() -> list[int]:
+        return [int(line) for line in log.read_text().split()] if log.exists() else []
 
     first = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
     again = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
-    assert first == again and len(exports) == 1 and first.read_bytes() == b"onnx of weights v1"
+    assert first == again and len(exports()) == 1 and first.read_bytes() == b"onnx of weights v1"
+    # the export's memory (a PyTorch model, traced) leaves with the process that built it
+    assert exports()[0] != os.getpid()
     weights.write_bytes(b"weights v2")  # retrained weights export anew, beside the old file
     retrained = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
-    assert retrained != first and len(exports) == 2 and retrained.read_bytes() == b"onnx of weights v2"
+    assert retrained != first and len(exports()) == 2 and retrained.read_bytes() == b"onnx of weights v2"
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def _broken_export(target: Path) -> None:
+    raise ValueError("the weights file is truncated")
+
+
+def test_a_failed_export_is_a_clear_error_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"weights")
+    with pytest.raises(QAError, match=r"Building the ONNX model failed.*the weights file is truncated"):
+        cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx-int8", export=_broken_export)
+    assert not list((tmp_path / "cache").glob("*.onnx")) and not list((tmp_path / "cache").glob(".*"))
 
 
 def test_index_built_on_one_backend_is_refused_on_another(fake_settings: Settings) -> None:

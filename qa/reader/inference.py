@@ -11,6 +11,7 @@ process's (``qa.onnx_export.configure_threads``), never set here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -157,7 +158,7 @@ class ExtractiveReader:
                 name="reader",
                 weights=wd / "model.safetensors",
                 backend=backend,
-                export=lambda target: _export_reader(wd, target),
+                export=functools.partial(_export_reader, wd),
                 keep_float=INT8_KEEP_FLOAT,
             )
             model = OnnxQAModel(onnx_file)
