@@ -218,15 +218,17 @@ class ReaderAnswerer(BaseAnswerer):
 
 
 def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
-    """Each word's inverse document frequency over ``chunks`` (smoothed: a word in all of them keeps some weight)."""
+    """Each word's share of the words' summed inverse document frequency over ``chunks`` (smoothed:
+    a word in all of them keeps some weight); the shares add up to 1."""
     chunk_words = [content_words(text) for text in chunks]
-    return {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) for word in words}
+    idf = {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) for word in words}
+    total = sum(idf.values())
+    return {word: value / total for word, value in idf.items()} if total > 0 else {}
 
 
 def _weighted_share(weights: dict[str, float], text: str) -> float:
-    """The weight of the words found among the content words of ``text``, as a share of all the weight."""
-    total = sum(weights.values())
-    return sum(weights[word] for word in content_words(text) & weights.keys()) / total if total > 0 else 0.0
+    """The summed weight of the words found among the content words of ``text``."""
+    return sum(weights[word] for word in content_words(text) & weights.keys())
 
 
 def _proximity(words: set[str], before: str, after: str) -> float:
