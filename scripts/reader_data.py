@@ -37,6 +37,15 @@ def load_examples(args) -> tuple[list[dict], dict]:
         "answerable": len(exs) - n_imp,
         "unanswerable": n_imp,
     }
+    # --passages: a separate generator, so runs without it replay the same examples as before
+    passages = getattr(args, "passages", 1)
+    group_rng = random.Random(args.seed + 7)
+    if passages > 1:
+        dev_siblings = {i: [p.context for p in a.paragraphs] for i, a in enumerate(articles)}
+        dev_articles = [i for i, a in enumerate(articles) for p in a.paragraphs for _ in p.questions]
+        for e, art_i in zip(list(exs), dev_articles, strict=True):
+            e["article"] = art_i
+        exs.extend(_passage_groups(exs, dev_siblings, passages - 1, group_rng))
     for spec in args.extra:
         path, _, n = spec.rpartition(":")
         if not path:
@@ -65,6 +74,8 @@ def load_examples(args) -> tuple[list[dict], dict]:
         exs.extend(take)
         negatives = _distractors(take, siblings, args.distractors, rng)
         exs.extend(negatives)
+        if passages > 1:
+            exs.extend(_passage_groups(take, siblings, passages - 1, group_rng))
         counts[os.path.basename(path)] = {
             "available": len(pool),
             "answerable": len(take),
@@ -100,6 +111,37 @@ def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: flo
     return out
 
 
+def _passage_groups(take: list[dict], siblings: dict[int, list[str]], per_question: int, rng) -> list[dict]:
+    """Other paragraphs of each answerable question's article, read with it in one group.
+
+    The examples returned are ``shared_only``: they add no per-window loss of their own, only the
+    shared normalisation across the group's passages (scripts/train_reader.py ``--passages``), which
+    teaches the reader that the answer's span must outscore every span of the other passages read
+    for the question, as the product compares the spans of the top retrieved chunks.  The question
+    itself is marked with its ``group``; paragraphs holding the answer text are never used.
+    """
+    out = []
+    for e in take:
+        if e["start"] is None or "article" not in e:
+            continue
+        e["group"] = e["id"]
+        others = [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
+        for j, context in enumerate(rng.sample(others, min(per_question, len(others)))):
+            out.append(
+                dict(
+                    id=f"{e['id']}-passage{j}",
+                    question=e["question"],
+                    context=context,
+                    start=None,
+                    text=None,
+                    group=e["id"],
+                    shared_only=True,
+                    source=e.get("source", "squad2") + " passage",
+                )
+            )
+    return out
+
+
 def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_windows: float, rng) -> list[dict]:
     from qa.reader.model import encode_windows
 
@@ -132,6 +174,8 @@ def featurize(tokenizer, exs: list[dict], max_len: int, stride: int, keep_null_w
                     "end": ep,
                     "null": sp == 0,
                     "ex": b + enc["overflow_to_sample_mapping"][w],
+                    "group": e.get("group"),
+                    "shared_only": e.get("shared_only", False),
                 }
             )
     return feats

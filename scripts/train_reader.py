@@ -34,6 +34,19 @@ Stage 2 (one epoch of a larger sample, only embeddings + layer 1 frozen, distrac
         --threads 2 --log-every 20 --ckpt-every 100 --time-budget-min 95 \
         >> /work/reader-run2/nohup.out 2>&1 &
 
+Shared normalisation (``--passages N``, the eighth session's run 6): each answerable question is
+also read against N-1 other paragraphs of its article, and a second loss puts the gold span's
+start and end on one softmax with every token of those passages, as the product compares spans
+across the chunks it reads; ``--batch-size`` then counts questions (about 18 windows for 5):
+
+    D=/work/shared/data/reader-train
+    mkdir -p /work/reader-run6 && HF_HUB_OFFLINE=1 nohup nice -n 19 .venv/bin/python -m scripts.train_reader \
+        --squad2 /work/shared/data/squad-v2.0-dev.json --extra $D/squad-v1.1-train-first44.json:0 \
+        --extra $D/squadshifts-new-wiki.json:0 --extra $D/qed-nq.json:0 --distractors 0.2 --passages 4 \
+        --seed 41 --max-len 192 --stride 64 --batch-size 5 --init-from WEIGHTS --out /work/reader-run6 \
+        --max-steps 20000 --warmup 0.01 --lr 2e-5 --threads 2 --log-every 20 --ckpt-every 100 \
+        --time-budget-min 85 --eval-every 250 >> /work/reader-run6/nohup.out 2>&1 &
+
 Resume either after an interruption: the same command + ``--resume``.  Then ship it (the reader
 keeps its 320-token inference window; the last two commands fit its thresholds):
 
@@ -92,6 +105,45 @@ def batches_for_epoch(feats, batch_size, seed, epoch):
         out.extend(block[k : k + batch_size] for k in range(0, len(block), batch_size))
     rng.shuffle(out)
     return out
+
+
+def group_batches_for_epoch(feats, groups_per_batch, seed, epoch):
+    """Batches of whole question groups (``--passages``): a question's windows and its other passages'."""
+    rng = random.Random(seed * 1000 + epoch)
+    by_group: dict = {}
+    for i, f in enumerate(feats):
+        by_group.setdefault(f["group"] if f["group"] is not None else ("window", i), []).append(i)
+    groups = list(by_group.values())
+    rng.shuffle(groups)
+    return [[i for g in groups[k : k + groups_per_batch] for i in g] for k in range(0, len(groups), groups_per_batch)]
+
+
+def shared_norm_loss(start, end, fb, context_mask):
+    """Mean over the batch's answerable groups of -log P(gold span token) under one softmax over
+    the context tokens of every window of the group (Clark & Gardner 2018's shared normalisation).
+
+    A per-window softmax only ranks a span against its own window's ``[CLS]``; the product picks
+    the best span across the top chunks, so here the gold span must outscore every span of the
+    other passages read for the same question.
+    """
+    import torch
+
+    members: dict = {}
+    for row, f in enumerate(fb):
+        if f["group"] is not None:
+            members.setdefault(f["group"], []).append(row)
+    losses = []
+    for rows in members.values():
+        gold = [r for r in rows if not fb[r]["null"]]
+        if not gold or len(rows) < 2:
+            continue
+        for logits, key in ((start, "start"), (end, "end")):
+            every = torch.cat([logits[r][context_mask[r]] for r in rows])
+            right = torch.stack([logits[r, fb[r][key]] for r in gold])
+            losses.append(torch.logsumexp(every, 0) - torch.logsumexp(right, 0))
+    if not losses:
+        return start.new_zeros(())
+    return torch.stack(losses).mean()
 
 
 def export(model, out_dir: Path, args, stats: dict) -> None:
@@ -200,6 +252,14 @@ def main(argv=None) -> None:
         default=0.3,
         help="fraction of answer-less windows of answerable questions kept",
     )
+    ap.add_argument(
+        "--passages",
+        type=int,
+        default=1,
+        help="read each answerable question with N-1 other paragraphs of its article and add a loss "
+        "normalised across all of them (shared normalisation); --batch-size then counts questions",
+    )
+    ap.add_argument("--shared-weight", type=float, default=1.0, help="weight of the shared-normalisation loss")
     ap.add_argument("--freeze-layers", type=int, default=0, help="freeze embeddings + the lowest N encoder layers")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
@@ -247,6 +307,18 @@ def main(argv=None) -> None:
         f"prep={time.time() - t0:.0f}s counts={json.dumps(counts)}",
     )
 
+    if args.passages > 1:
+        if args.seen_report:
+            raise SystemExit("--seen-report replays window batches; it does not support --passages")
+
+        def make_batches(epoch):
+            return group_batches_for_epoch(feats, args.batch_size, args.seed, epoch)
+
+    else:
+
+        def make_batches(epoch):
+            return batches_for_epoch(feats, args.batch_size, args.seed, epoch)
+
     if args.seen_report:
         # which examples the first N optimizer steps saw (reproduces the shuffling exactly)
         seen_feats, seen_ex = collections.Counter(), {}
@@ -284,7 +356,7 @@ def main(argv=None) -> None:
         for mod in frozen:
             for prm in mod.parameters():
                 prm.requires_grad_(False)
-    steps_per_epoch = math.ceil(len(feats) / args.batch_size)
+    steps_per_epoch = len(make_batches(0))  # the same count every epoch: only the order changes
     total = args.max_steps or math.ceil(steps_per_epoch * args.epochs)
     no_decay = ("bias", "LayerNorm.weight")
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -361,7 +433,7 @@ def main(argv=None) -> None:
     while step < total:
         ep, k = divmod(step, steps_per_epoch)
         if ep not in epoch_batches:
-            epoch_batches = {ep: batches_for_epoch(feats, args.batch_size, args.seed, ep)}
+            epoch_batches = {ep: make_batches(ep)}
         bidx = epoch_batches[ep][k]
         fb = [feats[i] for i in bidx]
         ids, am, tt = pad_batch(fb, tok.pad_token_id)
@@ -370,7 +442,11 @@ def main(argv=None) -> None:
         s, e = model(ids, am, tt)
         s = s.masked_fill(am == 0, -1e4)
         e = e.masked_fill(am == 0, -1e4)
-        loss = (ce(s, sp) + ce(e, epos)) / 2
+        own = torch.tensor([not f["shared_only"] for f in fb])
+        loss = (ce(s[own], sp[own]) + ce(e[own], epos[own])) / 2 if own.any() else s.new_zeros(())
+        if args.passages > 1:
+            context_mask = (tt == 1) & (am == 1) & (ids != tok.sep_token_id)
+            loss = loss + args.shared_weight * shared_norm_loss(s, e, fb, context_mask)
         loss.backward()
         clock["elapsed"] = elapsed_prev + time.time() - t_start
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
