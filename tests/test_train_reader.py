@@ -84,3 +84,29 @@ def test_shared_norm_loss_skips_groups_without_an_answer_window_or_other_passage
     loss = shared_norm_loss(logits, logits, fb, mask)
     assert loss.item() == 0.0
     assert shared_norm_loss(logits, logits, [_window(None, 1, 1)] * 3, mask).item() == 0.0
+
+
+def test_names_are_capitalised_runs_the_article_never_writes_in_lower_case_and_numbers():
+    from scripts.reader_data import _names
+
+    common = frozenset(["during", "the", "war"])
+    text = "During the war, Rustem Umerov met Recep Tayyip Erdogan in 2024. Kyiv's allies seek 800,000 shells."
+    assert _names(text, common) == ["Rustem Umerov", "Recep Tayyip Erdogan", "2024", "Kyiv", "800,000"]
+
+
+def test_swapped_negatives_change_one_shared_name_for_one_the_paragraph_never_mentions():
+    from scripts.reader_data import _swapped_negatives
+
+    paragraph = "In 2023 Baykar opened a factory near Kyiv to build the drone."
+    siblings = {0: [paragraph, "Aselsan builds radars in Ankara since 1975.", "the factory and the drone"]}
+    question = dict(_question("q1", paragraph, "Baykar"), source="test")
+    question["question"] = "What did Baykar open near Kyiv in 2023?"
+
+    (swapped,) = _swapped_negatives([question], siblings, 1.0, random.Random(0))
+
+    assert swapped["start"] is None and swapped["context"] == paragraph
+    assert swapped["question"] in {
+        "What did Baykar open near Aselsan in 2023?",
+        "What did Baykar open near Ankara in 2023?",
+        "What did Baykar open near Kyiv in 1975?",
+    }
