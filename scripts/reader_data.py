@@ -115,7 +115,7 @@ def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: flo
 
 
 def _number_shape(token: str) -> str | None:
-    """ "year", "number" or None: a number is only swapped for one of the same kind."""
+    """Return "year", "number" or None (not a number): a number is only swapped for one of its kind."""
     plain = token.replace(",", "").replace(".", "")
     if not plain.isdigit():
         return None

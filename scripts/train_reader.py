@@ -47,6 +47,11 @@ across the chunks it reads; ``--batch-size`` then counts questions (about 18 win
         --max-steps 20000 --warmup 0.01 --lr 2e-5 --threads 2 --log-every 20 --ckpt-every 100 \
         --time-budget-min 85 --eval-every 250 >> /work/reader-run6/nohup.out 2>&1 &
 
+Swapped-name negatives (``--swapped F``, run 7): a share F of the --extra questions is also asked,
+unanswerable, of its own paragraph with one name or number swapped for another of the article
+(scripts/reader_data.py ``_swapped_negatives``).  Run 7 was the stage-4 command with
+``--swapped 0.5 --seed 43 --lr 2e-5 --warmup 0.01 --time-budget-min 55 --eval-every 500``.
+
 Resume either after an interruption: the same command + ``--resume``.  Then ship it (the reader
 keeps its 320-token inference window; the last two commands fit its thresholds):
 
