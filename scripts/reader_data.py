@@ -87,6 +87,11 @@ def load_examples(args) -> tuple[list[dict], dict]:
     return exs, counts
 
 
+def _other_paragraphs(e: dict, siblings: dict[int, list[str]]) -> list[str]:
+    """The other paragraphs of ``e``'s article that do not contain its answer text anywhere."""
+    return [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
+
+
 def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: float, rng) -> list[dict]:
     """Unanswerable examples: a question paired with another paragraph of the same article.
 
@@ -98,7 +103,7 @@ def _distractors(take: list[dict], siblings: dict[int, list[str]], fraction: flo
     for e in take:
         if rng.random() >= fraction:
             continue
-        others = [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
+        others = _other_paragraphs(e, siblings)
         if not others:
             continue
         out.append(
@@ -165,11 +170,15 @@ def _swapped_negatives(take: list[dict], siblings: dict[int, list[str]], fractio
     against the original paragraph, has no answer.
     """
     out = []
+    by_article: dict[int, tuple[frozenset[str], list[tuple[str, list[str]]]]] = {}
     for e in take:
         if e["start"] is None or rng.random() >= fraction:
             continue
-        article = siblings.get(e["article"], [])
-        common = frozenset(w for text in article for w in text.split() if w.islower())
+        if e["article"] not in by_article:
+            article = siblings.get(e["article"], [])
+            common = frozenset(w for text in article for w in text.split() if w.islower())
+            by_article[e["article"]] = common, [(text, _names(text, common)) for text in article]
+        common, paragraph_names = by_article[e["article"]]
         shared = [n for n in _names(e["question"], common) if n in e["context"] and n not in e["text"]]
         if not shared:
             continue
@@ -178,9 +187,9 @@ def _swapped_negatives(take: list[dict], siblings: dict[int, list[str]], fractio
         pool = sorted(
             {
                 n
-                for other in article
+                for other, names in paragraph_names
                 if other != e["context"]
-                for n in _names(other, common)
+                for n in names
                 if _number_shape(n) == shape and n.lower() not in e["context"].lower()
             }
         )
@@ -213,7 +222,7 @@ def _passage_groups(take: list[dict], siblings: dict[int, list[str]], per_questi
         if e["start"] is None or "article" not in e:
             continue
         e["group"] = e["id"]
-        others = [c for c in siblings.get(e["article"], []) if c != e["context"] and e["text"].lower() not in c.lower()]
+        others = _other_paragraphs(e, siblings)
         for j, context in enumerate(rng.sample(others, min(per_question, len(others)))):
             out.append(
                 dict(
