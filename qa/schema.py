@@ -21,8 +21,9 @@ class Document:
     """A loaded source file. ``text`` is the cleaned text; offsets into it are citation offsets.
 
     For plain-text and Markdown files ``text`` has the same length as the file's text and
-    matches it outside stripped boilerplate (which is blanked with spaces), so offsets point
-    straight into the file.
+    matches it outside stripped boilerplate (which is blanked with spaces) and wrapped lines
+    (whose newline reads as a space: ``qa.text.join_wrapped_lines``, for PDF text too), so
+    offsets point straight into the file.
     """
 
     id: str
