@@ -49,8 +49,11 @@ class Chunk:
     """A run of whole sentences of one document; ``text == document.text[start:end]``.
 
     A chunk never crosses a page break, so ``page`` (1-based; None for formats without pages)
-    is the page of every quote taken from it. What is embedded is ``chunking.embedding_text``:
-    the document title and section heading before ``text``.
+    is the page of every quote taken from it. ``headings`` is the chunk's place in its document,
+    outermost first: the sections above it (title > section > subsection, the slide's title)
+    and, for a table row, the table's header row. What is embedded and keyword-indexed is
+    ``chunking.embedding_text``: the document title and heading path before ``text``; quotes
+    and offsets are those of ``text`` alone.
     """
 
     id: str
@@ -61,7 +64,20 @@ class Chunk:
     start: int
     end: int
     page: int | None = None
-    heading: str | None = None  # the section heading above the chunk (embedded, never quoted)
+    headings: tuple[str, ...] = ()  # the heading path above the chunk (embedded, never quoted)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headings, tuple):  # a list read back from JSON
+            object.__setattr__(self, "headings", tuple(self.headings))
+
+    @property
+    def context(self) -> str:
+        """The document title and heading path, "Title > Section > Subsection" (repeats left out)."""
+        parts: list[str] = []
+        for part in (self.title, *self.headings):
+            if part and part.casefold() not in (p.casefold() for p in parts):
+                parts.append(part)
+        return " > ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
