@@ -10,6 +10,8 @@ from typing import Any, Literal
 Status = Literal["answered", "abstained"]
 
 ABSTAIN_MESSAGE = "The documents don't cover this."
+#: What a front end shows above an abstention's closest passages (``Answer.related``).
+NOT_STATED_MESSAGE = "Not stated directly. Closest passages:"
 
 #: The timed stages of answering a question, the keys of ``Answer.timings_ms`` (and of the
 #: latency metrics and charts built from them).
@@ -166,6 +168,9 @@ class Answer:
     mode: str = "extractive"
     message: str | None = None
     retrieval_query: str | None = None
+    # An abstention's closest passages (qa.answering.related): pointers, not citations; empty
+    # when the answer is answered or nothing retrieved shares a word with the question.
+    related: tuple[Citation, ...] = ()
 
     @classmethod
     def from_draft(
@@ -176,8 +181,12 @@ class Answer:
         *,
         timings: dict[str, float],
         query: str | None = None,
+        related: Sequence[Citation] = (),
     ) -> Answer:
-        """An answerer's Draft as the final Answer, its evidence numbered as citations."""
+        """An answerer's Draft as the final Answer, its evidence numbered as citations.
+
+        ``related`` (the closest passages) is kept only when the answer abstains.
+        """
         answered = not draft.abstained and bool(draft.evidence)
         citations = tuple(
             Citation(
@@ -207,6 +216,7 @@ class Answer:
             mode=draft.mode,
             message=draft.note if answered else draft.note or ABSTAIN_MESSAGE,
             retrieval_query=query,
+            related=() if answered else tuple(related),
         )
 
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
@@ -220,6 +230,7 @@ class Answer:
             "mode": self.mode,
             "confidence": round(self.confidence, 4),
             "citations": [citation_to_dict(c) for c in self.citations],
+            "related": [citation_to_dict(c) for c in self.related],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
         if self.retrieval_query and self.retrieval_query != self.question:
