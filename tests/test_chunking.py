@@ -220,10 +220,11 @@ def test_numbered_sections_on_pdf_lines_make_a_path() -> None:
         "3.3 Display\nThe display shows the error code."
     )
     document = Document(id="d", source="m.pdf", title="Manual", text=text, content_hash="h", pages=(0,))
-    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=6)
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=10)
     by_text = {c.text: c.headings for c in chunks}
     assert by_text["The reset key is behind the flap."] == ("3 Operation", "3.2 Control panel")
-    assert by_text["The display shows the error code."] == ("3 Operation", "3.3 Display")
+    # A numbered heading starts a chunk of its own section, never the tail of the one before.
+    assert by_text["3.3 Display\nThe display shows the error code."] == ("3 Operation",)
 
 
 def test_a_table_row_carries_its_header_row() -> None:

@@ -47,7 +47,8 @@ def chunk_document(
     spans = sentence_spans(text)
     lengths = [count_tokens(text[s:e]) for s, e in spans]
     pages = [document.page_at(s) for s, _ in spans]
-    para = _paragraph_numbers(text, spans)
+    section = [_is_section_line(text, start, end) for start, end in spans]
+    para = _paragraph_numbers(text, spans, section)
     para_tokens: dict[int, int] = {}
     for number, length in zip(para, lengths, strict=True):
         para_tokens[number] = para_tokens.get(number, 0) + length
@@ -120,12 +121,13 @@ def reader_passage(chunk: Chunk) -> ReaderPassage:
     return ReaderPassage(f"{context}\n{chunk.text}", len(context) + 1)
 
 
-def _paragraph_numbers(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
-    # A blank line in the whitespace before a sentence starts a new paragraph.
+def _paragraph_numbers(text: str, spans: Sequence[tuple[int, int]], section: Sequence[bool]) -> list[int]:
+    # A blank line in the whitespace before a sentence starts a new paragraph; so does a numbered
+    # heading on a line of its own (a PDF page has no blank lines), and the text after it.
     numbers: list[int] = []
     number = 0
     for i, (start, _) in enumerate(spans):
-        if i and text.count("\n", spans[i - 1][1], start) >= 2:
+        if i and (text.count("\n", spans[i - 1][1], start) >= 2 or section[i] or section[i - 1]):
             number += 1
         numbers.append(number)
     return numbers
@@ -176,7 +178,7 @@ def _heading_paths(
         if slides and document.page_at(start) != page:
             page, stack, previous_heading = document.page_at(start), [], None
         line = text[start:end]
-        if heading[i] or _is_section_line(text, start, end):
+        if heading[i]:
             marks = len(line) - len(line.lstrip("#"))
             level: float = marks or section_number(line)
             if not level:
