@@ -5,7 +5,7 @@
     block_spans      the runs of lines that read as one piece of prose; clip_to_block keeps a span in one
     content_words    the words that carry meaning (STOPWORDS dropped, crudely singularised)
     WORD             the one ``\\w+`` word pattern
-    tidy_span        trim a short answer span; snap_to_words widens it to whole words
+    tidy_span        keep a short answer span in one block and trim it; snap_to_words widens it to whole words
     word_pieces      a text cut into pieces of a few words that join back to it exactly
 
 Every pattern here runs on whole documents or on questions, so none may backtrack: possessive
@@ -226,8 +226,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 def _is_item_number(text: str, start: int, dot: int) -> bool:
     # "1. Install it." opens a numbered list item and "E4. Low pressure" an error code's item;
     # the number or code is not a sentence.
+    if dot - start > 8:  # checked first: copying a long sentence's start at each dot is quadratic
+        return False
     label = text[start:dot].strip()
-    return dot - start <= 8 and (label.isdigit() or _is_code_label(label + "."))
+    return label.isdigit() or _is_code_label(label + ".")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -245,7 +247,8 @@ _TRAILING_DESCRIPTORS = frozenset({"company", "companies", "firm", "corporation"
 
 
 def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Trim punctuation and a trailing descriptor off a span; close a bracket it opened."""
+    """Keep a span inside one block (``clip_to_block``); trim punctuation and a trailing descriptor; close a bracket."""
+    start, end = clip_to_block(text, start, end)
     while start < end and text[start] in " ,;:":
         start += 1
     while end > start and text[end - 1] in " ,;:":

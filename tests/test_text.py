@@ -3,7 +3,7 @@ list item or table cell."""
 
 from __future__ import annotations
 
-from qa.text import block_spans, clip_to_block, join_wrapped_lines, section_number, sentence_spans
+from qa.text import block_spans, clip_to_block, join_wrapped_lines, section_number, sentence_spans, tidy_span
 
 MANUAL = (
     "Troubleshooting\n"
@@ -60,6 +60,8 @@ def test_a_span_across_an_item_and_a_heading_is_clipped_to_one_block() -> None:
     inside = (text.index("four keys"), text.index("four keys") + 9)
     assert clip_to_block(text, *inside) == inside
     assert all("\n" not in text[s:e] for s, e in block_spans(text))
+    # The answerers tidy every reader span this way.
+    assert text[slice(*tidy_span(text, start, end))] == "Incoming pressure too low"
 
 
 def test_section_numbers() -> None:
