@@ -268,3 +268,15 @@ def test_the_reader_passage_holds_the_context_and_maps_spans_back() -> None:
     assert passage.chunk_span(passage.text.index("Premium"), passage.text.index("Premium") + 7) is None
     bare = replace(chunk, title="", headings=())
     assert reader_passage(bare).text == bare.text and reader_passage(bare).chunk_span(0, 7) == (0, 7)
+
+
+def test_an_unmarked_heading_after_numbered_sections_is_their_sibling() -> None:
+    # Word minutes: numbered agenda items, then "Action items" with a table.
+    text = (
+        "4. Customer board\n\nThe board meets in Berlin.\n\nAction items\n\nAction | Owner\n\n"
+        "Book the venue | Lea Hoffmann"
+    )
+    document = Document(id="d", source="minutes.docx", title="Minutes", text=text, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=5)
+    row = next(c for c in chunks if c.text.startswith("Book"))
+    assert row.headings == ("Action items", "Action | Owner")

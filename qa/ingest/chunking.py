@@ -165,12 +165,13 @@ def _heading_paths(
 
     A Markdown heading's level is its number of "#"s and a numbered one's its depth ("3.2" is
     2). An unmarked heading (a short line alone, as Word, HTML and slides give them) sits under
-    the marked ones; in a run of them the first is the section and the rest its subsections.
-    A slide starts afresh; a heading that repeats the document's title is left out.
+    the Markdown ones and beside numbered ones ("Action items" after "4. Customer board"); in a
+    run of them the first is the section and the rest its subsections. A slide starts afresh; a
+    heading that repeats the document's title is left out.
     """
     text = document.text
     slides = document.source.lower().endswith(_SLIDE_SUFFIXES)
-    stack: list[tuple[float, int, str]] = []  # (level, sentence index, text)
+    stack: list[tuple[float, int, str, bool]] = []  # (level, sentence index, text, Markdown?)
     paths: list[tuple[tuple[int, str], ...]] = []
     previous_heading: float | None = None  # the level of the heading just before, if any
     page = None
@@ -182,18 +183,18 @@ def _heading_paths(
             marks = len(line) - len(line.lstrip("#"))
             level: float = marks or section_number(line)
             if not level:
-                base = max((lv for lv, _, _ in stack if lv == int(lv)), default=0) + 0.5
+                base = max((lv for lv, _, _, markdown in stack if markdown), default=0) + 0.5
                 after_unmarked = previous_heading is not None and previous_heading != int(previous_heading)
                 level = base + 0.25 if after_unmarked else base
             while stack and stack[-1][0] >= level:
                 stack.pop()
             name = line.strip("#").strip()
             if name and name.casefold() != document.title.casefold():
-                stack.append((level, i, name))
+                stack.append((level, i, name, bool(marks)))
             previous_heading = level
         else:
             previous_heading = None
-        paths.append(tuple((index, name) for _, index, name in stack))
+        paths.append(tuple((index, name) for _, index, name, _ in stack))
     return paths
 
 
