@@ -89,6 +89,23 @@ def test_a_pdf_answer_reads_as_one_line_with_exact_offsets(tmp_path: Path) -> No
         assert text and "\n" not in text
 
 
+def test_the_workplace_manual_names_its_maker_on_one_line(tmp_path: Path) -> None:
+    # The issue's own PDF case: the manual breaks the line inside the maker's name.
+    manual = Path(__file__).parent / "data" / "workplace" / "documents" / "aquapure-500-manual.pdf"
+    from pypdf import PdfReader
+
+    assert "Clearstream\nTechnologies GmbH" in "".join(page.extract_text() for page in PdfReader(manual).pages)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / manual.name).write_bytes(manual.read_bytes())
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Who designed and manufactured the AquaPure 500?")
+    _assert_exact(service, answer)
+    assert "Clearstream Technologies GmbH" in answer.citations[0].quote
+    for text in (answer.answer, answer.sentence, answer.citations[0].quote):
+        assert text and "\n" not in text
+
+
 CLEARSTREAM = (
     "Warranty. The CF-300 filter unit is made and serviced by Clearstream Technologies GmbH of Munich, "
     "which answers warranty claims within ten working days of receiving them."
