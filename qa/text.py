@@ -162,13 +162,38 @@ def join_wrapped_lines(text: str) -> str:
 
 
 def clip_to_block(text: str, start: int, end: int) -> tuple[int, int]:
-    """The part of ``text[start:end]`` inside one block (``block_spans``): the block holding most of it.
+    """The part of ``text[start:end]`` inside one block (``block_spans``) and one table cell.
 
-    A reader's span may run from a list item into the next heading ("E1. 3.2 Control panel"); the
-    answer is the part on one side of that line.
+    A reader's span may run from a list item into the next heading ("E1. 3.2 Control panel") or
+    across a row's cells ("Premium | 5 TB"); the answer is the piece holding most of it.
     """
-    if text.find("\n", start, end) < 0:
-        return start, end
+    if text.find("\n", start, end) >= 0:
+        start, end = _clip_to_line_block(text, start, end)
+    if text.find("|", start, end) >= 0:
+        start, end = _clip_to_cell(text, start, end)
+    return start, end
+
+
+def _clip_to_cell(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    line = text[line_start:line_end]
+    if not (line.lstrip().startswith("|") or " | " in line):
+        return start, end  # a "|" in prose, not a table row
+    best = (start, start)
+    cell_start = line_start
+    while cell_start <= line_end:
+        bar = text.find("|", cell_start, line_end)
+        cell_end = line_end if bar < 0 else bar
+        piece = (max(start, cell_start), min(end, cell_end))
+        if piece[1] - piece[0] > best[1] - best[0]:
+            best = piece
+        cell_start = cell_end + 1
+    return _trim(text, *best)
+
+
+def _clip_to_line_block(text: str, start: int, end: int) -> tuple[int, int]:
     best = (start, start)
     for block_start, block_end in _prose_segments(text):
         if block_end <= start:

@@ -71,3 +71,17 @@ def test_section_numbers() -> None:
         3,
         0,
     ]
+
+
+def test_a_span_across_table_cells_keeps_one_cell() -> None:
+    text = "| Plan | Storage |\n| Premium | 5 TB |\nThe Premium plan | the one | most teams pick."
+    start = text.index("Premium")
+    assert text[slice(*clip_to_block(text, start, text.index("TB") + 2))] == "Premium"  # the larger piece
+    assert text[slice(*clip_to_block(text, start + 5, text.index("TB") + 2))] == "5 TB"
+    assert text[slice(*tidy_span(text, start, start + len("Premium | 5")))] == "Premium"
+    # Word rows join cells with " | " and have no leading bar.
+    row = "Premium | 5 TB | 20 euros"
+    assert row[slice(*clip_to_block(row, 5, 14))] == "5 TB"
+    # A bar in prose is not a cell boundary.
+    prose = "Use the pipe character (|) to chain commands."
+    assert clip_to_block(prose, 4, 30) == (4, 30)
