@@ -1,4 +1,8 @@
-"""Sentence-aware chunking with overlap; every chunk keeps offsets into its document."""
+"""Sentence-aware chunking with overlap; every chunk keeps offsets into its document and its heading path.
+
+``embedding_text`` is what is embedded and BM25-indexed for a chunk, ``reader_passage`` what the reader
+may read: both put the title and heading path before the chunk's own text, which alone is ever quoted.
+"""
 
 from __future__ import annotations
 
