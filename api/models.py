@@ -66,6 +66,13 @@ class AnswerModel(BaseModel):
     mode: str
     confidence: float
     citations: list[CitationModel]
+    related: list[CitationModel] = Field(
+        default_factory=list,
+        description=(
+            "Only when abstained: the two or three closest passages (same fields as citations, "
+            "not citations), shown as 'Not stated directly. Closest passages: ...'. Empty otherwise."
+        ),
+    )
     timings_ms: dict[str, float]
     retrieval_query: str | None = Field(default=None, description="Only when a follow-up was rewritten.")
     hits: list[dict[str, Any]] | None = Field(default=None, description="Only with include_hits.")

@@ -13,7 +13,7 @@ from qa.config import Settings
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.schema import Answer
+    from qa.schema import Answer, Citation
     from qa.service import QAService
 
 app = typer.Typer(
@@ -197,18 +197,34 @@ def _print_answer(answer: Answer) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from qa.schema import NOT_STATED_MESSAGE
+
     console = Console(highlight=False)
     if answer.status == "abstained":
-        console.print(f"[yellow]{escape(answer.message or 'The documents do not cover this.')}[/yellow]")
+        if not answer.related:
+            console.print(f"[yellow]{escape(answer.message or 'The documents do not cover this.')}[/yellow]")
+            return
+        # The closest passages, each with where to find it: pointers, not citations.
+        console.print(f"[yellow]{escape(NOT_STATED_MESSAGE)}[/yellow]")
+        for passage in answer.related:
+            console.print(f"  [cyan][{passage.n}][/cyan] \u201c{escape(passage.quote)}\u201d")
+            console.print(f"      {_where(passage)}")
         return
     console.print(f"[bold green]{escape(answer.answer or '')}[/bold green]")
     if answer.sentence and answer.sentence != answer.answer:
         console.print(f"  {escape(answer.sentence)}")
     for citation in answer.citations:
-        console.print(
-            f"  [cyan][{citation.n}][/cyan] {escape(citation.title)} "
-            f"[dim]({escape(citation.source)}, chars {citation.start}-{citation.end})[/dim]"
-        )
+        console.print(f"  [cyan][{citation.n}][/cyan] {_where(citation)}")
+
+
+def _where(citation: Citation) -> str:
+    """A citation's title, file, page and characters, as rich markup."""
+    from rich.markup import escape
+
+    page = f", p. {citation.page}" if citation.page else ""
+    return (
+        f"{escape(citation.title)} [dim]({escape(citation.source)}{page}, chars {citation.start}-{citation.end})[/dim]"
+    )
 
 
 @app.command()

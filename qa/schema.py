@@ -10,6 +10,8 @@ from typing import Any, Literal
 Status = Literal["answered", "abstained"]
 
 ABSTAIN_MESSAGE = "The documents don't cover this."
+#: What a front end shows above an abstention's closest passages (``Answer.related``).
+NOT_STATED_MESSAGE = "Not stated directly. Closest passages:"
 
 #: The timed stages of answering a question, the keys of ``Answer.timings_ms`` (and of the
 #: latency metrics and charts built from them).
@@ -21,8 +23,9 @@ class Document:
     """A loaded source file. ``text`` is the cleaned text; offsets into it are citation offsets.
 
     For plain-text and Markdown files ``text`` has the same length as the file's text and
-    matches it outside stripped boilerplate (which is blanked with spaces), so offsets point
-    straight into the file.
+    matches it outside stripped boilerplate (which is blanked with spaces) and wrapped lines
+    (whose newline reads as a space: ``qa.text.join_wrapped_lines``, for PDF text too), so
+    offsets point straight into the file.
     """
 
     id: str
@@ -48,8 +51,11 @@ class Chunk:
     """A run of whole sentences of one document; ``text == document.text[start:end]``.
 
     A chunk never crosses a page break, so ``page`` (1-based; None for formats without pages)
-    is the page of every quote taken from it. What is embedded is ``chunking.embedding_text``:
-    the document title and section heading before ``text``.
+    is the page of every quote taken from it. ``headings`` is the chunk's place in its document,
+    outermost first: the sections above it (title > section > subsection, the slide's title)
+    and, for a table row, the table's header row. What is embedded and keyword-indexed is
+    ``chunking.embedding_text``: the document title and heading path before ``text``; quotes
+    and offsets are those of ``text`` alone.
     """
 
     id: str
@@ -60,7 +66,20 @@ class Chunk:
     start: int
     end: int
     page: int | None = None
-    heading: str | None = None  # the section heading above the chunk (embedded, never quoted)
+    headings: tuple[str, ...] = ()  # the heading path above the chunk (embedded, never quoted)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headings, tuple):  # a list read back from JSON
+            object.__setattr__(self, "headings", tuple(self.headings))
+
+    @property
+    def context(self) -> str:
+        """The document title and heading path, "Title > Section > Subsection" (repeats left out)."""
+        parts: list[str] = []
+        for part in (self.title, *self.headings):
+            if part and part.casefold() not in (p.casefold() for p in parts):
+                parts.append(part)
+        return " > ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +168,9 @@ class Answer:
     mode: str = "extractive"
     message: str | None = None
     retrieval_query: str | None = None
+    # An abstention's closest passages (qa.answering.related): pointers, not citations; empty
+    # when the answer is answered or nothing retrieved shares a word with the question.
+    related: tuple[Citation, ...] = ()
 
     @classmethod
     def from_draft(
@@ -159,8 +181,12 @@ class Answer:
         *,
         timings: dict[str, float],
         query: str | None = None,
+        related: Sequence[Citation] = (),
     ) -> Answer:
-        """An answerer's Draft as the final Answer, its evidence numbered as citations."""
+        """An answerer's Draft as the final Answer, its evidence numbered as citations.
+
+        ``related`` (the closest passages) is kept only when the answer abstains.
+        """
         answered = not draft.abstained and bool(draft.evidence)
         citations = tuple(
             Citation(
@@ -190,6 +216,7 @@ class Answer:
             mode=draft.mode,
             message=draft.note if answered else draft.note or ABSTAIN_MESSAGE,
             retrieval_query=query,
+            related=() if answered else tuple(related),
         )
 
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
@@ -203,6 +230,7 @@ class Answer:
             "mode": self.mode,
             "confidence": round(self.confidence, 4),
             "citations": [citation_to_dict(c) for c in self.citations],
+            "related": [citation_to_dict(c) for c in self.related],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
         if self.retrieval_query and self.retrieval_query != self.question:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from qa.answering.base import Answerer, missing_draft
 from qa.answering.factory import build_answerer
+from qa.answering.related import related_passages
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.errors import (
@@ -259,7 +260,8 @@ class QAService:
         if draft is None:
             raise missing_draft()
         timings = stage_timings(started, retrieved, time.perf_counter())
-        answer = Answer.from_draft(text, draft, hits[:shown], timings=timings, query=query)
+        related = related_passages(query, hits) if draft.abstained or not draft.evidence else ()
+        answer = Answer.from_draft(text, draft, hits[:shown], timings=timings, query=query, related=related)
         yield StreamEvent("citations", answer.citations)
         if not streamed:  # answered at once, or abstained before any text: readers still get the text
             for piece in word_pieces(answer_text(answer)):

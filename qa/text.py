@@ -1,9 +1,11 @@
 """Text helpers shared by chunking, answering and citation checking: one home for each.
 
     sentence_spans   sentence offsets in a text (abbreviations, initials, wrapped lines, lists)
+    join_wrapped_lines  a wrapped line's newline read as a space (same length, same offsets)
+    block_spans      the runs of lines that read as one piece of prose; clip_to_block keeps a span in one
     content_words    the words that carry meaning (STOPWORDS dropped, crudely singularised)
     WORD             the one ``\\w+`` word pattern
-    tidy_span        trim a short answer span; snap_to_words widens it to whole words
+    tidy_span        keep a short answer span in one block and trim it; snap_to_words widens it to whole words
     word_pieces      a text cut into pieces of a few words that join back to it exactly
 
 Every pattern here runs on whole documents or on questions, so none may backtrack: possessive
@@ -116,7 +118,8 @@ def _prose_segments(text: str) -> list[tuple[int, int]]:
                     or line.startswith("|")
                     or _starts_item(following)
                     or following.startswith(_FENCES)
-                    or (len(line) < _WRAPPED_WIDTH * widest and not following[0].islower())
+                    # A line that starts in lower case continues a sentence: never a headline.
+                    or (len(line) < _WRAPPED_WIDTH * widest and not line[0].islower() and not following[0].islower())
                 )
             if hard:
                 segments.append((seg_start, end))
@@ -125,15 +128,113 @@ def _prose_segments(text: str) -> list[tuple[int, int]]:
     return segments
 
 
+def block_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of lines that reads as one piece of prose.
+
+    Headings, list items, table rows, code and blank lines end a block; a single newline inside
+    a wrapped paragraph does not. No sentence, answer span or quote crosses from one block into
+    the next. Linear in ``len(text)``.
+    """
+    return _prose_segments(text)
+
+
+def join_wrapped_lines(text: str) -> str:
+    """``text`` with each newline inside a block (a wrapped line) read as a space.
+
+    The result has the same length as ``text``, so every offset into one is the same offset into
+    the other; headings, list items, table rows and blank lines stay on lines of their own. PDF
+    extraction hard-wraps every line ("Clearstream\nTechnologies GmbH"); quotes taken from the
+    joined text read as one line.
+    """
+    parts: list[str] = []
+    done = 0
+    for start, end in _prose_segments(text):
+        if text.find("\n", start, end) < 0:
+            continue
+        parts.append(text[done:start])
+        # A "\r" before the newline goes too; both become spaces, so the length stays.
+        parts.append(text[start:end].replace("\r\n", "  ").replace("\n", " "))
+        done = end
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def clip_to_block(text: str, start: int, end: int) -> tuple[int, int]:
+    """The part of ``text[start:end]`` inside one block (``block_spans``) and one table cell.
+
+    A reader's span may run from a list item into the next heading ("E1. 3.2 Control panel") or
+    across a row's cells ("Premium | 5 TB"); the answer is the piece holding most of it.
+    """
+    if text.find("\n", start, end) >= 0:
+        start, end = _clip_to_line_block(text, start, end)
+    if text.find("|", start, end) >= 0:
+        start, end = _clip_to_cell(text, start, end)
+    return start, end
+
+
+def _clip_to_cell(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    line = text[line_start:line_end]
+    if not (line.lstrip().startswith("|") or " | " in line):
+        return start, end  # a "|" in prose, not a table row
+    best = (start, start)
+    cell_start = line_start
+    while cell_start <= line_end:
+        bar = text.find("|", cell_start, line_end)
+        cell_end = line_end if bar < 0 else bar
+        piece = (max(start, cell_start), min(end, cell_end))
+        if piece[1] - piece[0] > best[1] - best[0]:
+            best = piece
+        cell_start = cell_end + 1
+    return _trim(text, *best)
+
+
+def _clip_to_line_block(text: str, start: int, end: int) -> tuple[int, int]:
+    best = (start, start)
+    for block_start, block_end in _prose_segments(text):
+        if block_end <= start:
+            continue
+        if block_start >= end:
+            break
+        piece = (max(start, block_start), min(end, block_end))
+        if piece[1] - piece[0] > best[1] - best[0]:
+            best = piece
+    return _trim(text, *best)
+
+
 def is_heading(line: str) -> bool:
+    """A Markdown ATX heading line ("## Fees")."""
     return line.startswith("#") and line.lstrip("#")[:1] in ("", " ", "\t")
+
+
+def section_number(line: str) -> int:
+    """How deep a numbered section heading is: "3.2 Control panel" -> 2, "3. Fees" -> 1; 0 when not one."""
+    label, _, rest = line.partition(" ")
+    parts = label.rstrip(".").split(".")
+    if not rest[:1].isupper() or len(parts) > 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return 0
+    return len(parts)
 
 
 def _starts_item(line: str) -> bool:
     if is_heading(line) or line.startswith(_LIST_MARKERS):
         return True
     digits = len(line) - len(line.lstrip("0123456789"))
-    return 0 < digits <= 3 and line[digits : digits + 2] in (". ", ") ")
+    if 0 < digits <= 3 and line[digits : digits + 2] in (". ", ") "):
+        return True
+    # "3.2 Control panel" opens a numbered section; "E4: Low pressure" an error-code item.
+    return ("." in line.partition(" ")[0] and section_number(line) > 0) or _is_code_label(line.partition(" ")[0])
+
+
+def _is_code_label(word: str) -> bool:
+    # An item's code: one to three capitals then one to four digits, ending in "." or ":" ("E4:", "F12.").
+    code = word[:-1]
+    letters = len(code) - len(code.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return word[-1:] in ".:" and 1 <= letters <= 3 and code[letters:].isdigit() and 1 <= len(code) - letters <= 4
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -148,8 +249,12 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 
 def _is_item_number(text: str, start: int, dot: int) -> bool:
-    # "1. Install it." opens a numbered list item; its number is not a sentence.
-    return dot - start <= 8 and text[start:dot].strip().isdigit()
+    # "1. Install it." opens a numbered list item and "E4. Low pressure" an error code's item;
+    # the number or code is not a sentence.
+    if dot - start > 8:  # checked first: copying a long sentence's start at each dot is quadratic
+        return False
+    label = text[start:dot].strip()
+    return label.isdigit() or _is_code_label(label + ".")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -167,7 +272,8 @@ _TRAILING_DESCRIPTORS = frozenset({"company", "companies", "firm", "corporation"
 
 
 def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Trim punctuation and a trailing descriptor off a span; close a bracket it opened."""
+    """Keep a span inside one block (``clip_to_block``); trim punctuation and a trailing descriptor; close a bracket."""
+    start, end = clip_to_block(text, start, end)
     while start < end and text[start] in " ,;:":
         start += 1
     while end > start and text[end - 1] in " ,;:":

@@ -1,7 +1,8 @@
+from dataclasses import replace
 from pathlib import Path
 
-from qa.ingest.chunking import chunk_document, embedding_text
-from qa.schema import Document
+from qa.ingest.chunking import chunk_document, embedding_text, reader_passage
+from qa.schema import Chunk, Document
 from qa.text import sentence_spans
 
 
@@ -151,10 +152,12 @@ def test_chunks_follow_paragraphs_and_headings() -> None:
         "It opened in 1920. The founder was Idris Vale.",
         "Fees\n\nBerthing costs forty euros. Water is free.",
     ]
-    assert [c.heading for c in chunks] == ["Harbour guide", "Cranes", "Fees"]
+    # A chunk's path holds the headings above it, not those in its own text nor the title again.
+    assert [c.headings for c in chunks] == [(), ("Cranes",), ()]
     # The paragraph that never names its subject is embedded with the title and its section.
-    assert embedding_text(chunks[1]) == "Harbour guide\nCranes\nIt opened in 1920. The founder was Idris Vale."
+    assert embedding_text(chunks[1]) == "Harbour guide > Cranes\nIt opened in 1920. The founder was Idris Vale."
     assert embedding_text(chunks[2]) == "Harbour guide\n" + chunks[2].text
+    assert embedding_text(chunks[0]) == chunks[0].text
     for chunk in chunks:
         assert STRUCTURED[chunk.start : chunk.end] == chunk.text
 
@@ -167,3 +170,113 @@ def test_a_paragraph_over_the_limit_is_cut_between_sentences_with_overlap() -> N
         "Sentence 0 is here. Sentence 1 is here.",
         "Sentence 1 is here. Sentence 2 is here.",
     ]
+
+
+MARKDOWN = """# Handbook
+
+## Leave
+
+### Annual leave
+
+Staff get thirty days of annual leave a year.
+
+### Sick leave
+
+Report sick leave to your manager before nine.
+
+## Equipment
+
+A stolen laptop is reported to IT within one hour.
+"""
+
+
+def test_markdown_headings_nest_by_level() -> None:
+    document = Document(id="d", source="d.md", title="Handbook", text=MARKDOWN, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=10)
+    by_text = {c.text: c.headings for c in chunks}
+    assert by_text["Staff get thirty days of annual leave a year."] == ("Leave", "Annual leave")
+    assert by_text["Report sick leave to your manager before nine."] == ("Leave", "Sick leave")
+    # A level-two heading closes the level-three one under the previous level two.
+    assert by_text["A stolen laptop is reported to IT within one hour."] == ("Equipment",)
+    stolen = next(c for c in chunks if c.text.startswith("A stolen"))
+    assert embedding_text(stolen) == "Handbook > Equipment\nA stolen laptop is reported to IT within one hour."
+
+
+def test_unmarked_headings_nest_in_a_run_and_restart_after_text() -> None:
+    # Word and HTML headings arrive as short lines alone (qa.ingest.formats), without levels.
+    text = "Leave\n\nAnnual leave\n\nStaff get thirty days a year.\n\nEquipment\n\nLaptops are insured."
+    document = Document(id="d", source="h.docx", title="Handbook", text=text, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=3)
+    assert {c.text: c.headings for c in chunks if c.text.endswith(".")} == {
+        "Staff get thirty days a year.": ("Leave", "Annual leave"),
+        "Laptops are insured.": ("Equipment",),
+    }
+
+
+def test_numbered_sections_on_pdf_lines_make_a_path() -> None:
+    text = (
+        "3 Operation\nThe unit starts when the lid is closed and the tank holds water.\n"
+        "3.2 Control panel\nThe panel has four keys. The reset key is behind the flap.\n"
+        "3.3 Display\nThe display shows the error code."
+    )
+    document = Document(id="d", source="m.pdf", title="Manual", text=text, content_hash="h", pages=(0,))
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=10)
+    by_text = {c.text: c.headings for c in chunks}
+    assert by_text["The reset key is behind the flap."] == ("3 Operation", "3.2 Control panel")
+    # A numbered heading starts a chunk of its own section, never the tail of the one before.
+    assert by_text["3.3 Display\nThe display shows the error code."] == ("3 Operation",)
+
+
+def test_a_table_row_carries_its_header_row() -> None:
+    text = "Plans\n\nPlan | Storage | Price\n\nBasic | 1 TB | 5 euros\n\nPremium | 5 TB | 20 euros"
+    document = Document(id="d", source="faq.docx", title="FAQ", text=text, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=5)
+    premium = next(c for c in chunks if c.text.startswith("Premium"))
+    assert premium.headings == ("Plans", "Plan | Storage | Price")
+    assert embedding_text(premium) == "FAQ > Plans > Plan | Storage | Price\nPremium | 5 TB | 20 euros"
+    # Rows are never headings themselves.
+    assert all("Basic" not in h for c in chunks for h in c.headings)
+
+
+def test_markdown_table_header_skips_the_separator() -> None:
+    text = "| Plan | Storage |\n|---|---|\n| Basic | 1 TB |\n| Premium | 5 TB |"
+    document = Document(id="d", source="faq.md", title="FAQ", text=text, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=4)
+    assert [c.headings for c in chunks][-1] == ("Plan | Storage",)
+
+
+def test_each_slide_starts_with_its_own_title() -> None:
+    text = "Pricing\n\nPremium has 5 TB.\n\nSupport\n\nCall us at any hour."
+    document = Document(
+        id="d", source="deck.pptx", title="Deck", text=text, content_hash="h", pages=(0, text.index("Support"))
+    )
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=2)
+    assert {c.text: c.headings for c in chunks if c.text[0] not in "PS"} == {"Call us at any hour.": ("Support",)}
+    premium = next(c for c in chunks if c.text == "Premium has 5 TB.")
+    assert premium.headings == ("Pricing",)
+
+
+def test_the_reader_passage_holds_the_context_and_maps_spans_back() -> None:
+    chunk = Chunk(
+        id="c", doc_id="d", source="faq.md", title="FAQ", text="Storage: 5 TB.", start=40, end=54, headings=("Premium",)
+    )
+    passage = reader_passage(chunk)
+    assert passage.text == "FAQ > Premium\nStorage: 5 TB."
+    found = passage.text.index("5 TB")
+    start, end = passage.chunk_span(found, found + 4) or (0, 0)
+    assert chunk.text[start:end] == "5 TB"
+    assert passage.chunk_span(passage.text.index("Premium"), passage.text.index("Premium") + 7) is None
+    bare = replace(chunk, title="", headings=())
+    assert reader_passage(bare).text == bare.text and reader_passage(bare).chunk_span(0, 7) == (0, 7)
+
+
+def test_an_unmarked_heading_after_numbered_sections_is_their_sibling() -> None:
+    # Word minutes: numbered agenda items, then "Action items" with a table.
+    text = (
+        "4. Customer board\n\nThe board meets in Berlin.\n\nAction items\n\nAction | Owner\n\n"
+        "Book the venue | Lea Hoffmann"
+    )
+    document = Document(id="d", source="minutes.docx", title="Minutes", text=text, content_hash="h")
+    chunks = chunk_document(document, count_tokens=lambda t: len(t.split()), max_tokens=5)
+    row = next(c for c in chunks if c.text.startswith("Book"))
+    assert row.headings == ("Action items", "Action | Owner")

@@ -53,3 +53,15 @@ def test_chat_keeps_history(cli_env: Settings, monkeypatch: pytest.MonkeyPatch) 
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("[1]") >= 2
+
+
+def test_ask_shows_the_closest_passages_when_it_abstains(cli_env: Settings) -> None:
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    result = runner.invoke(app, ["ask", "How much does the TB2 cost?"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # rich wraps long quotes at the terminal's width
+    assert result.output.startswith("Not stated directly. Closest passages:\n  [1] \u201c")
+    assert "privately-owned Baykar company, which manufactures the Bayraktar TB2 drone" in output
+    assert "Zelensky Istanbul Turkish Drones (zelensky-istanbul-turkish-drones.txt, chars " in output
+    result = runner.invoke(app, ["ask", "What is the capital of France?"])
+    assert result.output.strip() == "The documents don't cover this."

@@ -148,3 +148,42 @@ def test_ingest_rebuilds_an_old_format_index_by_itself(fake_settings: Settings) 
     path.write_text(json.dumps(manifest), "utf-8")
     report = QAService(fake_settings, embedder=HashingEmbedder()).ingest()
     assert report.rebuilt and read_manifest(fake_settings.index_dir).format_version == 2
+
+
+def test_an_index_from_before_heading_paths_is_refused_then_rebuilt(fake_settings: Settings) -> None:
+    import json
+
+    from qa.ingest.chunking import CHUNKING_VERSION
+    from qa.stores.manifest import MANIFEST_NAME
+
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    path = fake_settings.index_dir / MANIFEST_NAME
+    data = json.loads(path.read_text())
+    del data["config"]["chunking_version"]  # written before chunks carried heading paths
+    path.write_text(json.dumps(data))
+    expected = f"chunking_version: index has 1, configuration has {CHUNKING_VERSION}"
+    with pytest.raises(IndexMismatchError, match=expected):
+        QAService(fake_settings, embedder=HashingEmbedder()).load()
+    report = QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    assert report.rebuilt and read_manifest(fake_settings.index_dir).config.chunking_version == CHUNKING_VERSION
+
+
+def test_keyword_search_reads_the_heading_path(tmp_path: Path) -> None:
+    from tests.support import HASHING, settings_under
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "plans.md").write_text(
+        "# Plans\n\n## Premium\n\nThe plan for teams that share files, billed each month per seat.\n\n"
+        "Storage is five terabytes per seat, backed up daily.\n\n"
+        "## Basic\n\nThe plan for one person, billed each year.\n\n"
+        "Storage is one terabyte per seat, backed up weekly.\n"
+    )
+    settings = settings_under(tmp_path, seeds_dir=seeds, chunk_max_tokens=16, **HASHING)
+    service = QAService(settings, embedder=HashingEmbedder())
+    service.ingest()
+    hits = service.search("premium storage")
+    top = hits[0]
+    assert top.chunk.text.startswith("Storage is five") and top.chunk.headings == ("Premium",)
+    # Only the heading says "premium": BM25 scored it through the embedded text.
+    assert top.keyword_score and top.keyword_score > max(h.keyword_score or 0.0 for h in hits[1:])

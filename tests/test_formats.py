@@ -61,11 +61,55 @@ def test_pdf_citations_carry_their_page_and_whole_sentences(tmp_path: Path) -> N
     citation = answer.citations[0]
     assert citation.page == 2
     assert "twelve lifts per day" in citation.quote
-    # The sentence was wrapped over several PDF lines; the quote is still the whole sentence.
+    # The sentence was wrapped over several PDF lines; the quote is still the whole sentence, on one line.
     assert citation.quote.startswith("The crane quota") and citation.quote.endswith("for the cranes.")
-    assert "\n" in citation.quote
+    assert "\n" not in citation.quote  # the wrapped lines read as one line
     assert answer.to_dict()["citations"][0]["page"] == 2
     assert all(chunk.page in (1, 2, 3) for chunk in (hit.chunk for hit in answer.hits))
+
+
+def test_a_pdf_answer_reads_as_one_line_with_exact_offsets(tmp_path: Path) -> None:
+    # Issue 28: an answer from a PDF read "Clearstream\nTechnologies GmbH".
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(80, 8, CLEARSTREAM)  # wraps after "serviced by Clearstream"
+    pdf.output(str(seeds / "manual.pdf"))
+    (document,) = load_documents(seeds).documents
+    assert "Clearstream Technologies GmbH" in document.text and "\n" not in document.text.strip()
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Who services the CF-300 filter unit?")
+    _assert_exact(service, answer)
+    assert "Clearstream Technologies GmbH" in answer.citations[0].quote
+    for text in (answer.answer, answer.sentence, *(c.quote for c in answer.citations)):
+        assert text and "\n" not in text
+
+
+def test_the_workplace_manual_names_its_maker_on_one_line(tmp_path: Path) -> None:
+    # The issue's own PDF case: the manual breaks the line inside the maker's name.
+    manual = Path(__file__).parent / "data" / "workplace" / "documents" / "aquapure-500-manual.pdf"
+    from pypdf import PdfReader
+
+    assert "Clearstream\nTechnologies GmbH" in "".join(page.extract_text() for page in PdfReader(manual).pages)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / manual.name).write_bytes(manual.read_bytes())
+    service = _service(tmp_path, seeds)
+    answer = service.ask("Who designed and manufactured the AquaPure 500?")
+    _assert_exact(service, answer)
+    assert "Clearstream Technologies GmbH" in answer.citations[0].quote
+    for text in (answer.answer, answer.sentence, answer.citations[0].quote):
+        assert text and "\n" not in text
+
+
+CLEARSTREAM = (
+    "Warranty. The CF-300 filter unit is made and serviced by Clearstream Technologies GmbH of Munich, "
+    "which answers warranty claims within ten working days of receiving them."
+)
 
 
 # DOCX -----------------------------------------------------------------------------------------

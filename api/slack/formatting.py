@@ -7,9 +7,10 @@ document that contains ``<!channel>`` or ``<@U123>`` is shown as text and never 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from qa.schema import ABSTAIN_MESSAGE, Answer
+from qa.schema import ABSTAIN_MESSAGE, NOT_STATED_MESSAGE, Answer, Citation
 
 ERROR_MESSAGE = "Sorry, something went wrong while answering that. Please try again in a minute."
 NOT_READY_MESSAGE = "I am still loading the documents. Please ask again in a minute."
@@ -61,17 +62,33 @@ def question_from_slack(text: str, *, bot_user_id: str | None = None) -> str:
 
 
 def answer_message(answer: Answer) -> dict[str, Any]:
-    """``text`` (notification fallback) and ``blocks`` for ``chat.postMessage``: the answer, then numbered sources."""
+    """``text`` (notification fallback) and ``blocks`` for ``chat.postMessage``: the answer, then numbered sources.
+
+    An abstention with closest passages (``Answer.related``) says "Not stated directly" and lists
+    them the same way; one without says only its message.
+    """
     if answer.status == "abstained" or not answer.citations:
-        return notice_message(answer.message or ABSTAIN_MESSAGE)
-    blocks: list[dict[str, Any]] = [_section(f"*{_fit(answer.answer or answer.sentence or '', _TEXT_LIMIT)}*")]
+        if not answer.related:
+            return notice_message(answer.message or ABSTAIN_MESSAGE)
+        blocks = [_section(f"*{NOT_STATED_MESSAGE}*"), *_quote_blocks(answer.related)]
+        passages = ", ".join(f"[{c.n}] {c.title}" for c in answer.related[:_MAX_SOURCES])
+        return {"text": _fit(f"{NOT_STATED_MESSAGE} {passages}", _TEXT_LIMIT), "blocks": blocks}
+    blocks = [_section(f"*{_fit(answer.answer or answer.sentence or '', _TEXT_LIMIT)}*")]
     blocks.append({"type": "context", "elements": [_mrkdwn("*Sources*")]})
-    for citation in answer.citations[:_MAX_SOURCES]:
-        quote = _fit(" ".join(citation.quote.split()), _QUOTE_CHARS)
-        heading = f"*[{citation.n}]* *{_fit(citation.title, 300)}*  ·  `{_fit(citation.source, 300)}`"
-        blocks.append(_section(f"{heading}\n> {quote}"))
+    blocks.extend(_quote_blocks(answer.citations))
     sources = ", ".join(f"[{c.n}] {c.title}" for c in answer.citations[:_MAX_SOURCES])
     return {"text": _fit(f"{answer.answer or ''} ({sources})", _TEXT_LIMIT), "blocks": blocks}
+
+
+def _quote_blocks(citations: Sequence[Citation]) -> list[dict[str, Any]]:
+    """One section per citation: its number, title, file (and page), then the quote."""
+    blocks = []
+    for citation in citations[:_MAX_SOURCES]:
+        quote = _fit(" ".join(citation.quote.split()), _QUOTE_CHARS)
+        page = f", p. {citation.page}" if citation.page else ""
+        heading = f"*[{citation.n}]* *{_fit(citation.title, 300)}*  ·  `{_fit(citation.source, 300)}`{page}"
+        blocks.append(_section(f"{heading}\n> {quote}"))
+    return blocks
 
 
 def notice_message(text: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 "use strict";
 
 const ABSTAIN = "The documents don't cover this.";
+const NOT_STATED = "Not stated directly. Closest passages:";
 const KEY_STORE = "seed-qa.apiKey";
 const SESSION_STORE = "seed-qa.sessionId";
 
@@ -85,8 +86,10 @@ function renderAnswer(item, data) {
   item.replaceChildren();
   if (data.status !== "answered") {
     item.classList.add("abstained");
-    item.append(el("p", "answer", ABSTAIN));
+    const related = data.related || [];
+    item.append(el("p", "answer", related.length ? NOT_STATED : ABSTAIN));
     if (data.message && data.message !== ABSTAIN) item.append(el("p", "sentence", data.message));
+    if (related.length) item.append(renderRelated(related));
     return;
   }
   const answer = el("p", "answer", data.answer);
@@ -108,6 +111,22 @@ function renderAnswer(item, data) {
     sources.append(entry);
   }
   item.append(sources);
+}
+
+// An abstention's closest passages: each quote with a link that opens it in the source viewer.
+function renderRelated(related) {
+  const list = el("ol", "related");
+  for (const passage of related) {
+    const entry = el("li");
+    entry.append(el("q", "", passage.quote));
+    const link = el("button", "related-source", passage.title + pageSuffix(passage, ", p. "));
+    link.type = "button";
+    link.setAttribute("aria-label", "Show passage " + passage.n + " in " + passage.title + pageSuffix(passage, ", page "));
+    link.addEventListener("click", () => openSource(passage));
+    entry.append(" ", link);
+    list.append(entry);
+  }
+  return list;
 }
 
 async function ask(question, retried) {

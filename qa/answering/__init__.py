@@ -10,6 +10,7 @@
     generative      ``GenerativeAnswerer``: an OpenAI-compatible LLM, offline answerer as fallback
     prompting       the LLM's messages; citation_check: every ``[n]`` pinned and checked
     conversation    follow-ups: the offline condense and the history bounds
+    related         an abstention's closest passages (``Answer.related``): pointers, not citations
 
 Text helpers (sentences, content words, span tidying) live in ``qa.text``. Nothing here imports
 torch: the reader is passed in (``qa.reader``), so ``import qa.answering`` stays light.

@@ -12,6 +12,7 @@ from pathlib import Path
 from qa.errors import NoDocumentsError
 from qa.ingest import formats
 from qa.schema import Document
+from qa.text import join_wrapped_lines
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,8 @@ def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Docum
     extracted = read(path, data)
     text = extracted.text
     title = extracted.title or _first_line_title(text)
-    text = strip_boilerplate(text)
+    # Same length after both steps, so offsets still point into the extracted (or the file's) text.
+    text = join_wrapped_lines(strip_boilerplate(text))
     if not text.strip():
         raise ValueError("the file is empty or holds only boilerplate")
     return Document(

@@ -30,6 +30,7 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.errors import IndexCorruptError
+from qa.ingest.chunking import embedding_text
 from qa.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Chunk, Document, Hit
@@ -291,7 +292,8 @@ class FaissFileStore:
             documents = [Document(**json.loads(row)) for row in rows if row]
         except (ValueError, TypeError) as exc:
             raise IndexCorruptError(f"The stored documents are unreadable ({exc}). {REBUILD_HINT}") from None
-        keyword = KeywordIndex([chunk.text for chunk in vectors.chunks()])
+        # BM25 reads what is embedded: a chunk's title and heading path find it too.
+        keyword = KeywordIndex([embedding_text(chunk) for chunk in vectors.chunks()])
         retriever = HybridRetriever(vectors, keyword, self._embedder, config=self._retrieval)
         return FaissSearchIndex(vectors, manifest, documents, retriever)
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
+from qa.ingest.chunking import CHUNKING_VERSION
 
 #: 2: chunks carry ``page`` and follow paragraphs (line-wrapped text joined), documents carry ``pages``.
 FORMAT_VERSION = 2
@@ -33,6 +34,7 @@ class IndexConfig:
     chunk_overlap_sentences: int
     embedding_backend: str = "torch"  # torch, onnx, onnx-int8 (or hashing): vectors differ between them
     embedding_export: str = ""  # the ONNX export recipe (qa.onnx_export.EXPORT_VERSION): int8 vectors differ by it
+    chunking_version: int = CHUNKING_VERSION  # qa.ingest.chunking.CHUNKING_VERSION: chunks and their text differ by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Manifest:
                 data["config"]["embedding_export"] = (
                     "1" if data["config"]["embedding_backend"].startswith("onnx") else ""
                 )
+            data["config"].setdefault("chunking_version", 1)  # indexes from before heading paths
             data["config"] = IndexConfig(**data["config"])
             manifest = cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
@@ -106,6 +109,7 @@ def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
             "dim",
             "chunk_max_tokens",
             "chunk_overlap_sentences",
+            "chunking_version",
         )
         if getattr(found, name) != getattr(expected, name)
     ]

@@ -38,6 +38,7 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
+from qa.ingest.chunking import embedding_text
 from qa.retrieval import sparse
 from qa.retrieval.hybrid import RetrievalConfig
 from qa.schema import Chunk, Document, Hit
@@ -282,7 +283,7 @@ class QdrantWriter:
 
         for offset in range(0, len(chunks), UPSERT_BATCH):
             part = chunks[offset : offset + UPSERT_BATCH]
-            keyword = sparse.document_vectors([c.text for c in part])
+            keyword = sparse.document_vectors([embedding_text(c) for c in part])  # title and headings too
             points = [
                 models.PointStruct(
                     id=_point_id("chunk", chunk.id),

@@ -43,6 +43,18 @@ def test_ask_abstains_when_the_documents_do_not_say(client: TestClient) -> None:
     assert body["message"] == "The documents don't cover this."
 
 
+def test_an_abstention_carries_the_closest_passages(client: TestClient, api_service: QAService) -> None:
+    body = client.post("/api/ask", json={"question": "How much does the TB2 cost?"}).json()
+    assert body["status"] == "abstained" and body["citations"] == []
+    assert body["related"] and "Bayraktar TB2" in body["related"][0]["quote"]
+    passage = body["related"][0]
+    assert api_service.document(passage["doc_id"]).text[passage["start"] : passage["end"]] == passage["quote"]
+    # The OpenAPI schema documents the field with the citation's shape.
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    related = schema["AnswerModel"]["properties"]["related"]
+    assert related["items"] == {"$ref": "#/components/schemas/CitationModel"} and "abstained" in related["description"]
+
+
 def test_ask_top_k_and_hits(client: TestClient) -> None:
     body = client.post("/api/ask", json={"question": "Who makes the TB2?", "top_k": 1, "include_hits": True}).json()
     assert len(body["hits"]) == 1

@@ -94,6 +94,25 @@ def test_abstention_is_shown(page: Any) -> None:
     bubble = ask(page, "What is the capital of France?")
     assert bubble.locator(".answer").inner_text() == "The documents don't cover this."
     assert bubble.locator("button.cite").count() == 0
+    assert bubble.locator("ol.related").count() == 0  # nothing retrieved shares a word with it
+
+
+def test_abstention_lists_the_closest_passages_that_open_in_the_viewer(page: Any) -> None:
+    # Issue 28: an abstention showed nothing, even when the passage that holds the answer was
+    # retrieved first.
+    bubble = ask(page, "How much does the TB2 cost?")
+    assert bubble.locator(".answer").inner_text() == "Not stated directly. Closest passages:"
+    assert bubble.locator("button.cite").count() == 0
+    passages = bubble.locator("ol.related li")
+    assert 1 <= passages.count() <= 3
+    first = passages.first
+    quote = first.locator("q").inner_text()
+    assert "Bayraktar TB2" in quote
+    first.locator("button.related-source").click()
+    mark = page.locator("#source-text mark")
+    mark.wait_for()
+    assert mark.inner_text() == quote
+    assert page.locator("#source-title").inner_text() == "Zelensky Istanbul Turkish Drones"
 
 
 def test_markup_in_documents_renders_as_text(page: Any) -> None:

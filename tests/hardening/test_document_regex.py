@@ -18,7 +18,7 @@ import pytest
 
 from qa.config import Settings
 from qa.ingest.loading import load_file, strip_boilerplate
-from qa.text import sentence_spans
+from qa.text import join_wrapped_lines, sentence_spans
 
 MAX_DOCUMENT = Settings().max_document_bytes
 MAX_QUESTION = Settings().max_question_chars
@@ -78,6 +78,18 @@ def test_the_loader_refuses_a_document_over_the_limit(tmp_path: Path) -> None:
 def test_splitting_a_maximum_size_hostile_document_into_sentences_is_fast(name: str, text: str) -> None:
     seconds = _cpu_seconds(lambda: sentence_spans(text))
     assert seconds < BOUND_S, f"{name}: {seconds:.2f} s"
+    # The loader joins wrapped lines of every document the same way (qa.text.join_wrapped_lines).
+    seconds = _cpu_seconds(lambda: join_wrapped_lines(text))
+    assert seconds < BOUND_S, f"{name}, joining lines: {seconds:.2f} s"
+
+
+@pytest.mark.parametrize("unit", ["Ab\n", " c.", "E4. 3.2 ", "3.2 Ab\n", "| a | b |\n"])
+def test_lines_items_and_labels_take_linear_time(unit: str) -> None:
+    # A dot before lower case once copied the sentence so far at each dot (item labels): quadratic.
+    small, large = "Ab" + unit * 25_000, "Ab" + unit * 100_000
+    for work in (sentence_spans, join_wrapped_lines):
+        ratio = _cpu_seconds(lambda: work(large)) / max(_cpu_seconds(lambda: work(small)), 1e-3)  # noqa: B023
+        assert ratio < 8, f"{work.__name__} on {unit!r}: 4x the text took {ratio:.1f}x the time"
 
 
 @pytest.mark.parametrize("filler", [".", "!?", ". ", ".”", " "])

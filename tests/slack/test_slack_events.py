@@ -70,6 +70,15 @@ def test_uncovered_question_says_so_and_cites_nothing(bot: Bot, channel: str) ->
     assert "don't cover" in reply["text"] and "[1]" not in message_text(reply)
 
 
+def test_an_abstention_lists_the_closest_passages(bot: Bot, channel: str) -> None:
+    bot.slack.mention("How much does the TB2 cost?", channel=channel)
+    (reply,) = bot.slack.replies(channel)
+    assert reply["text"].startswith("Not stated directly. Closest passages: [1] Zelensky Istanbul Turkish Drones")
+    text = message_text(reply)
+    assert "*[1]* *Zelensky Istanbul Turkish Drones*  ·  `zelensky-istanbul-turkish-drones.txt`" in text
+    assert BAYKAR_SENTENCE in text and "Sources" not in text
+
+
 def test_document_markup_is_escaped_so_nobody_is_pinged(bot: Bot, channel: str) -> None:
     bot.slack.mention("When is the quarterly fire drill announced?", channel=channel)
     (reply,) = bot.slack.replies(channel)

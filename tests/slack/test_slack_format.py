@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.slack.formatting import ERROR_MESSAGE, answer_message, escape, notice_message, question_from_slack
-from qa.schema import ABSTAIN_MESSAGE, Answer, Citation
+from qa.schema import ABSTAIN_MESSAGE, NOT_STATED_MESSAGE, Answer, Citation
 
 
 def citation(n: int, quote: str, *, title: str = "Zelensky in Istanbul", source: str = "zelensky.txt") -> Citation:
@@ -53,6 +54,19 @@ def test_abstention_says_so_and_cites_nothing() -> None:
     message = answer_message(answer)
     assert message["text"] == ABSTAIN_MESSAGE
     assert len(message["blocks"]) == 1 and "[1]" not in all_text(message)
+
+
+def test_abstention_with_closest_passages_lists_them_not_as_sources() -> None:
+    related = (citation(1, "The TB2 is made by <Baykar>."), replace(citation(2, "Kyiv gets a factory."), page=3))
+    answer = Answer(
+        question="q", answer=None, status="abstained", sentence=None, citations=(), message=None, related=related
+    )
+    message = answer_message(answer)
+    assert message["blocks"][0]["text"]["text"] == f"*{NOT_STATED_MESSAGE}*"
+    assert message["text"] == f"{NOT_STATED_MESSAGE} [1] Zelensky in Istanbul, [2] Zelensky in Istanbul"
+    text = all_text(message)
+    assert "> The TB2 is made by &lt;Baykar&gt;." in text and "`zelensky.txt`, p. 3\n> Kyiv gets a factory." in text
+    assert "Sources" not in text
 
 
 def test_long_quotes_fit_slack_limits_without_splitting_entities() -> None:
