@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: setup run test test-fast lint ingest clean
 
 # Python 3.11+ check, CPU torch first, then '.[$(EXTRAS)]' pinned and hash-checked by requirements.lock.
-$(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh
+$(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh scripts/install_torch.sh
 	PYTHON='$(PYTHON)' VENV='$(VENV)' STAMP='$(STAMP)' EXTRAS='$(EXTRAS)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
 		bash scripts/setup_venv.sh
 

@@ -114,7 +114,8 @@ def outside_seeds(path: Path, seeds_dir: Path) -> bool:
 def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResult:
     """Load every supported file under ``seeds_dir``; unreadable ones are skipped with a warning.
 
-    Files over ``max_bytes`` (``QA_MAX_DOCUMENT_BYTES``) are skipped too.
+    Files over ``max_bytes`` (``QA_MAX_DOCUMENT_BYTES``) are skipped too, and so is a file whose
+    reader raises anything at all: its reason names the exception, and the other files still load.
 
     Raises:
         NoDocumentsError: the folder is missing or holds no supported files.
@@ -138,6 +139,11 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
         except (OSError, ValueError) as exc:
             logger.warning("Skipping %s: %s", source, exc)
             skipped.append(SkippedFile(source, str(exc)))
+            continue
+        except Exception as exc:  # a reader's own bug or a missing part (lxml_html_clean): one file lost, not all
+            reason = f"its reader failed ({type(exc).__name__}: {exc})"
+            logger.warning("Skipping %s: %s", source, reason, exc_info=logger.isEnabledFor(logging.DEBUG))
+            skipped.append(SkippedFile(source, reason))
             continue
         documents.append(document)
     if not documents and not skipped:
