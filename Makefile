@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh scripts/install
 
 setup: $(STAMP)
 
+# make run PORT=8100 HOST=0.0.0.0: the address to serve on (default QA_HOST/QA_PORT: 127.0.0.1:8000).
+HOST ?=
+PORT ?=
 run: $(STAMP)
-	$(BIN)/qa serve
+	$(BIN)/qa serve $(if $(HOST),--host '$(HOST)') $(if $(PORT),--port '$(PORT)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
