@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -53,6 +53,11 @@ def _warn_if_stale(service: QAService) -> None:
         )
 
 
+def _bars() -> bool:
+    """Progress bars only for a person at a terminal: in a pipe or a log file they are noise."""
+    return sys.stderr.isatty()
+
+
 def _fail(error: QAError) -> typer.Exit:
     typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2 if error.status_code < 500 else 1)
@@ -60,9 +65,15 @@ def _fail(error: QAError) -> typer.Exit:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from pydantic import ValidationError
+
+    from qa.console import configure_cli_logging
+
+    try:
+        level: str = Settings().log_level  # QA_LOG_LEVEL, from the environment or .env
+    except ValidationError:  # the command itself reports a bad setting, with its name
+        level = "info"
+    configure_cli_logging(verbose=verbose, level=level)
 
 
 @app.command()
@@ -81,9 +92,9 @@ def ingest(
         if ray:
             from qa.ingest.distributed import ray_ingest
 
-            report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=True)
+            report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=_bars())
         else:
-            report = _service(settings).ingest(rebuild=rebuild, show_progress=True)
+            report = _service(settings).ingest(rebuild=rebuild, show_progress=_bars())
     except QAError as error:
         raise _fail(error) from None
     for skipped in report.skipped:
@@ -113,7 +124,7 @@ def ask(
     try:
         validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
         service = _service(settings)
-        service.ensure_index(show_progress=not as_json)
+        service.ensure_index(show_progress=_bars() and not as_json)
         _warn_if_stale(service)
         answer = service.ask(question, top_k=top_k)
     except QAError as error:
@@ -133,7 +144,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     settings = _settings(seeds, index)
     try:
         service = _service(settings)
-        service.ensure_index(show_progress=True)
+        service.ensure_index(show_progress=_bars())
         _warn_if_stale(service)
     except QAError as error:
         raise _fail(error) from None

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from qa.console import LogFormat, LogLevel
 from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS
 from qa.validation import DEFAULT_MAX_QUESTION_CHARS
 
@@ -97,7 +98,11 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(default=60.0, gt=0)
     # Requests per minute per API key (per client address without keys); 0 = no limit.
     rate_limit_per_minute: int = Field(default=0, ge=0)
-    log_format: Literal["text", "json"] = "json"  # server logs: one JSON object per line, or text
+    # Logs: "auto" is one short readable line each on a terminal and one JSON object per line
+    # otherwise (a pipe, a log collector); "text" or "json" forces one. Other packages' lines below
+    # WARNING (bm25s's debug line, faiss's AVX2 fallback) show only at log_level "debug" (qa/console.py).
+    log_format: LogFormat = "auto"
+    log_level: LogLevel = "info"
     # Exposure and abuse limits (SECURITY.md): a host other than loopback needs QA_API_KEYS unless
     # this says the open server is meant; 401s per client address per minute before 429; session caps.
     allow_public_without_keys: bool = False

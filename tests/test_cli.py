@@ -1,4 +1,5 @@
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.config import Settings
+from tests.support import TB2_QUESTION, fast_env, run_in_terminal
 
 runner = CliRunner()
 
@@ -53,3 +55,30 @@ def test_chat_keeps_history(cli_env: Settings, monkeypatch: pytest.MonkeyPatch) 
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("[1]") >= 2
+
+
+EMPTY_BARS = (": 0chunk [", ": 0it [", "| 0/0 [")  # tqdm with nothing to count
+
+
+def test_no_debug_line_and_no_empty_progress_bar_in_any_command_at_a_terminal(tmp_path: Path) -> None:
+    """Every command as a person sees it on a terminal: bm25s's DEBUG line, faiss's AVX2 message and
+    an up-to-date ingest's empty bars were printed every time (issue 29)."""
+    env = fast_env(tmp_path)
+    qa = [sys.executable, "-m", "qa.cli"]
+    runs = {
+        "ingest (new)": run_in_terminal([*qa, "ingest"], env=env, cwd=tmp_path),
+        "ingest (nothing to do)": run_in_terminal([*qa, "ingest"], env=env, cwd=tmp_path),
+        "ask": run_in_terminal([*qa, "ask", TB2_QUESTION], env=env, cwd=tmp_path),
+        "chat": run_in_terminal([*qa, "chat"], env=env, cwd=tmp_path, stdin_text=f"{TB2_QUESTION}\n\n"),
+        "doctor": run_in_terminal([*qa, "doctor"], env=env, cwd=tmp_path),
+    }
+    assert "Embedding chunks: 100%" in runs["ingest (new)"]  # a bar where there is work
+    assert "Index is up to date" in runs["ingest (nothing to do)"]
+    assert "Baykar" in runs["ask"] and "Baykar" in runs["chat"]
+    for name, output in runs.items():
+        assert "DEBUG" not in output, f"qa {name}:\n{output}"
+        assert "AVX2" not in output, f"qa {name}:\n{output}"
+        assert not any(bar in output for bar in EMPTY_BARS), f"qa {name}:\n{output}"
+    # The third-party lines are there for whoever asks for them.
+    debug = run_in_terminal([*qa, "ask", TB2_QUESTION], env={**env, "QA_LOG_LEVEL": "debug"}, cwd=tmp_path)
+    assert "DEBUG bm25s" in debug
