@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -13,7 +13,6 @@ from qa.config import Settings
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.schema import Answer
     from qa.service import QAService
 
 app = typer.Typer(
@@ -114,25 +113,56 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Chunks to retrieve.")] = None,  # noqa: UP045
+    server: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--server", help="A running `qa serve` to ask (default: QA_HOST:QA_PORT, if one answers)."),
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Answer in this process; do not look for a server.")] = False,
     seeds: SeedsOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Answer one question with citations (builds the index first if there is none)."""
+    """Answer one question with citations: through a running server when there is one, else here
+    (building the index first if there is none)."""
     from qa.validation import validate_question
 
     settings = _settings(seeds, index)
     try:
         validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
-        service = _service(settings)
-        service.ensure_index(show_progress=_bars() and not as_json)
-        _warn_if_stale(service)
-        answer = service.ask(question, top_k=top_k)
+        # The configured server serves the configured folder: with --seeds/--index, only --server asks one.
+        url = server or (None if local or seeds or index else _server_url(settings))
+        data = _ask_server(settings, url, question, top_k=top_k, say_why=server is not None) if url else None
+        if data is None:
+            service = _service(settings)
+            service.ensure_index(show_progress=_bars() and not as_json)
+            _warn_if_stale(service)
+            data = service.ask(question, top_k=top_k).to_dict()
     except QAError as error:
         raise _fail(error) from None
     if as_json:
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print_answer(answer)
+        _print_answer(data)
+
+
+def _server_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://[{host}]:{settings.port}" if ":" in host else f"http://{host}:{settings.port}"
+
+
+def _ask_server(
+    settings: Settings, url: str, question: str, *, top_k: int | None, say_why: bool
+) -> dict[str, Any] | None:
+    """The server's answer, or None (with a one-line note when that server was asked for) to answer here."""
+    from qa.errors import ServerUnavailableError
+    from qa.remote import ask_server
+
+    key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
+    try:
+        return ask_server(url, question, top_k=top_k, api_key=key, timeout_s=settings.request_timeout_s)
+    except ServerUnavailableError as error:
+        if say_why:
+            typer.secho(f"note: {error.message}; answering here instead.", fg=typer.colors.YELLOW, err=True)
+        return None
 
 
 @app.command()
@@ -166,7 +196,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         except QAError as error:
             typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
             continue
-        _print_answer(answer)
+        _print_answer(answer.to_dict())
         sessions.append(session_id, Turn(question=question, answer=answer.answer))
 
 
@@ -204,21 +234,23 @@ def serve(
         raise _fail(error) from None
 
 
-def _print_answer(answer: Answer) -> None:
+def _print_answer(answer: dict[str, Any]) -> None:
+    """An answer in the JSON contract (from this process or a server), for a person."""
     from rich.console import Console
     from rich.markup import escape
 
     console = Console(highlight=False)
-    if answer.status == "abstained":
-        console.print(f"[yellow]{escape(answer.message or 'The documents do not cover this.')}[/yellow]")
+    if answer["status"] == "abstained":
+        console.print(f"[yellow]{escape(answer.get('message') or 'The documents do not cover this.')}[/yellow]")
         return
-    console.print(f"[bold green]{escape(answer.answer or '')}[/bold green]")
-    if answer.sentence and answer.sentence != answer.answer:
-        console.print(f"  {escape(answer.sentence)}")
-    for citation in answer.citations:
+    console.print(f"[bold green]{escape(answer.get('answer') or '')}[/bold green]")
+    sentence = answer.get("sentence")
+    if sentence and sentence != answer.get("answer"):
+        console.print(f"  {escape(sentence)}")
+    for citation in answer.get("citations", ()):
         console.print(
-            f"  [cyan][{citation.n}][/cyan] {escape(citation.title)} "
-            f"[dim]({escape(citation.source)}, chars {citation.start}-{citation.end})[/dim]"
+            f"  [cyan][{citation['n']}][/cyan] {escape(citation['title'])} "
+            f"[dim]({escape(citation['source'])}, chars {citation['start']}-{citation['end']})[/dim]"
         )
 
 
