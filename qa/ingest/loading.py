@@ -1,4 +1,4 @@
-"""Load seed files (.txt, .md, .html, .pdf, .docx, .pptx) into Documents, stripping known boilerplate."""
+"""Load seed files (the formats in ``_READERS``) into Documents, stripping known boilerplate."""
 
 from __future__ import annotations
 
@@ -122,8 +122,8 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
     """
     if not seeds_dir.is_dir():
         raise NoDocumentsError(
-            f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put .txt, .md, "
-            ".html, .pdf, .docx or .pptx files in it, or point QA_SEEDS_DIR at your documents."
+            f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put files in it "
+            f"({' '.join(SUPPORTED_SUFFIXES)}), or point QA_SEEDS_DIR at your documents."
         )
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
@@ -148,8 +148,7 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
         documents.append(document)
     if not documents and not skipped:
         raise NoDocumentsError(
-            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html, .pdf, .docx or .pptx files, "
-            "then run `qa ingest`."
+            f"No documents in {str(seeds_dir)!r}: add files ({' '.join(SUPPORTED_SUFFIXES)}), then run `qa ingest`."
         )
     return LoadResult(tuple(documents), tuple(skipped))
 
