@@ -64,6 +64,20 @@ def has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+def write_scanned_pdf(path: Path) -> Path:
+    """A PDF whose one page is a picture of text (as a scanner makes): no text layer at all."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(picture).text((20, 80), "The harbour opens at dawn.", fill="black")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(picture, x=10, y=10, w=180)
+    pdf.output(str(path))
+    return path
+
+
 # --- Settings ---------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.config import Settings
-from tests.support import TB2_QUESTION, fast_env, run_in_terminal, start_server_process
+from tests.support import TB2_QUESTION, fast_env, run_in_terminal, start_server_process, write_scanned_pdf
 
 runner = CliRunner()
 
@@ -109,3 +109,9 @@ def test_ask_answers_through_a_running_server_and_falls_back_with_a_note(tmp_pat
     gone = qa("--server", server.url)
     assert gone.stderr.startswith(f"note: no seed-qa server answers at {server.url}"), gone.stderr
     assert "answering here instead" in gone.stderr and "No documents" in gone.stderr  # then in-process
+
+
+def test_doctor_names_a_skipped_scanned_pdf_and_why(cli_env: Settings) -> None:
+    write_scanned_pdf(cli_env.seeds_dir / "scan.pdf")
+    result = runner.invoke(app, ["doctor"])
+    assert "1 skipped: scan.pdf (no text layer (a scanned image?); OCR is not supported)" in result.output

@@ -11,7 +11,7 @@ from qa import HashingEmbedder, QAService
 from qa.ingest.loading import load_documents, load_file
 from qa.schema import Answer
 from qa.text import sentence_spans
-from tests.support import HASHING, settings_under
+from tests.support import HASHING, settings_under, write_scanned_pdf
 
 
 def _service(tmp_path: Path, seeds: Path) -> QAService:
@@ -182,3 +182,13 @@ def test_an_inline_link_does_not_split_a_sentence(tmp_path: Path, html: str) -> 
     (tmp_path / "snippet.html").write_text(html, "utf-8")
     loaded = load_file(tmp_path / "snippet.html", source="snippet.html")
     assert [loaded.text[s:e] for s, e in sentence_spans(loaded.text)] == ["made by Baykar, a Turkish firm."]
+
+
+def test_a_scanned_pdf_is_skipped_as_having_no_text_layer(tmp_path: Path) -> None:
+    write_scanned_pdf(tmp_path / "scan.pdf")
+    (tmp_path / "good.txt").write_text("The pier opens at six.", "utf-8")
+    result = load_documents(tmp_path)
+    assert [d.source for d in result.documents] == ["good.txt"]
+    (skipped,) = result.skipped
+    assert skipped.source == "scan.pdf"
+    assert skipped.reason == "no text layer (a scanned image?); OCR is not supported"

@@ -22,6 +22,10 @@ _HTML_BLOCKS = [
 _HTML_NOISE = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]
 
 
+#: Why a PDF whose pages hold no text at all is skipped (pages of images: a scan or a photo).
+NO_TEXT_LAYER = "no text layer (a scanned image?); OCR is not supported"
+
+
 @dataclass(frozen=True, slots=True)
 class Extracted:
     """Text pulled out of one file."""
@@ -96,6 +100,8 @@ def read_pdf(path: Path) -> Extracted:
         title = reader.metadata.title if reader.metadata else None
     except (PdfReadError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from None
+    if pages and not any(page.strip() for page in pages):
+        raise ValueError(NO_TEXT_LAYER)
     joined = join_pages(pages)
     return Extracted(joined.text, str(title).strip() or None if title else None, joined.pages)
 
