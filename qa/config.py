@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from qa.console import LogFormat, LogLevel
+from qa.ingest.formats import MAX_ARCHIVE_MEMBERS, MAX_ARCHIVE_UNZIPPED_BYTES, ZipLimits
 from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS
 from qa.validation import DEFAULT_MAX_QUESTION_CHARS
 
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Larger seed files are skipped with a reason; the document regex tests run at this size.
     max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Word and PowerPoint files are zip archives: one with more members, or more bytes once
+    # unzipped, is skipped before it is opened (a zip bomb; qa.ingest.formats.ZipLimits).
+    max_archive_members: int = Field(default=MAX_ARCHIVE_MEMBERS, gt=0)
+    max_archive_unzipped_bytes: int = Field(default=MAX_ARCHIVE_UNZIPPED_BYTES, gt=0)
 
     # Embedding: "sentence-transformers" (real model) or "hashing" (deterministic, for tests/demos)
     embedder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
@@ -108,7 +113,7 @@ class Settings(BaseSettings):
     allow_public_without_keys: bool = False
     auth_failures_per_minute: int = Field(default=10, ge=1)
     max_session_turns: int = Field(default=MAX_STORED_TURNS, ge=1)
-    max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite store; the least recently used go first
+    max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite and Redis; the least recently used go first
     # Uploads (POST /api/documents): bytes per file, files per request, and the suffixes accepted
     # (empty: every type the loader reads; otherwise only those of them listed here).
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -164,3 +169,8 @@ class Settings(BaseSettings):
     def sessions_path(self) -> Path:
         """SQLite file holding chat sessions."""
         return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def zip_limits(self) -> ZipLimits:
+        """The archive limits Office files are checked against before they are opened."""
+        return ZipLimits(self.max_archive_members, self.max_archive_unzipped_bytes)

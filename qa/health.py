@@ -25,7 +25,9 @@ def run_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     files: dict[str, str] = {}
     try:
-        loaded = load_documents(settings.seeds_dir, max_bytes=settings.max_document_bytes)
+        loaded = load_documents(
+            settings.seeds_dir, max_bytes=settings.max_document_bytes, zip_limits=settings.zip_limits
+        )
         files = {d.source: d.content_hash for d in loaded.documents}
         reasons = [f"{s.source} ({s.reason})" for s in loaded.skipped[:3]]
         more = f" and {len(loaded.skipped) - 3} more" if len(loaded.skipped) > 3 else ""
