@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -191,3 +192,15 @@ def test_the_weights_hash_is_remembered_until_the_file_changes(tmp_path: Path, m
     weights.write_bytes(b"weights v2, longer")
     assert cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export) != first
     assert hashed == [weights, weights]
+
+
+def test_a_first_build_says_what_it_does_and_how_long(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    weights, log = tmp_path / "model.safetensors", tmp_path / "exports.log"
+    weights.write_bytes(b"weights")
+    export = functools.partial(_fake_export, weights, log)
+    with caplog.at_level(logging.INFO, logger="qa.onnx_export"):
+        cached_onnx(tmp_path / "cache", name="reader", weights=weights, backend="onnx", export=export)
+        cached_onnx(tmp_path / "cache", name="reader", weights=weights, backend="onnx", export=export)
+    lines = [r.getMessage() for r in caplog.records if r.name == "qa.onnx_export"]
+    assert len(lines) == 1, lines  # the first run says it; the cached one is silent
+    assert lines[0].startswith("One-time ONNX build of the reader model (exporting, 20-45 s on 2 cores)")

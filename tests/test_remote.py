@@ -18,7 +18,7 @@ def test_asks_a_running_server_with_its_key_and_names_what_went_wrong(tmp_path: 
         assert answer["answer"] == "Baykar" and answer["citations"]
         with pytest.raises(ServerUnavailableError, match=r"answered 401: .*key"):
             ask_server(url, TB2_QUESTION)  # the server's own message, not a bare status
-        with pytest.raises(ServerUnavailableError, match="did not answer like a seed-qa server|answered 404"):
+        with pytest.raises(ServerUnavailableError, match=r"did not answer like a seed-qa server|answered 404"):
             ask_server(url + "/nowhere", TB2_QUESTION, api_key=KEY)
 
 
