@@ -11,6 +11,7 @@ import uvicorn
 from api.app import create_app
 from api.logs import log_config
 from api.security import check_exposure
+from qa import remote
 from qa.config import Settings
 from qa.console import use_json
 from qa.service import QAService
@@ -20,9 +21,7 @@ logger = logging.getLogger(__name__)
 
 def server_url(settings: Settings) -> str:
     """The address to open in a browser."""
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.port}/"
+    return remote.server_url(settings.host, settings.port)
 
 
 class _Server(uvicorn.Server):

@@ -129,7 +129,7 @@ def ask(
     try:
         validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
         # The configured server serves the configured folder: with --seeds/--index, only --server asks one.
-        url = server or (None if local or seeds or index else _server_url(settings))
+        url = server or (None if local or seeds or index else _default_server(settings))
         data = _ask_server(settings, url, question, top_k=top_k, say_why=server is not None) if url else None
         if data is None:
             service = _service(settings)
@@ -144,9 +144,10 @@ def ask(
         _print_answer(data)
 
 
-def _server_url(settings: Settings) -> str:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    return f"http://[{host}]:{settings.port}" if ":" in host else f"http://{host}:{settings.port}"
+def _default_server(settings: Settings) -> str:
+    from qa.remote import server_url
+
+    return server_url(settings.host, settings.port)
 
 
 def _ask_server(

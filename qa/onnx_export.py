@@ -123,9 +123,9 @@ def _weights_sha256(weights: Path, memo: Path) -> str:
     return digest
 
 
-#: How long a first run says each build takes: on this project's 2-core machine the embedder took
-#: 36 s and the reader 43 s with other work running (export, then int8 quantisation), and about
-#: 20 s each when idle (issue 29: a first `qa ask` of 45.6 s on an empty cache).
+#: How long a first run says each build takes: on this project's 2-core machine, busy with other
+#: work, the embedder took 36 s and the reader 43 s (export, then int8 quantisation); on a quieter
+#: day issue 29 measured 45.6 s for a whole first `qa ask` on an empty cache, both builds included.
 EXPORT_SECONDS = "20-45 s on 2 cores"
 
 

@@ -16,6 +16,13 @@ from qa.errors import ServerUnavailableError
 CONNECT_TIMEOUT_S = 0.25
 
 
+def server_url(host: str, port: int) -> str:
+    """Where a server bound to ``host``:``port`` is reached from this machine (``0.0.0.0`` -> loopback)."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/"
+
+
 def ask_server(
     base_url: str,
     question: str,
