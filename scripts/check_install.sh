@@ -7,7 +7,7 @@
 #   bash scripts/check_install.sh            # PYTHON=python3.11 to pick the interpreter
 #
 # torch is the CPU build, installed first exactly as `make setup` does (scripts/install_torch.sh);
-# any nvidia-* package is a failure. About 3 minutes on 2 cores with the packages cached.
+# any nvidia-* package is a failure. 6 minutes on 2 busy cores (packages from the network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -22,7 +22,7 @@ echo "check_install: building the wheel"
 echo "check_install: fresh virtualenv, CPU torch, then the wheel without the lock"
 "$PYTHON" -m venv "$venv"
 bash scripts/install_torch.sh "$venv/bin/python"
-"$venv/bin/python" -m pip install --quiet "$work"/dist/*.whl
+"$venv/bin/python" -m pip install --quiet --no-compile "$work"/dist/*.whl  # no .pyc: the venv is used once
 if "$venv/bin/python" -m pip list 2>/dev/null | grep -i '^nvidia-'; then
   echo "FAIL: the install pulled the CUDA packages above (a CUDA build of torch)" >&2
   exit 1
