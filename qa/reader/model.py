@@ -2,7 +2,8 @@
 
 ``build_qa_model`` is a BERT encoder followed by ``Linear(hidden, 2)`` (start/end logits per
 token); ``encode_windows`` tokenises question/passage pairs into overlapping windows and
-``pad_batch`` turns windows into tensors. torch and transformers are imported inside the functions.
+``pad_batch`` turns windows into tensors (training). torch and transformers are imported inside the
+functions. ``Windows`` makes the same windows with the ``tokenizers`` package alone, for inference.
 """
 
 from __future__ import annotations
