@@ -17,14 +17,17 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: setup run test test-fast lint ingest clean
 
 # Python 3.11+ check, CPU torch first, then '.[$(EXTRAS)]' pinned and hash-checked by requirements.lock.
-$(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh
+$(STAMP): pyproject.toml requirements.lock scripts/setup_venv.sh scripts/install_torch.sh
 	PYTHON='$(PYTHON)' VENV='$(VENV)' STAMP='$(STAMP)' EXTRAS='$(EXTRAS)' TORCH_SPEC='$(TORCH_SPEC)' TORCH_INDEX='$(TORCH_INDEX)' \
 		bash scripts/setup_venv.sh
 
 setup: $(STAMP)
 
+# make run PORT=8100 HOST=0.0.0.0: the address to serve on (default QA_HOST/QA_PORT: 127.0.0.1:8000).
+HOST ?=
+PORT ?=
 run: $(STAMP)
-	$(BIN)/qa serve
+	$(BIN)/qa serve $(if $(HOST),--host '$(HOST)') $(if $(PORT),--port '$(PORT)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

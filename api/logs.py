@@ -1,4 +1,5 @@
-"""Request ids and structured logs: every log line is one JSON object carrying the request's id.
+"""Request ids and server logs: one JSON object per line carrying the request's id, or (on a
+terminal) one short readable line each.
 
 ``RequestIdMiddleware`` takes the id from an incoming ``X-Request-ID`` header (when it looks like
 an id) or makes one, keeps it in a context variable for the request's lifetime (worker threads
@@ -26,6 +27,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.config import Settings
+from qa.console import QuietThirdParty, use_json
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: ContextVar[str | None] = ContextVar("qa_request_id", default=None)
@@ -105,16 +107,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """The plain format, with the request id and secrets masked."""
+    """One short line for people: ``HH:MM:SS message``, the level only from WARNING up, the request
+    id only inside a request; secrets masked."""
 
     def __init__(self, *, secrets: Iterable[str] = ()) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        super().__init__("%(asctime)s %(message)s", datefmt="%H:%M:%S")
         self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
-        if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() or "-"
-        return mask(super().format(record), self.secrets)
+        line = super().format(record)
+        if record.levelno >= logging.WARNING:
+            time_part, _, message = line.partition(" ")
+            line = f"{time_part} {record.levelname.lower()}: {message}"
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id and request_id != "-":
+            line = f"{line} [{request_id}]"
+        return mask(line, self.secrets)
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:
@@ -134,24 +142,35 @@ def settings_secrets(settings: Settings) -> list[str]:
     return [v for v in values if v]
 
 
-def log_config(settings: Settings, *, level: str = "INFO") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for the server (uvicorn's loggers included)."""
-    formatter = "api.logs.JsonFormatter" if settings.log_format == "json" else "api.logs.TextFormatter"
+def log_config(settings: Settings) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the server (uvicorn's loggers included).
+
+    JSON lines unless ``settings.log_format`` is text, or auto with stderr on a terminal; at
+    ``QA_LOG_LEVEL`` (other packages' lines below WARNING only at debug: ``QuietThirdParty``).
+    On a terminal uvicorn's start-up lines are left out below debug: ``run_server`` says where to
+    open the page once the socket is bound.
+    """
+    as_json = use_json(settings.log_format)
+    formatter = "api.logs.JsonFormatter" if as_json else "api.logs.TextFormatter"
+    level = settings.log_level.upper()
     handler = {
         "class": "logging.StreamHandler",
         "formatter": "default",
-        "filters": ["request_id"],
+        "filters": ["request_id", "quiet"],
         "stream": "ext://sys.stderr",
     }
+    loggers = {name: {"handlers": [], "level": level, "propagate": True} for name in ("uvicorn", "uvicorn.access")}
+    chatty = not as_json and settings.log_level != "debug"
+    loggers["uvicorn.error"] = {"handlers": [], "level": "WARNING" if chatty else level, "propagate": True}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {
+            "request_id": {"()": RequestIdFilter},
+            "quiet": {"()": QuietThirdParty, "level": settings.log_level},
+        },
         "formatters": {"default": {"()": formatter, "secrets": settings_secrets(settings)}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level},
-        "loggers": {
-            name: {"handlers": [], "level": level, "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-        },
+        "loggers": loggers,
     }

@@ -27,9 +27,8 @@ Where each kind of change goes:
     api/                the HTTP front end (routes/, security, limits, background jobs) and api/slack/
 """
 
-from qa.answering import Answerer, SentenceAnswerer
-from qa.config import Settings
-from qa.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from typing import TYPE_CHECKING, Any
+
 from qa.errors import (
     ConfigurationError,
     DocumentNotFoundError,
@@ -44,9 +43,40 @@ from qa.errors import (
     SessionError,
     SessionStoreUnavailableError,
 )
-from qa.ingest.run import IngestReport
-from qa.schema import Answer, Chunk, Citation, Document, Draft, Evidence, Hit, Turn
-from qa.service import QAService
+
+if TYPE_CHECKING:
+    from qa.answering import Answerer, SentenceAnswerer
+    from qa.config import Settings
+    from qa.embedding import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from qa.ingest.run import IngestReport
+    from qa.schema import Answer, Chunk, Citation, Document, Draft, Evidence, Hit, Turn
+    from qa.service import QAService
+
+# The rest loads on first use (PEP 562): `import qa.cli`, and with it `qa ask` through a server,
+# then skips numpy, pydantic-settings and the service (1.0 s -> 0.1 s of `import qa`, issue 29).
+_LAZY = {
+    "Answerer": "qa.answering",
+    "SentenceAnswerer": "qa.answering",
+    "Settings": "qa.config",
+    "Embedder": "qa.embedding",
+    "HashingEmbedder": "qa.embedding",
+    "SentenceTransformerEmbedder": "qa.embedding",
+    "IngestReport": "qa.ingest.run",
+    **dict.fromkeys(("Answer", "Chunk", "Citation", "Document", "Draft", "Evidence", "Hit", "Turn"), "qa.schema"),
+    "QAService": "qa.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -13,7 +13,6 @@ from qa.config import Settings
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.schema import Answer, Citation
     from qa.service import QAService
 
 app = typer.Typer(
@@ -53,6 +52,11 @@ def _warn_if_stale(service: QAService) -> None:
         )
 
 
+def _bars() -> bool:
+    """Progress bars only for a person at a terminal: in a pipe or a log file they are noise."""
+    return sys.stderr.isatty()
+
+
 def _fail(error: QAError) -> typer.Exit:
     typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2 if error.status_code < 500 else 1)
@@ -60,9 +64,15 @@ def _fail(error: QAError) -> typer.Exit:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from pydantic import ValidationError
+
+    from qa.console import configure_cli_logging
+
+    try:
+        level: str = Settings().log_level  # QA_LOG_LEVEL, from the environment or .env
+    except ValidationError:  # the command itself reports a bad setting, with its name
+        level = "info"
+    configure_cli_logging(verbose=verbose, level=level)
 
 
 @app.command()
@@ -81,9 +91,9 @@ def ingest(
         if ray:
             from qa.ingest.distributed import ray_ingest
 
-            report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=True)
+            report = ray_ingest(_service(settings), address=address, rebuild=rebuild, show_progress=_bars())
         else:
-            report = _service(settings).ingest(rebuild=rebuild, show_progress=True)
+            report = _service(settings).ingest(rebuild=rebuild, show_progress=_bars())
     except QAError as error:
         raise _fail(error) from None
     for skipped in report.skipped:
@@ -103,25 +113,57 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Chunks to retrieve.")] = None,  # noqa: UP045
+    server: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--server", help="A running `qa serve` to ask (default: QA_HOST:QA_PORT, if one answers)."),
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Answer in this process; do not look for a server.")] = False,
     seeds: SeedsOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Answer one question with citations (builds the index first if there is none)."""
+    """Answer one question with citations: through a running server when there is one, else here
+    (building the index first if there is none)."""
     from qa.validation import validate_question
 
     settings = _settings(seeds, index)
     try:
         validate_question(question, max_chars=settings.max_question_chars)  # before loading any model
-        service = _service(settings)
-        service.ensure_index(show_progress=not as_json)
-        _warn_if_stale(service)
-        answer = service.ask(question, top_k=top_k)
+        # The configured server serves the configured folder: with --seeds/--index, only --server asks one.
+        url = server or (None if local or seeds or index else _default_server(settings))
+        data = _ask_server(settings, url, question, top_k=top_k, say_why=server is not None) if url else None
+        if data is None:
+            service = _service(settings)
+            service.ensure_index(show_progress=_bars() and not as_json)
+            _warn_if_stale(service)
+            data = service.ask(question, top_k=top_k).to_dict()
     except QAError as error:
         raise _fail(error) from None
     if as_json:
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print_answer(answer)
+        _print_answer(data)
+
+
+def _default_server(settings: Settings) -> str:
+    from qa.remote import server_url
+
+    return server_url(settings.host, settings.port)
+
+
+def _ask_server(
+    settings: Settings, url: str, question: str, *, top_k: int | None, say_why: bool
+) -> dict[str, Any] | None:
+    """The server's answer, or None (with a one-line note when that server was asked for) to answer here."""
+    from qa.errors import ServerUnavailableError
+    from qa.remote import ask_server
+
+    key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
+    try:
+        return ask_server(url, question, top_k=top_k, api_key=key, timeout_s=settings.request_timeout_s)
+    except ServerUnavailableError as error:
+        if say_why:
+            typer.secho(f"note: {error.message}; answering here instead.", fg=typer.colors.YELLOW, err=True)
+        return None
 
 
 @app.command()
@@ -133,7 +175,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     settings = _settings(seeds, index)
     try:
         service = _service(settings)
-        service.ensure_index(show_progress=True)
+        service.ensure_index(show_progress=_bars())
         _warn_if_stale(service)
     except QAError as error:
         raise _fail(error) from None
@@ -155,7 +197,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         except QAError as error:
             typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
             continue
-        _print_answer(answer)
+        _print_answer(answer.to_dict())
         sessions.append(session_id, Turn(question=question, answer=answer.answer))
 
 
@@ -193,37 +235,41 @@ def serve(
         raise _fail(error) from None
 
 
-def _print_answer(answer: Answer) -> None:
+def _print_answer(answer: dict[str, Any]) -> None:
+    """An answer in the JSON contract (from this process or a server), for a person."""
     from rich.console import Console
     from rich.markup import escape
 
     from qa.schema import NOT_STATED_MESSAGE
 
     console = Console(highlight=False)
-    if answer.status == "abstained":
-        if not answer.related:
-            console.print(f"[yellow]{escape(answer.message or 'The documents do not cover this.')}[/yellow]")
+    if answer["status"] == "abstained":
+        related = answer.get("related") or ()
+        if not related:
+            console.print(f"[yellow]{escape(answer.get('message') or 'The documents do not cover this.')}[/yellow]")
             return
         # The closest passages, each with where to find it: pointers, not citations.
         console.print(f"[yellow]{escape(NOT_STATED_MESSAGE)}[/yellow]")
-        for passage in answer.related:
-            console.print(f"  [cyan][{passage.n}][/cyan] \u201c{escape(passage.quote)}\u201d")
+        for passage in related:
+            console.print(f"  [cyan][{passage['n']}][/cyan] \u201c{escape(passage['quote'])}\u201d")
             console.print(f"      {_where(passage)}")
         return
-    console.print(f"[bold green]{escape(answer.answer or '')}[/bold green]")
-    if answer.sentence and answer.sentence != answer.answer:
-        console.print(f"  {escape(answer.sentence)}")
-    for citation in answer.citations:
-        console.print(f"  [cyan][{citation.n}][/cyan] {_where(citation)}")
+    console.print(f"[bold green]{escape(answer.get('answer') or '')}[/bold green]")
+    sentence = answer.get("sentence")
+    if sentence and sentence != answer.get("answer"):
+        console.print(f"  {escape(sentence)}")
+    for citation in answer.get("citations", ()):
+        console.print(f"  [cyan][{citation['n']}][/cyan] {_where(citation)}")
 
 
-def _where(citation: Citation) -> str:
-    """A citation's title, file, page and characters, as rich markup."""
+def _where(citation: dict[str, Any]) -> str:
+    """A citation's (or related passage's) title, file, page and characters, as rich markup."""
     from rich.markup import escape
 
-    page = f", p. {citation.page}" if citation.page else ""
+    page = f", p. {citation['page']}" if citation.get("page") else ""
     return (
-        f"{escape(citation.title)} [dim]({escape(citation.source)}{page}, chars {citation.start}-{citation.end})[/dim]"
+        f"{escape(citation['title'])} [dim]({escape(citation['source'])}{page}, "
+        f"chars {citation['start']}-{citation['end']})[/dim]"
     )
 
 

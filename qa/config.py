@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from qa.console import LogFormat, LogLevel
+from qa.ingest.formats import MAX_ARCHIVE_MEMBERS, MAX_ARCHIVE_UNZIPPED_BYTES, ZipLimits
 from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS
 from qa.validation import DEFAULT_MAX_QUESTION_CHARS
 
@@ -28,6 +30,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Larger seed files are skipped with a reason; the document regex tests run at this size.
     max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Word and PowerPoint files are zip archives: one with more members, or more bytes once
+    # unzipped, is skipped before it is opened (a zip bomb; qa.ingest.formats.ZipLimits).
+    max_archive_members: int = Field(default=MAX_ARCHIVE_MEMBERS, gt=0)
+    max_archive_unzipped_bytes: int = Field(default=MAX_ARCHIVE_UNZIPPED_BYTES, gt=0)
 
     # Embedding: "sentence-transformers" (real model) or "hashing" (deterministic, for tests/demos)
     embedder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
@@ -97,13 +103,17 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(default=60.0, gt=0)
     # Requests per minute per API key (per client address without keys); 0 = no limit.
     rate_limit_per_minute: int = Field(default=0, ge=0)
-    log_format: Literal["text", "json"] = "json"  # server logs: one JSON object per line, or text
+    # Logs: "auto" is one short readable line each on a terminal and one JSON object per line
+    # otherwise (a pipe, a log collector); "text" or "json" forces one. Other packages' lines below
+    # WARNING (bm25s's debug line, faiss's AVX2 fallback) show only at log_level "debug" (qa/console.py).
+    log_format: LogFormat = "auto"
+    log_level: LogLevel = "info"
     # Exposure and abuse limits (SECURITY.md): a host other than loopback needs QA_API_KEYS unless
     # this says the open server is meant; 401s per client address per minute before 429; session caps.
     allow_public_without_keys: bool = False
     auth_failures_per_minute: int = Field(default=10, ge=1)
     max_session_turns: int = Field(default=MAX_STORED_TURNS, ge=1)
-    max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite store; the least recently used go first
+    max_sessions: int = Field(default=MAX_SESSIONS, ge=1)  # SQLite and Redis; the least recently used go first
     # Uploads (POST /api/documents): bytes per file, files per request, and the suffixes accepted
     # (empty: every type the loader reads; otherwise only those of them listed here).
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -159,3 +169,8 @@ class Settings(BaseSettings):
     def sessions_path(self) -> Path:
         """SQLite file holding chat sessions."""
         return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def zip_limits(self) -> ZipLimits:
+        """The archive limits Office files are checked against before they are opened."""
+        return ZipLimits(self.max_archive_members, self.max_archive_unzipped_bytes)

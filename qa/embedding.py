@@ -103,6 +103,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
+        from qa.onnx_export import torch_threads
+
+        torch_threads()  # QA_THREADS, now that torch is loaded
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True)
@@ -149,7 +152,7 @@ class OnnxEmbedder(BaseEmbedder):
         quantized: bool = True,
         batch_size: int = 32,
     ) -> None:
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         from qa.onnx_export import cached_onnx, ort_session
 
@@ -164,20 +167,30 @@ class OnnxEmbedder(BaseEmbedder):
         onnx_file = cached_onnx(cache_dir, name="embedder", weights=weights, backend=backend, export=export)
         self._session = ort_session(onnx_file)
         self._inputs = {node.name for node in self._session.get_inputs()}
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self._path), use_fast=True)
+        # tokenizer.json on the `tokenizers` package: transformers (which imports torch) is not
+        # needed to embed (issue 29). Two objects, each set up once, so threads never race on settings.
+        self._counter = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        self._tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding(pad_id=self._counter.token_to_id("[PAD]") or 0, pad_token="[PAD]")
 
     def count_tokens(self, text: str) -> int:
         """Word-piece count without special tokens."""
-        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Encode in batches of similar length; rows are L2-normalised."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for rows in longest_first_batches([len(text) for text in texts], self._batch_size):  # less padding
-            enc = self._tokenizer(
-                [texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np"
-            )
-            feeds = {key: enc[key].astype(np.int64) for key in self._inputs}
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])  # padded to the batch's longest
+            enc = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            feeds = {key: enc[key] for key in self._inputs}
             hidden = self._session.run(None, feeds)[0]
             mask = enc["attention_mask"][..., None].astype(np.float32)
             out[rows] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

@@ -15,8 +15,9 @@
     │   └── IndexBuildingError   503 index_building
     ├── IndexCorruptError        500 index_corrupt
     ├── IndexMismatchError       409 index_mismatch
-    └── SessionError             404 session_not_found
-        └── SessionStoreUnavailableError  503 session_store_unavailable
+    ├── SessionError             404 session_not_found
+    │   └── SessionStoreUnavailableError  503 session_store_unavailable
+    └── ServerUnavailableError   503 server_unavailable
 
 Every class carries an HTTP status and a stable machine-readable ``code``; front ends turn
 them into ``{"error": {"code", "message"}}`` (HTTP) or a one-line message and exit code (CLI).
@@ -142,3 +143,10 @@ class UnsupportedFileTypeError(UploadError):
 
     status_code = 415
     code = "unsupported_file_type"
+
+
+class ServerUnavailableError(QAError):
+    """No seed-qa server answered where ``qa ask --server`` pointed (the CLI then answers in-process)."""
+
+    status_code = 503
+    code = "server_unavailable"

@@ -25,9 +25,13 @@ def run_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     files: dict[str, str] = {}
     try:
-        loaded = load_documents(settings.seeds_dir, max_bytes=settings.max_document_bytes)
+        loaded = load_documents(
+            settings.seeds_dir, max_bytes=settings.max_document_bytes, zip_limits=settings.zip_limits
+        )
         files = {d.source: d.content_hash for d in loaded.documents}
-        skipped = f"; {len(loaded.skipped)} skipped" if loaded.skipped else ""
+        reasons = [f"{s.source} ({s.reason})" for s in loaded.skipped[:3]]
+        more = f" and {len(loaded.skipped) - 3} more" if len(loaded.skipped) > 3 else ""
+        skipped = f"; {len(loaded.skipped)} skipped: {', '.join(reasons)}{more}" if loaded.skipped else ""
         checks.append(Check("seeds", bool(files), f"{len(files)} documents in {settings.seeds_dir}{skipped}"))
     except QAError as error:
         checks.append(Check("seeds", False, error.message))

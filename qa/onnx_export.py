@@ -38,6 +38,7 @@ BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 EXPORT_VERSION = "3"
 
 _threads = 0
+logger = logging.getLogger(__name__)
 
 
 def export_recipe(backend: str) -> str:
@@ -46,16 +47,20 @@ def export_recipe(backend: str) -> str:
 
 
 def configure_threads(threads: int) -> int:
-    """Set the CPU threads for torch (now) and for ONNX Runtime sessions made later; 0 = every core."""
+    """Set the CPU threads for ONNX Runtime sessions and torch (now, or when it loads); 0 = every core."""
     global _threads
     _threads = threads if threads > 0 else (os.cpu_count() or 1)
-    try:
-        import torch
-    except ImportError:
-        return _threads
-    if torch.get_num_threads() != _threads:
-        torch.set_num_threads(_threads)
+    torch_threads()
     return _threads
+
+
+def torch_threads() -> None:
+    """Give torch the configured threads, if torch is loaded: the ONNX path never imports it (2 s)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and _threads and torch.get_num_threads() != _threads:
+        torch.set_num_threads(_threads)
 
 
 def configured_threads() -> int:
@@ -78,8 +83,9 @@ def cached_onnx(
     """
     if backend == "torch":
         raise ValueError("backend 'torch' has no ONNX file")
-    key = hashlib.sha256(f"{file_sha256(weights)}:{EXPORT_VERSION}:{keep_float}".encode()).hexdigest()[:16]
     cache_dir.mkdir(parents=True, exist_ok=True)
+    digest = _weights_sha256(weights, cache_dir / f"{name}.weights-sha256.json")
+    key = hashlib.sha256(f"{digest}:{EXPORT_VERSION}:{keep_float}".encode()).hexdigest()[:16]
     fp32 = cache_dir / f"{name}-{key}-fp32.onnx"
     int8 = cache_dir / f"{name}-{key}-int8.onnx"
     wanted = fp32 if backend == "onnx" else int8
@@ -88,16 +94,63 @@ def cached_onnx(
     # One builder at a time per file set: processes starting together (Ray workers, replicas)
     # would otherwise export twice and the quantiser's side file (<fp32>-inferred.onnx) collide.
     with _exclusive(cache_dir / f"{name}-{key}.lock"):
-        if not wanted.is_file():
-            _in_child_process(_build, fp32, None if backend == "onnx" else int8, export, keep_float)
+        steps: list[tuple[str, Callable[..., None], tuple[Any, ...]]] = []
+        if not fp32.is_file():
+            steps.append(("exporting", _build_atomically, (fp32, export)))
+        if backend == "onnx-int8" and not int8.is_file():
+            steps.append(("quantising", _quantize_atomically, (fp32, int8, keep_float)))
+        if steps:
+            _run_steps(name, cache_dir, steps)
     return wanted
 
 
-def _build(fp32: Path, int8: Path | None, export: Callable[[Path], None], keep_float: str) -> None:
-    if not fp32.is_file():
-        _build_atomically(fp32, export)
-    if int8 is not None and not int8.is_file():
-        _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp, keep_float=keep_float))
+def _weights_sha256(weights: Path, memo: Path) -> str:
+    """``file_sha256(weights)``, remembered in ``memo`` while the file's path, size and mtime stay the same.
+
+    Hashing the two 90 MB weight files took 0.4 s of every `qa ask` (pyinstrument, issue 29).
+    """
+    import json
+
+    stat = weights.stat()
+    stamp = {"path": str(weights.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    with contextlib.suppress(OSError, ValueError):
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        same_file = isinstance(known, dict) and {k: known.get(k) for k in stamp} == stamp
+        if same_file and isinstance(known.get("sha256"), str):
+            return str(known["sha256"])
+    digest = file_sha256(weights)
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs the hash next time
+        fd, tmp = tempfile.mkstemp(dir=memo.parent, prefix=f".{memo.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({**stamp, "sha256": digest}, handle)
+        os.replace(tmp, memo)
+    return digest
+
+
+#: How long a first run says each build takes: on this project's 2-core machine, busy with other
+#: work, the embedder took 36 s and the reader 43 s (export, then int8 quantisation); on a quieter
+#: day issue 29 measured 45.6 s for a whole first `qa ask` on an empty cache, both builds included.
+EXPORT_SECONDS = "20-45 s on 2 cores"
+
+
+def _run_steps(name: str, cache_dir: Path, steps: list[tuple[str, Callable[..., None], tuple[Any, ...]]]) -> None:
+    """Run each build step in a child process, saying what happens: a live line on a terminal, a log line otherwise."""
+    import sys
+
+    from tqdm import tqdm
+
+    what = ", then ".join(step for step, _, _ in steps)
+    logger.info("One-time ONNX build of the %s model (%s, %s) into %s.", name, what, EXPORT_SECONDS, cache_dir)
+    desc = f"One-time ONNX build of the {name} ({EXPORT_SECONDS})"
+    bar_format = "{desc}: {n_fmt}/{total_fmt} steps done, {elapsed}"
+    with tqdm(total=len(steps), desc=desc, bar_format=bar_format, disable=not sys.stderr.isatty()) as bar:
+        for _, function, args in steps:
+            _in_child_process(function, *args, tick=bar.refresh)
+            bar.update(1)
+
+
+def _quantize_atomically(fp32: Path, int8: Path, keep_float: str) -> None:
+    _build_atomically(int8, lambda tmp: quantize_int8(fp32, tmp, keep_float=keep_float))
 
 
 # The child: a fresh interpreter (not a fork of a server with threads, nor a "spawn" that re-runs
@@ -111,7 +164,7 @@ function(*args)
 """
 
 
-def _in_child_process(function: Callable[..., None], *args: Any) -> None:
+def _in_child_process(function: Callable[..., None], *args: Any, tick: Callable[[], object] | None = None) -> None:
     """Run ``function(*args)`` in a fresh Python process; the function and arguments must pickle.
 
     The export loads the PyTorch model and traces it; a process that did it in place kept most of
@@ -123,10 +176,23 @@ def _in_child_process(function: Callable[..., None], *args: Any) -> None:
     import sys
 
     payload = pickle.dumps((sys.path, pickle.dumps((function, args))))
-    done = subprocess.run([sys.executable, "-c", _CHILD], input=payload, capture_output=True, check=False)
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        raise QAError(f"Building the ONNX model failed (exit {done.returncode}): " + " | ".join(detail))
+    with tempfile.TemporaryFile() as errors:
+        command = [sys.executable, "-c", _CHILD]
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+        assert child.stdin is not None
+        child.stdin.write(payload)
+        child.stdin.close()
+        while True:  # ``tick`` (a progress line's refresh) runs twice a second while the child works
+            try:
+                returncode = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if tick is not None:
+                    tick()
+        if returncode != 0:
+            errors.seek(0)
+            detail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise QAError(f"Building the ONNX model failed (exit {returncode}): " + " | ".join(detail))
 
 
 @contextlib.contextmanager

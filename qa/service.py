@@ -140,7 +140,9 @@ class QAService:
     def _ingest(
         self, *, rebuild: bool, show_progress: bool, embed: EmbedFunction | None, started: float
     ) -> IngestReport:
-        loaded: LoadResult = load_documents(self.settings.seeds_dir, max_bytes=self.settings.max_document_bytes)
+        loaded: LoadResult = load_documents(
+            self.settings.seeds_dir, max_bytes=self.settings.max_document_bytes, zip_limits=self.settings.zip_limits
+        )
         config = self.index_config()
         writer, previous = self._open_writer(config, rebuild=rebuild)
         old_files = previous.files if previous else {}

@@ -4,9 +4,7 @@
 #
 # Settings (the Makefile passes them): PYTHON (python3), VENV (.venv), EXTRAS (dev), STAMP,
 # TORCH_SPEC (torch==<version>), TORCH_INDEX (PyTorch's CPU wheel index; empty: the configured index).
-# torch comes from TORCH_INDEX when that answers within 5 s (a bare `torch` from PyPI is the
-# multi-gigabyte CUDA build on Linux), otherwise from the configured index at once, as on an
-# offline machine whose local index carries a CPU wheel.
+# How torch is chosen: scripts/install_torch.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,21 +53,8 @@ pip=("$VENV/bin/python" -m pip)
 # pip 26.1 is the first to check the hashes of a constraints file for unpinned requirements.
 "${pip[@]}" install --quiet --upgrade 'pip>=26.1'
 
-reachable() {  # reachable URL: one try, 5 s, so an offline machine falls back within seconds
-  "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5).close()' \
-    "$1" >/dev/null 2>&1
-}
-if [ -n "$TORCH_INDEX" ] && reachable "${TORCH_INDEX%/}/torch/"; then
-  echo "Installing $TORCH_SPEC from $TORCH_INDEX"
-  "${pip[@]}" install --quiet --index-url "$TORCH_INDEX" "$TORCH_SPEC"
-else
-  [ -n "$TORCH_INDEX" ] && echo "$TORCH_INDEX cannot be reached; installing $TORCH_SPEC from the configured index."
-  "${pip[@]}" install --quiet "$TORCH_SPEC"
-fi
-if [ -n "$TORCH_INDEX" ] && "${pip[@]}" list 2>/dev/null | grep -qi '^nvidia-'; then
-  echo "warning: the configured index served a CUDA build of torch (nvidia-* packages installed)." >&2
-  echo "         For the CPU build, point TORCH_INDEX at a reachable CPU wheel index and run make clean setup." >&2
-fi
+# CPU torch first (scripts/install_torch.sh, shared with the install check), then the rest.
+TORCH_SPEC="$TORCH_SPEC" TORCH_INDEX="$TORCH_INDEX" bash scripts/install_torch.sh "$VENV/bin/python"
 
 # The project's requirements pinned and hash-checked by the lock (all but torch), then the project
 # itself, editable and without dependencies (pip cannot hash a folder; scripts/requirements_of.py).

@@ -12,7 +12,8 @@ One module (about 350 lines) by design: every test helper that is not a fixture 
 - Processes: ``launch`` starts a command with its output in a log file; ``ServerProcess.wait_ready``
   polls a check (``http_ok``, ``port_open``) until it holds, failing with the log's tail;
   ``start_process`` does both; ``start_server_process`` is ``qa serve``, ``RedisServer`` a
-  redis-server. ``free_port`` names a port for programs that bind it themselves.
+  redis-server; ``run_in_terminal`` runs a command on a pseudo-terminal, as a person sees it.
+  ``free_port`` names a port for programs that bind it themselves.
 
 Fixtures live in the conftest files and call these; tests import helpers from here, never from a
 conftest.
@@ -61,6 +62,20 @@ NEEDS_SCALE_EXTRA = "needs the [scale] extra: pip install -e '.[scale]'"
 def has_module(name: str) -> bool:
     """Whether ``name`` is importable (without importing it)."""
     return importlib.util.find_spec(name) is not None
+
+
+def write_scanned_pdf(path: Path) -> Path:
+    """A PDF whose one page is a picture of text (as a scanner makes): no text layer at all."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(picture).text((20, 80), "The harbour opens at dawn.", fill="black")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(picture, x=10, y=10, w=180)
+    pdf.output(str(path))
+    return path
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -296,6 +311,59 @@ def start_process(
     server = launch(command, url=url, log=log, env=env, cwd=cwd, stdout_log=stdout_log)
     server.wait_ready(ready, timeout_s=timeout_s)
     return server
+
+
+def run_in_terminal(
+    command: Sequence[str],
+    *,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    stdin_text: str | None = None,
+    until: str | None = None,
+    timeout_s: float = 120.0,
+) -> str:
+    """What a person at a 100-column terminal sees: ``command``'s stdout and stderr on one
+    pseudo-terminal. Stops the program (SIGINT, as Ctrl+C) once ``until`` appears in its output;
+    fails if it has not ended by ``timeout_s``."""
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    stdin = subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL
+    process = subprocess.Popen(list(command), env=env, cwd=cwd, stdin=stdin, stdout=follower, stderr=follower)
+    os.close(follower)
+    if process.stdin is not None:
+        process.stdin.write((stdin_text or "").encode())
+        process.stdin.close()
+    output = bytearray()
+    deadline = time.monotonic() + timeout_s
+    interrupted = False
+    try:
+        while time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.2)[0]:
+                try:
+                    data = os.read(leader, 65536)
+                except OSError:  # EIO: every copy of the terminal's other end is closed
+                    break
+                if not data:
+                    break
+                output += data
+                if until is not None and not interrupted and until.encode() in output:
+                    process.send_signal(signal.SIGINT)
+                    interrupted = True
+        else:
+            raise AssertionError(f"{command!r} did not end within {timeout_s:.0f}s:\n{output.decode(errors='replace')}")
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+        process.wait(15)
+    return output.decode(errors="replace").replace("\r\n", "\n")
 
 
 def fast_env(root: Path, **extra: str) -> dict[str, str]:

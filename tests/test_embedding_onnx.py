@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -174,3 +175,32 @@ def test_onnx_reader_reads_the_spans_torch_reads(onnx_cache: Path, backend: str)
             abs(mine.score - theirs.score) < tolerance
             and abs(mine.no_answer_score - theirs.no_answer_score) < tolerance
         )
+
+
+def test_the_weights_hash_is_remembered_until_the_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.onnx_export
+
+    weights, log = tmp_path / "model.safetensors", tmp_path / "exports.log"
+    weights.write_bytes(b"weights v1")
+    hashed: list[Path] = []
+    real = qa.onnx_export.file_sha256
+    monkeypatch.setattr(qa.onnx_export, "file_sha256", lambda path: hashed.append(path) or real(path))
+    export = functools.partial(_fake_export, weights, log)
+    first = cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export)
+    assert cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export) == first
+    assert hashed == [weights]  # every `qa ask` hashed 2 x 90 MB before
+    weights.write_bytes(b"weights v2, longer")
+    assert cached_onnx(tmp_path / "cache", name="m", weights=weights, backend="onnx", export=export) != first
+    assert hashed == [weights, weights]
+
+
+def test_a_first_build_says_what_it_does_and_how_long(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    weights, log = tmp_path / "model.safetensors", tmp_path / "exports.log"
+    weights.write_bytes(b"weights")
+    export = functools.partial(_fake_export, weights, log)
+    with caplog.at_level(logging.INFO, logger="qa.onnx_export"):
+        cached_onnx(tmp_path / "cache", name="reader", weights=weights, backend="onnx", export=export)
+        cached_onnx(tmp_path / "cache", name="reader", weights=weights, backend="onnx", export=export)
+    lines = [r.getMessage() for r in caplog.records if r.name == "qa.onnx_export"]
+    assert len(lines) == 1, lines  # the first run says it; the cached one is silent
+    assert lines[0].startswith("One-time ONNX build of the reader model (exporting, 20-45 s on 2 cores)")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from qa import HashingEmbedder, QAService
+from qa import HashingEmbedder, QAService, Settings
+from qa.ingest import formats
+from qa.ingest.formats import MAX_ARCHIVE_MEMBERS
 from qa.ingest.loading import load_documents, load_file
 from qa.schema import Answer
 from qa.text import sentence_spans
-from tests.support import HASHING, settings_under
+from tests.support import HASHING, settings_under, write_scanned_pdf
 
 
 def _service(tmp_path: Path, seeds: Path) -> QAService:
@@ -226,3 +228,84 @@ def test_an_inline_link_does_not_split_a_sentence(tmp_path: Path, html: str) -> 
     (tmp_path / "snippet.html").write_text(html, "utf-8")
     loaded = load_file(tmp_path / "snippet.html", source="snippet.html")
     assert [loaded.text[s:e] for s, e in sentence_spans(loaded.text)] == ["made by Baykar, a Turkish firm."]
+
+
+def test_a_scanned_pdf_is_skipped_as_having_no_text_layer(tmp_path: Path) -> None:
+    write_scanned_pdf(tmp_path / "scan.pdf")
+    (tmp_path / "good.txt").write_text("The pier opens at six.", "utf-8")
+    result = load_documents(tmp_path)
+    assert [d.source for d in result.documents] == ["good.txt"]
+    (skipped,) = result.skipped
+    assert skipped.source == "scan.pdf"
+    assert skipped.reason == "no text layer (a scanned image?); OCR is not supported"
+
+
+# Zip bombs ------------------------------------------------------------------------------------
+
+
+def _zip(path: Path, members: dict[str, int]) -> Path:
+    """A zip of members of that many zero bytes each (zeros deflate about 1000:1)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, size in members.items():
+            with archive.open(name, "w") as member:
+                for start in range(0, size, 1 << 20):
+                    member.write(bytes(min(1 << 20, size - start)))
+    return path
+
+
+@pytest.fixture
+def never_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-docx and python-pptx fail the test if asked to open anything."""
+    import docx
+    import pptx
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("an Office library opened a file that should have been refused first")
+
+    monkeypatch.setattr(docx, "Document", refuse)
+    monkeypatch.setattr(pptx, "Presentation", refuse)
+
+
+@pytest.mark.usefixtures("never_opened")
+def test_an_office_file_with_too_many_members_is_skipped_unopened(tmp_path: Path) -> None:
+    members = dict.fromkeys((f"word/part{n}.xml" for n in range(MAX_ARCHIVE_MEMBERS + 1)), 0)
+    _zip(tmp_path / "many.docx", members)
+    (tmp_path / "good.txt").write_text("The pier opens at six.", "utf-8")
+    result = load_documents(tmp_path)
+    assert [d.source for d in result.documents] == ["good.txt"]
+    (skipped,) = result.skipped
+    assert skipped.reason.startswith(f"the Word file holds {MAX_ARCHIVE_MEMBERS + 1:,} files, over the 5,000 limit")
+    assert "QA_MAX_ARCHIVE_MEMBERS" in skipped.reason
+
+
+@pytest.mark.usefixtures("never_opened")
+def test_an_office_file_that_unzips_past_the_limit_is_skipped_unopened(tmp_path: Path) -> None:
+    bomb = _zip(tmp_path / "bomb.pptx", {"[Content_Types].xml": 0, "ppt/slides/slide1.xml": 128 << 20})
+    assert bomb.stat().st_size < 1 << 20  # 128 MiB inside a file under 1 MiB
+    (skipped,) = load_documents(tmp_path).skipped
+    assert skipped.reason.startswith("the PowerPoint file unzips to 134,217,728 bytes, over the 104,857,600-byte limit")
+    # The limits are settings: a smaller one skips a smaller archive.
+    _zip(tmp_path / "bomb.pptx", {"ppt/slides/slide1.xml": 2 << 20})
+    limits = Settings(_env_file=None, max_archive_unzipped_bytes=1 << 20).zip_limits  # type: ignore[call-arg]
+    (skipped,) = load_documents(tmp_path, zip_limits=limits).skipped
+    assert "QA_MAX_ARCHIVE_UNZIPPED_BYTES" in skipped.reason
+
+
+def test_a_member_that_unzips_past_its_declared_size_stops_there(tmp_path: Path) -> None:
+    import struct
+    import zipfile
+
+    # A member that claims 1,000 bytes while it inflates to 64 MiB: the limit check sees 1,000,
+    # and zipfile stops reading there (then fails the CRC), so no reader can be made to hold more.
+    path = _zip(tmp_path / "liar.docx", {"word/document.xml": 64 << 20})
+    data = bytearray(path.read_bytes())
+    local, central = data.find(b"PK\x03\x04"), data.find(b"PK\x01\x02")
+    data[local + 22 : local + 26] = data[central + 24 : central + 28] = struct.pack("<I", 1000)
+    path.write_bytes(bytes(data))
+    formats.check_zip(path, formats.ZipLimits(), kind="Word file")  # within the limits as declared
+    with zipfile.ZipFile(path) as archive, pytest.raises(zipfile.BadZipFile, match="CRC"):
+        archive.read("word/document.xml")
+    (skipped,) = load_documents(tmp_path).skipped  # and the loader skips it with a reason
+    assert skipped.source == "liar.docx" and skipped.reason

@@ -42,10 +42,10 @@ def test_describe_shortens_long_lists() -> None:
 
 def test_ask_and_chat_warn_when_the_seeds_changed(cli_env: Settings) -> None:
     assert runner.invoke(app, ["ingest"]).exit_code == 0
-    quiet = runner.invoke(app, ["ask", "Who makes the TB2?", "--json"])
+    quiet = runner.invoke(app, ["ask", "Who makes the TB2?", "--json", "--local"])
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
     (cli_env.seeds_dir / "kestrel-point.txt").write_text("The lighthouse keeper is Orla Finch.", "utf-8")
-    asked = runner.invoke(app, ["ask", "Who makes the TB2?", "--json"])
+    asked = runner.invoke(app, ["ask", "Who makes the TB2?", "--json", "--local"])
     assert asked.exit_code == 0
     assert "seeds folder changed" in asked.stderr and "kestrel-point.txt" in asked.stderr
     assert "qa ingest" in asked.stderr

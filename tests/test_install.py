@@ -186,3 +186,14 @@ def test_the_cpu_torch_came_without_cuda_packages() -> None:
         pytest.skip(f"this environment chose a CUDA build of torch ({torch.__version__})")
     cuda = sorted({d.metadata["Name"] for d in distributions() if d.metadata["Name"].lower().startswith("nvidia-")})
     assert not cuda, f"CPU torch {torch.__version__} but CUDA packages installed: {cuda}"
+
+
+def test_make_run_takes_port_and_host() -> None:
+    """`make run PORT=8100 HOST=...` serves there (README); without them, the settings decide."""
+    dry = subprocess.run(
+        ["make", "-n", "run", "PORT=8100", "HOST=0.0.0.0"], cwd=REPO, capture_output=True, text=True, timeout=30
+    )
+    assert "qa serve --host '0.0.0.0' --port '8100'" in dry.stdout, dry.stdout + dry.stderr
+    plain = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert plain.stdout.rstrip().endswith("qa serve"), plain.stdout
+    assert "make run PORT=8100" in (REPO / "README.md").read_text()

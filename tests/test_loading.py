@@ -93,3 +93,20 @@ def _tiny_pdf(text: str) -> bytes:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def test_a_reader_that_raises_anything_skips_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on `pip install .` without lxml_html_clean: trafilatura raised ImportError and nothing was indexed.
+    from qa.ingest import formats
+
+    def broken(raw: str) -> formats.Extracted:
+        raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")
+
+    monkeypatch.setattr(formats, "read_html", broken)
+    (tmp_path / "page.html").write_text("<p>Shells.</p>", "utf-8")
+    (tmp_path / "notes.txt").write_text("Baykar makes the TB2.", "utf-8")
+    result = load_documents(tmp_path)
+    assert [d.source for d in result.documents] == ["notes.txt"]
+    (skipped,) = result.skipped
+    assert skipped.source == "page.html"
+    assert "ImportError" in skipped.reason and "lxml_html_clean" in skipped.reason

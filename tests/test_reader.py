@@ -131,3 +131,25 @@ def test_windows_are_read_in_the_same_order_and_with_the_same_logits_however_the
         assert (mine.text, mine.start, mine.end) == (theirs.text, theirs.start, theirs.end)
         assert mine.score == pytest.approx(theirs.score, abs=1e-3)
         assert mine.no_answer_score == pytest.approx(theirs.no_answer_score, abs=1e-3)
+
+
+def test_the_tokenizers_windows_are_the_transformers_windows() -> None:
+    """``Windows`` (the `tokenizers` package alone: no transformers, no torch to import) gives the
+    windows the training code's ``encode_windows`` gives, offsets and question clipping included."""
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    from qa.reader.model import Windows, base_model_path, encode_windows
+
+    hf = AutoTokenizer.from_pretrained(base_model_path(), use_fast=True)
+    seed = (Path(__file__).resolve().parents[1] / "seeds" / "zelensky-istanbul-turkish-drones.txt").read_text("utf-8")
+    passages = [seed, "Café Ångström naïve résumé — “quotes” 東京 😀 e.g. U.S.A. 1,234.5 km²", "x" * 3000, BAYKAR]
+    questions = ["Who makes the TB2?", "What is " + "very " * 80 + "long?", "Где İstanbul?", "Ölçek?"]
+    windows = Windows(hf, max_len=128, stride=32)
+    for question in questions:
+        expected = encode_windows(hf, [question] * len(passages), passages, max_len=128, stride=32)
+        got = windows.encode([question] * len(passages), passages)
+        assert len(got["input_ids"]) > len(passages)  # long passages did overflow into several windows
+        for key in ("input_ids", "token_type_ids", "offset_mapping", "overflow_to_sample_mapping"):
+            assert got[key] == [list(row) if key != "overflow_to_sample_mapping" else row for row in expected[key]], key

@@ -22,6 +22,10 @@ _HTML_BLOCKS = [
 _HTML_NOISE = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]
 
 
+#: Why a PDF whose pages hold no text at all is skipped (pages of images: a scan or a photo).
+NO_TEXT_LAYER = "no text layer (a scanned image?); OCR is not supported"
+
+
 @dataclass(frozen=True, slots=True)
 class Extracted:
     """Text pulled out of one file."""
@@ -96,6 +100,8 @@ def read_pdf(path: Path) -> Extracted:
         title = reader.metadata.title if reader.metadata else None
     except (PdfReadError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from None
+    if pages and not any(page.strip() for page in pages):
+        raise ValueError(NO_TEXT_LAYER)
     joined = join_pages(pages)
     return Extracted(joined.text, str(title).strip() or None if title else None, joined.pages)
 
@@ -135,6 +141,79 @@ def read_pptx(path: Path) -> Extracted:
         slides.append(join_blocks(p.text for shape in shapes for p in shape.text_frame.paragraphs))
     joined = join_pages(slides)
     return Extracted(joined.text, title, joined.pages)
+
+
+# A real .docx holds a few dozen members and a deck of a hundred slides a few hundred; its XML
+# unzips to ten times its size at most (images are stored as they are), and QA_MAX_DOCUMENT_BYTES
+# keeps the file itself to 10 MiB. Far past both: a zip bomb.
+MAX_ARCHIVE_MEMBERS = 5_000
+MAX_ARCHIVE_UNZIPPED_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    """What an Office file (a zip archive) may hold before it is opened (``QA_MAX_ARCHIVE_*``)."""
+
+    max_members: int = MAX_ARCHIVE_MEMBERS
+    max_unzipped_bytes: int = MAX_ARCHIVE_UNZIPPED_BYTES
+
+
+#: Office formats that are zip archives: ``check_zip`` runs before their reader.
+ZIP_SUFFIXES = frozenset({".docx", ".pptx"})
+# The end of a zip: its record (22 bytes + a comment of up to 64 KiB) gives the member count and
+# the central directory's size without reading the directory (which a bomb can make huge).
+_EOCD, _ZIP64_LOCATOR, _ZIP64_EOCD = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
+_MAX_CENTRAL_DIRECTORY_PER_MEMBER = 1024  # bytes: a 46-byte entry plus a name of a few dozen
+
+
+def check_zip(path: Path, limits: ZipLimits, *, kind: str) -> None:
+    """Refuse a zip with too many members or too many bytes once unzipped, reading only its directory.
+
+    Python's zipfile never unzips more than a member's declared size (more fails its CRC check),
+    so declared sizes within the limit bound the memory the reader can use.
+
+    Raises:
+        ValueError: over a limit (the message names it and the setting), or not a zip at all.
+    """
+    import struct
+    import zipfile
+
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        tail_start = max(0, size - (22 + 65_535))
+        handle.seek(tail_start)
+        tail = handle.read()
+        at = tail.rfind(_EOCD)
+        if at < 0 or len(tail) < at + 22:
+            raise ValueError(f"unreadable {kind} (not a zip archive)")
+        members, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
+        if members == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # ZIP64: the real counts are further back
+            locator = tail.rfind(_ZIP64_LOCATOR, 0, at)
+            if locator < 0:
+                raise ValueError(f"unreadable {kind} (a ZIP64 archive without its locator)")
+            (record,) = struct.unpack_from("<Q", tail, locator + 8)
+            handle.seek(record)
+            zip64 = handle.read(56)
+            if len(zip64) < 56 or not zip64.startswith(_ZIP64_EOCD):
+                raise ValueError(f"unreadable {kind} (a damaged ZIP64 record)")
+            members, directory_bytes = struct.unpack_from("<QQ", zip64, 32)
+    hint = "(a zip bomb?); skipped. If it is a genuine file, raise"
+    if members > limits.max_members:
+        raise ValueError(
+            f"the {kind} holds {members:,} files, over the {limits.max_members:,} limit {hint} QA_MAX_ARCHIVE_MEMBERS"
+        )
+    if directory_bytes > limits.max_members * _MAX_CENTRAL_DIRECTORY_PER_MEMBER:
+        raise ValueError(f"the {kind}'s file list is {directory_bytes:,} bytes {hint} QA_MAX_ARCHIVE_MEMBERS")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValueError(f"unreadable {kind} ({exc})") from None
+    if unzipped > limits.max_unzipped_bytes:
+        raise ValueError(
+            f"the {kind} unzips to {unzipped:,} bytes, over the {limits.max_unzipped_bytes:,}-byte limit "
+            f"{hint} QA_MAX_ARCHIVE_UNZIPPED_BYTES"
+        )
 
 
 def _open_package(open_file: Callable[[str], Any], path: Path, not_a_package: type[Exception], kind: str) -> Any:

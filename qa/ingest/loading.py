@@ -1,4 +1,4 @@
-"""Load seed files (.txt, .md, .html, .pdf, .docx, .pptx) into Documents, stripping known boilerplate."""
+"""Load seed files (the formats in ``_READERS``) into Documents, stripping known boilerplate."""
 
 from __future__ import annotations
 
@@ -112,18 +112,22 @@ def outside_seeds(path: Path, seeds_dir: Path) -> bool:
         return True
 
 
-def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResult:
+def load_documents(
+    seeds_dir: Path, *, max_bytes: int | None = None, zip_limits: formats.ZipLimits | None = None
+) -> LoadResult:
     """Load every supported file under ``seeds_dir``; unreadable ones are skipped with a warning.
 
-    Files over ``max_bytes`` (``QA_MAX_DOCUMENT_BYTES``) are skipped too.
+    Files over ``max_bytes`` (``QA_MAX_DOCUMENT_BYTES``) are skipped too, and so is a file whose
+    reader raises anything at all: its reason names the exception, and the other files still load.
+    Office files (zip archives) are opened only within ``zip_limits`` (``formats.check_zip``).
 
     Raises:
         NoDocumentsError: the folder is missing or holds no supported files.
     """
     if not seeds_dir.is_dir():
         raise NoDocumentsError(
-            f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put .txt, .md, "
-            ".html, .pdf, .docx or .pptx files in it, or point QA_SEEDS_DIR at your documents."
+            f"Seeds folder {str(seeds_dir)!r} does not exist. Create it and put files in it "
+            f"({' '.join(SUPPORTED_SUFFIXES)}), or point QA_SEEDS_DIR at your documents."
         )
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
@@ -135,29 +139,38 @@ def load_documents(seeds_dir: Path, *, max_bytes: int | None = None) -> LoadResu
             skipped.append(SkippedFile(source, reason))
             continue
         try:
-            document = load_file(path, source=source, max_bytes=max_bytes)
+            document = load_file(path, source=source, max_bytes=max_bytes, zip_limits=zip_limits)
         except (OSError, ValueError) as exc:
             logger.warning("Skipping %s: %s", source, exc)
             skipped.append(SkippedFile(source, str(exc)))
             continue
+        except Exception as exc:  # a reader's own bug or a missing part (lxml_html_clean): one file lost, not all
+            reason = f"its reader failed ({type(exc).__name__}: {exc})"
+            logger.warning("Skipping %s: %s", source, reason, exc_info=logger.isEnabledFor(logging.DEBUG))
+            skipped.append(SkippedFile(source, reason))
+            continue
         documents.append(document)
     if not documents and not skipped:
         raise NoDocumentsError(
-            f"No documents in {str(seeds_dir)!r}: add .txt, .md, .html, .pdf, .docx or .pptx files, "
-            "then run `qa ingest`."
+            f"No documents in {str(seeds_dir)!r}: add files ({' '.join(SUPPORTED_SUFFIXES)}), then run `qa ingest`."
         )
     return LoadResult(tuple(documents), tuple(skipped))
 
 
-def load_file(path: Path, *, source: str, max_bytes: int | None = None) -> Document:
+def load_file(
+    path: Path, *, source: str, max_bytes: int | None = None, zip_limits: formats.ZipLimits | None = None
+) -> Document:
     """Load one file. Raises ValueError with a readable reason when it holds no usable text."""
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise ValueError(
             f"the file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or raise QA_MAX_DOCUMENT_BYTES"
         )
+    suffix = path.suffix.lower()
+    if suffix in formats.ZIP_SUFFIXES:  # before any Office library opens it
+        formats.check_zip(path, zip_limits or formats.ZipLimits(), kind=_OFFICE_KINDS[suffix])
     data = path.read_bytes()
-    read = _READERS.get(path.suffix.lower(), _read_text)  # iter_seed_files passes only registered suffixes
+    read = _READERS.get(suffix, _read_text)  # iter_seed_files passes only registered suffixes
     extracted = read(path, data)
     text = extracted.text
     title = extracted.title or _first_line_title(text)
@@ -229,6 +242,7 @@ _READERS: dict[str, Callable[[Path, bytes], formats.Extracted]] = {
     ".pptx": lambda path, data: formats.read_pptx(path),
 }
 SUPPORTED_SUFFIXES = tuple(_READERS)
+_OFFICE_KINDS = {".docx": "Word file", ".pptx": "PowerPoint file"}
 
 
 def _title_from_filename(path: Path) -> str:

@@ -49,7 +49,8 @@ def embed_in_batches(
     from tqdm import tqdm
 
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not show_progress) as bar:
+    # Nothing to embed (an up-to-date index): no bar at all, not an empty "0chunk" one.
+    with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not (show_progress and texts)) as bar:
         for rows in longest_first_batches([len(text) for text in texts], batch_size):
             vectors[rows] = embedder.embed_documents([texts[i] for i in rows])
             bar.update(len(rows))

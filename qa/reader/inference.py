@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from qa.batching import longest_first_batches
 from qa.reader.artifacts import ReaderConfig, read_reader_config, weights_dir_or_default, weights_installed
-from qa.reader.model import base_model_path, build_qa_model, encode_windows, pad_batch, window_features
+from qa.reader.model import Windows, base_model_path, build_qa_model
 from qa.reader.prediction import SpanPrediction
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
-
     from qa.onnx_export import Backend
 
 _NO_LOGIT = -1e4  # padding positions: far below any real logit, finite so sums stay finite
@@ -41,6 +41,9 @@ def _load_torch_model(weights_dir: Path, *, quantize: bool) -> Any:
     from safetensors.torch import load_file
     from transformers import BertConfig
 
+    from qa.onnx_export import torch_threads
+
+    torch_threads()  # QA_THREADS, now that torch is loaded
     config = BertConfig.from_json_file(str(weights_dir / "config.json"))
     model = build_qa_model(config)
     state = load_file(str(weights_dir / "model.safetensors"))
@@ -69,7 +72,7 @@ def _export_reader(weights_dir: Path, target: Path) -> None:
 
 
 class OnnxQAModel:
-    """The reader's forward pass on ONNX Runtime, called like the PyTorch module (tensors in and out)."""
+    """The reader's forward pass on ONNX Runtime: int64 arrays in, float32 start/end logits out."""
 
     def __init__(self, path: Path) -> None:
         from qa.onnx_export import ort_session
@@ -81,15 +84,9 @@ class OnnxQAModel:
         return self
 
     def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
-        import torch
-
-        feeds = {
-            "input_ids": input_ids.numpy(),
-            "attention_mask": attention_mask.numpy(),
-            "token_type_ids": token_type_ids.numpy(),
-        }
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
         start, end = self._session.run(None, feeds)
-        return torch.from_numpy(start), torch.from_numpy(end)
+        return start, end
 
 
 class ExtractiveReader:
@@ -103,6 +100,7 @@ class ExtractiveReader:
         self.config = config
         self.batch_size = batch_size
         self.quantized = quantized
+        self._windows = Windows(tokenizer, max_len=config.max_len, stride=config.stride)
 
     @property
     def max_len(self) -> int:
@@ -139,7 +137,7 @@ class ExtractiveReader:
         """
         from dataclasses import replace
 
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         from qa.onnx_export import cached_onnx
 
@@ -164,24 +162,38 @@ class ExtractiveReader:
             model = OnnxQAModel(onnx_file)
         if tokenizer_path is None:
             tokenizer_path = str(wd) if (wd / "tokenizer.json").exists() else base_model_path()
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path, use_fast=True)
+        tokenizer = Tokenizer.from_file(str(Path(tokenizer_path) / "tokenizer.json"))
         return cls(model, tokenizer, config, quantized=quantize)
 
-    def _logits(self, enc: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """Start/end logits of every window, in window order, padded with ``_NO_LOGIT``."""
+    def _forward(self, ids: np.ndarray, am: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end logits of one padded batch as float32 arrays (torch is imported only for a torch model)."""
+        if isinstance(self.model, OnnxQAModel):
+            start, end = self.model(ids, am, tt)
+            return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
         import torch
 
-        feats = window_features(enc)
-        n = max(len(f["input_ids"]) for f in feats)
-        starts = torch.full((len(feats), n), _NO_LOGIT)
-        ends = torch.full((len(feats), n), _NO_LOGIT)
-        lengths = [len(f["input_ids"]) for f in feats]
+        with torch.inference_mode():
+            start, end = self.model(torch.from_numpy(ids), torch.from_numpy(am), torch.from_numpy(tt))
+        return start.float().numpy(), end.float().numpy()
+
+    def _logits(self, enc: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end logits of every window, in window order, padded with ``_NO_LOGIT``."""
+        lengths = [len(ids) for ids in enc["input_ids"]]
+        n = max(lengths)
+        starts = np.full((len(lengths), n), _NO_LOGIT, dtype=np.float32)
+        ends = np.full((len(lengths), n), _NO_LOGIT, dtype=np.float32)
         for batch in longest_first_batches(lengths, self.batch_size, max_padding=MAX_PADDING):
-            ids, am, tt = pad_batch([feats[w] for w in batch], self.tokenizer.pad_token_id or 0)
-            s, e = self.model(ids, am, tt)
-            width = s.shape[1]
-            starts[batch, :width] = s.float().masked_fill(am == 0, _NO_LOGIT)
-            ends[batch, :width] = e.float().masked_fill(am == 0, _NO_LOGIT)
+            width = max(lengths[w] for w in batch)
+            ids = np.full((len(batch), width), self._windows.pad_id, dtype=np.int64)
+            tt = np.zeros((len(batch), width), dtype=np.int64)
+            am = np.zeros((len(batch), width), dtype=np.int64)
+            for k, w in enumerate(batch):
+                ids[k, : lengths[w]] = enc["input_ids"][w]
+                tt[k, : lengths[w]] = enc["token_type_ids"][w]
+                am[k, : lengths[w]] = 1
+            s, e = self._forward(ids, am, tt)
+            starts[batch, :width] = np.where(am == 0, _NO_LOGIT, s)
+            ends[batch, :width] = np.where(am == 0, _NO_LOGIT, e)
         return starts, ends
 
     def read(self, question: str, passages: Sequence[str]) -> list[SpanPrediction]:
@@ -195,33 +207,31 @@ class ExtractiveReader:
 
     def read_pairs(self, questions: Sequence[str], passages: Sequence[str]) -> list[SpanPrediction]:
         """Like :meth:`read` for independent (question, passage) pairs, batched together."""
-        import torch
-
         passages = list(passages)
         if not passages:
             return []
         if len(questions) != len(passages):
             raise ValueError(f"questions and passages must pair up, got {len(questions)} and {len(passages)}.")
-        with torch.inference_mode():
-            enc = encode_windows(self.tokenizer, list(questions), passages, max_len=self.max_len, stride=self.stride)
-            start_logits, end_logits = self._logits(enc)
-            return self._decode(enc, start_logits, end_logits, passages)
+        enc = self._windows.encode(list(questions), passages)
+        start_logits, end_logits = self._logits(enc)
+        return self._decode(enc, start_logits, end_logits, passages)
 
-    def _decode(self, enc: Any, start_logits: Any, end_logits: Any, passages: Sequence[str]) -> list[SpanPrediction]:
-        import torch
-
+    def _decode(
+        self, enc: dict[str, list[Any]], start_logits: np.ndarray, end_logits: np.ndarray, passages: Sequence[str]
+    ) -> list[SpanPrediction]:
         n_win, L = start_logits.shape
         # allowed spans: context tokens only, end >= start, at most max_answer_tokens long
-        idx = torch.arange(L)
+        idx = np.arange(L)
         band = (idx[None, :] >= idx[:, None]) & (idx[None, :] - idx[:, None] < self.config.max_answer_tokens)
-        ctx = torch.zeros((n_win, L), dtype=torch.bool)
+        ctx = np.zeros((n_win, L), dtype=bool)
         for w in range(n_win):
             offs = enc["offset_mapping"][w]
-            ctx[w, : len(offs)] = torch.tensor([o is not None for o in offs])
-        s_m = start_logits.masked_fill(~ctx, float("-inf"))
-        e_m = end_logits.masked_fill(~ctx, float("-inf"))
-        scores = (s_m[:, :, None] + e_m[:, None, :]).masked_fill(~band[None], float("-inf"))
-        flat_best, flat_idx = scores.view(n_win, -1).max(dim=1)
+            ctx[w, : len(offs)] = [o is not None for o in offs]
+        s_m = np.where(ctx, start_logits, np.float32(-np.inf))
+        e_m = np.where(ctx, end_logits, np.float32(-np.inf))
+        scores = np.where(band[None], s_m[:, :, None] + e_m[:, None, :], np.float32(-np.inf)).reshape(n_win, -1)
+        flat_idx = scores.argmax(axis=1)
+        flat_best = scores[np.arange(n_win), flat_idx]
         null_scores = (start_logits[:, 0] + end_logits[:, 0]).tolist()
         best: dict[int, tuple[float, int, int]] = {}
         null: dict[int, float] = {}

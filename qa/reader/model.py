@@ -2,7 +2,8 @@
 
 ``build_qa_model`` is a BERT encoder followed by ``Linear(hidden, 2)`` (start/end logits per
 token); ``encode_windows`` tokenises question/passage pairs into overlapping windows and
-``pad_batch`` turns windows into tensors. torch and transformers are imported inside the functions.
+``pad_batch`` turns windows into tensors (training). torch and transformers are imported inside the
+functions. ``Windows`` makes the same windows with the ``tokenizers`` package alone, for inference.
 """
 
 from __future__ import annotations
@@ -113,3 +114,52 @@ def window_features(enc: Any) -> list[dict[str, Any]]:
         {"input_ids": ids, "token_type_ids": types}
         for ids, types in zip(enc["input_ids"], enc["token_type_ids"], strict=True)
     ]
+
+
+class Windows:
+    """``encode_windows`` on the ``tokenizers`` package alone: no transformers and no torch to import
+    (together 3.5 of the 5.4 CPU seconds of an in-process `qa ask`, issue 29).
+
+    The same windows, ids and offsets as ``encode_windows`` with the transformers tokenizer of the
+    same ``tokenizer.json`` (tests/test_reader.py pins them equal). Two tokenizer objects, each set
+    up once: settings changed per call would race between the server's answering threads.
+    """
+
+    def __init__(self, tokenizer: Any, *, max_len: int, stride: int, max_query_len: int = 64) -> None:
+        """``tokenizer``: a ``tokenizers.Tokenizer``, or a transformers fast tokenizer wrapping one."""
+        from tokenizers import Tokenizer
+
+        # A transformers fast tokenizer (the training scripts pass one) wraps the same Tokenizer.
+        spec = getattr(tokenizer, "backend_tokenizer", tokenizer).to_str()
+        self.plain = Tokenizer.from_str(spec)
+        self.plain.no_padding()
+        self.plain.no_truncation()
+        self.windows = Tokenizer.from_str(spec)
+        self.windows.no_padding()
+        self.windows.enable_truncation(max_len, stride=stride, strategy="only_second")
+        self.max_query_len = max_query_len
+        self.pad_id = self.plain.token_to_id("[PAD]") or 0
+
+    def encode(self, questions: Sequence[str], contexts: Sequence[str]) -> dict[str, list[Any]]:
+        """``input_ids``, ``token_type_ids``, ``offset_mapping`` (None off the context) and
+        ``overflow_to_sample_mapping`` of every window, passage by passage."""
+        clipped: dict[str, str] = {}
+        for q in dict.fromkeys(questions):
+            ids = self.plain.encode(q.strip(), add_special_tokens=False).ids
+            clipped[q] = self.plain.decode(ids[: self.max_query_len]) if len(ids) > self.max_query_len else q.strip()
+        encodings = self.windows.encode_batch([(clipped[q], c) for q, c in zip(questions, contexts, strict=True)])
+        out: dict[str, list[Any]] = {
+            "input_ids": [],
+            "token_type_ids": [],
+            "offset_mapping": [],
+            "overflow_to_sample_mapping": [],
+        }
+        for sample, encoding in enumerate(encodings):
+            for window in (encoding, *encoding.overflowing):
+                out["input_ids"].append(window.ids)
+                out["token_type_ids"].append(window.type_ids)
+                out["offset_mapping"].append(
+                    [o if s == 1 else None for o, s in zip(window.offsets, window.sequence_ids, strict=True)]
+                )
+                out["overflow_to_sample_mapping"].append(sample)
+        return out

@@ -55,7 +55,12 @@ def build_session_store(settings: Settings) -> SessionStore:
             raise ConfigurationError("QA_SESSION_STORE=redis needs QA_REDIS_URL, e.g. redis://localhost:6379/0.")
         from qa.sessions.redis_store import RedisSessionStore
 
-        return RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s, max_turns=settings.max_session_turns)
+        return RedisSessionStore(
+            settings.redis_url,
+            ttl_s=settings.session_ttl_s,
+            max_turns=settings.max_session_turns,
+            max_sessions=settings.max_sessions,
+        )
     return SQLiteSessionStore(
         settings.sessions_path,
         ttl_s=settings.session_ttl_s,

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from qa import QAService, Settings
-from tests.support import GatedEmbedder, LiveServer, fast_service, fast_settings
+from tests.support import GatedEmbedder, LiveServer, fast_service, fast_settings, write_scanned_pdf
 
 TB2_QUESTION = "Who makes the TB2?"
 LIGHTHOUSE_QUESTION = "Who is the Kestrel Point lighthouse keeper?"
@@ -341,3 +341,10 @@ def test_the_last_file_cannot_be_deleted(live: LiveServer, settings: Settings) -
     assert httpx.delete(f"{live.url}/api/documents/{seed['id']}", timeout=10).status_code == 202
     wait_for_status(live, seed["source"], None)
     assert ask(live, TB2_QUESTION)["status"] == "abstained"
+
+
+def test_a_scanned_pdf_is_listed_as_skipped_for_having_no_text_layer(live: LiveServer, tmp_path: Path) -> None:
+    scan = write_scanned_pdf(tmp_path / "scan.pdf")
+    assert upload(live, ("scan.pdf", scan.read_bytes())).status_code == 202
+    row = wait_for_status(live, "scan.pdf", "skipped")
+    assert row is not None and row["reason"] == "no text layer (a scanned image?); OCR is not supported"

@@ -52,7 +52,7 @@ def assert_whole_index(env: dict[str, str], index_dir: Path, allowed: list[dict[
     assert "ok  index:" in doctor.stdout, f"after a kill {when}: {doctor.stdout}{doctor.stderr}"
     files = manifest_files(index_dir)
     assert any(files == expected for expected in allowed), f"after a kill {when}: the manifest is neither old nor new"
-    answer = qa(env, "ask", TB2_QUESTION, "--json")
+    answer = qa(env, "ask", TB2_QUESTION, "--json", "--local")
     assert answer.returncode == 0, f"after a kill {when}: {answer.stderr}"
     assert json.loads(answer.stdout)["answer"] == "Baykar"
 
@@ -154,7 +154,7 @@ def flip(path: Path) -> None:
 def test_damaged_index_is_a_clear_error_naming_the_fix(env: dict[str, str], damage: str) -> None:
     index_dir = Path(env["QA_INDEX_DIR"])
     CORRUPTIONS[damage](index_dir, json.loads((index_dir / "manifest.json").read_text()))
-    answer = qa(env, "ask", TB2_QUESTION, "--json")
+    answer = qa(env, "ask", TB2_QUESTION, "--json", "--local")
     doctor = qa(env, "doctor")
     for run in (answer, doctor):
         assert run.returncode == 1, run.stdout
@@ -162,5 +162,5 @@ def test_damaged_index_is_a_clear_error_naming_the_fix(env: dict[str, str], dama
         assert "qa ingest --rebuild" in run.stderr + run.stdout, run.stderr + run.stdout
     assert answer.stdout == ""  # no answer at all rather than a wrong one
     assert qa(env, "ingest", "--rebuild").returncode == 0
-    fixed = qa(env, "ask", TB2_QUESTION, "--json")
+    fixed = qa(env, "ask", TB2_QUESTION, "--json", "--local")
     assert fixed.returncode == 0 and json.loads(fixed.stdout)["answer"] == "Baykar"

@@ -1,5 +1,5 @@
-"""The session stores are bounded: turns per session (the same setting for SQLite and Redis) and,
-for SQLite, the number of sessions, the least recently used going first."""
+"""The session stores are bounded: turns per session and the number of sessions, the least
+recently used going first (the same settings for SQLite and Redis)."""
 
 from __future__ import annotations
 
@@ -88,3 +88,49 @@ def test_redis_trims_to_the_same_setting(redis_server: RedisServer) -> None:
 
     assert redis.Redis.from_url(redis_server.url).llen("qa:session:web-flood") == 4
     assert [t.question for t in store.history("web-flood")] == ["q46", "q47", "q48", "q49"]
+
+
+@pytest.mark.scale
+def test_redis_keeps_at_most_max_sessions_dropping_the_least_recently_used(redis_server: RedisServer) -> None:
+    import redis
+
+    from qa.sessions.redis_store import RedisSessionStore
+
+    clock = Clock()
+    store = RedisSessionStore(redis_server.url, ttl_s=3600, max_sessions=3, clock=clock)
+    for name in ("s1", "s2", "s3"):
+        clock.now += 1
+        store.append(name, Turn(name, None))
+    clock.now += 1
+    store.append("s1", Turn("s1 again", None))  # s1 is now the most recently used
+    clock.now += 1
+    store.append("s4", Turn("s4", None))  # s2 is the least recently used: it goes
+    assert [store.exists(n) for n in ("s1", "s2", "s3", "s4")] == [True, False, True, True]
+    for i in range(200):
+        clock.now += 1
+        store.append(f"flood-{i}", Turn("x", None))
+    client = redis.Redis.from_url(redis_server.url)
+    assert len(client.keys("qa:session:*")) == 3 + 1  # three sessions and the recency set
+    assert client.zcard(store.recent_key) == 3
+    assert [store.exists(f"flood-{i}") for i in (196, 197, 198, 199)] == [False, True, True, True]
+
+
+@pytest.mark.scale
+def test_redis_sessions_that_expired_leave_the_count(redis_server: RedisServer) -> None:
+    from qa.sessions.redis_store import RedisSessionStore
+
+    clock = Clock()
+    store = RedisSessionStore(redis_server.url, ttl_s=60, max_sessions=2, clock=clock)
+    store.append("old", Turn("q", None))
+    clock.now += 120  # "old" expired (Redis dropped its list; the set forgets it at the next append)
+    store.append("a", Turn("q", None))
+    store.append("b", Turn("q", None))  # two live sessions: within the cap, nobody evicted
+    assert store.exists("a") and store.exists("b")
+
+
+def test_the_redis_store_takes_the_session_cap_from_the_settings() -> None:
+    pytest.importorskip("redis")
+    url = "redis://127.0.0.1:1/0"  # never reached: the store connects on first use
+    settings = Settings(_env_file=None, session_store="redis", redis_url=url, max_sessions=11)  # type: ignore[call-arg]
+    store = build_session_store(settings)
+    assert store.max_sessions == 11  # type: ignore[attr-defined]
