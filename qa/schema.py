@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,8 @@ class Answer:
     mode: str = "extractive"
     message: str | None = None
     retrieval_query: str | None = None
+    # Feedback, chat history and the gaps list refer to an answer by this id.
+    id: str = field(default_factory=lambda: new_answer_id())
 
     @classmethod
     def from_draft(
@@ -195,6 +198,7 @@ class Answer:
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
         """The JSON contract shared by the CLI, HTTP API and Slack."""
         data: dict[str, Any] = {
+            "id": self.id,
             "question": self.question,
             "answer": self.answer,
             "status": self.status,
@@ -210,6 +214,11 @@ class Answer:
         if include_hits:
             data["hits"] = [hit_to_dict(h) for h in self.hits]
         return data
+
+
+def new_answer_id() -> str:
+    """A fresh answer id: ``ans-`` and 96 random bits, url-safe."""
+    return "ans-" + secrets.token_urlsafe(12)
 
 
 def answer_text(answer: Answer) -> str:
