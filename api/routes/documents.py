@@ -78,14 +78,19 @@ def upload_limit(settings: Settings) -> int:
 def list_documents(
     settings: SettingsDep, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
 ) -> DocumentList:
-    """Every indexed document (id, title, source, text length), and every file with its indexing status."""
+    """Every indexed document (id, title, source, text length), and every file with its indexing status.
+
+    A collection whose index is not built yet (a new one, before its first upload is indexed) lists
+    its files and no documents; the default collection answers 503 until its index is loaded.
+    """
     chosen = collection_for(collections, principal, collection)
-    service = ready_service(chosen)
+    if chosen.name == "default" or chosen.service.is_ready:
+        indexed = ready_service(chosen).documents()
+    else:
+        indexed = []
     return DocumentList(
         collection=chosen.name,
-        documents=[
-            DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in service.documents()
-        ],
+        documents=[DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in indexed],
         files=[_file_model(f) for f in chosen.file_statuses()],
         upload_types=list(allowed_suffixes(settings.upload_suffixes)),
     )

@@ -140,11 +140,8 @@ class CollectionRegistry:
 
     def names(self) -> list[str]:
         """``default`` first, then the others by name."""
-        found = (
-            sorted(p.name for p in self.root.glob(f"*/{_MARKER}") if p.parent.name != DEFAULT_COLLECTION)
-            if self.root.is_dir()
-            else []
-        )
+        markers = self.root.glob(f"*/{_MARKER}") if self.root.is_dir() else ()
+        found = sorted(p.parent.name for p in markers if p.parent.name != DEFAULT_COLLECTION)
         return [DEFAULT_COLLECTION, *found]
 
     def get(self, name: str) -> Collection:
