@@ -84,10 +84,7 @@ def list_documents(
     its files and no documents; the default collection answers 503 until its index is loaded.
     """
     chosen = collection_for(collections, principal, collection)
-    if chosen.name == "default" or chosen.service.is_ready:
-        indexed = ready_service(chosen).documents()
-    else:
-        indexed = []
+    indexed = ready_service(chosen).documents() if chosen.name == "default" or chosen.service.is_ready else []
     return DocumentList(
         collection=chosen.name,
         documents=[DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in indexed],

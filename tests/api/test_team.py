@@ -59,7 +59,9 @@ class Team:
         return body
 
     def upload(self, who: str, collection: str, name: str, text: str) -> httpx.Response:
-        return self.call("POST", f"/api/documents?collection={collection}", who, files=[("files", (name, text.encode()))])
+        return self.call(
+            "POST", f"/api/documents?collection={collection}", who, files=[("files", (name, text.encode()))]
+        )
 
     def wait_indexed(self, who: str, collection: str, source: str, *, present: bool = True) -> None:
         deadline = time.monotonic() + 30
@@ -110,7 +112,10 @@ def test_two_collections_keep_their_documents_keys_and_chats_apart(team: Team) -
     # An editor uploads to its collection; a reader cannot upload, even to its own.
     assert team.upload("hr-editor", "hr", "leave-policy.txt", HR_DOC).status_code == 202
     assert team.upload("admin", "eng", "deploy-guide.txt", ENG_DOC).status_code == 202
-    for who, collection, code in (("eng-reader", "eng", "role_forbidden"), ("hr-editor", "eng", "collection_forbidden")):
+    for who, collection, code in (
+        ("eng-reader", "eng", "role_forbidden"),
+        ("hr-editor", "eng", "collection_forbidden"),
+    ):
         response = team.upload(who, collection, "x.txt", "text")
         assert response.status_code == 403 and response.json()["error"]["code"] == code
     team.wait_indexed("hr-editor", "hr", "uploads/leave-policy.txt")

@@ -21,10 +21,10 @@ from api.models import ChatMessage
 from api.routes.completions import conversation_from_messages, strip_citation_markers
 from qa import HashingEmbedder, QAService
 from qa.answering.conversation import bound_history
-from qa.sessions import SQLiteSessionStore
-from qa.sessions.chat import Chat
 from qa.config import Settings
 from qa.schema import StreamEvent, Turn
+from qa.sessions import SQLiteSessionStore
+from qa.sessions.chat import Chat
 from tests.support import TB2_QUESTION, fast_settings
 
 #: The review's message: 48,010 characters with control characters (and under the body limit).
