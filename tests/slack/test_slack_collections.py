@@ -68,8 +68,15 @@ def test_each_channel_answers_from_its_collection_and_buttons_record_feedback(
         "trigger_id": "1.2.3",
         "channel": {"id": "CHRTEAM"},
         "container": {"type": "message", "channel_id": "CHRTEAM"},
-        "actions": [{"type": "button", "action_id": FEEDBACK_UP, "block_id": "qa_feedback", "value": answer_id,
-                     "action_ts": str(time.time())}],  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": FEEDBACK_UP,
+                "block_id": "qa_feedback",
+                "value": answer_id,
+                "action_ts": str(time.time()),
+            }
+        ],
     }
     body = "payload=" + urllib.parse.quote(json.dumps(payload))
     assert bot.post(body, content_type="application/x-www-form-urlencoded").status_code == 200
