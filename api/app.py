@@ -16,7 +16,7 @@ from api.limit_storage import build_limit_storage
 from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
 from api.logs import RequestIdMiddleware, log_config
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, answers, collections, completions, documents, feedback, health
+from api.routes import admin, answers, collections, completions, documents, feedback, health, trash
 from api.routes import sessions as session_routes
 from api.routes.pages import mount_pages
 from api.security import (
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.ingest = default.worker
 
     install_error_handlers(app)
-    for module in (answers, completions, documents, collections, session_routes, feedback, health, admin):
+    for module in (answers, completions, documents, trash, collections, session_routes, feedback, health, admin):
         app.include_router(module.router)
     mount_pages(app)
     if settings.slack_bot_token and settings.slack_signing_secret:

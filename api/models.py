@@ -224,7 +224,7 @@ class TrashEntryModel(BaseModel):
 
 
 class TrashList(BaseModel):
-    """``GET /api/documents/trash``."""
+    """``GET /api/trash``."""
 
     collection: str
     entries: list[TrashEntryModel]

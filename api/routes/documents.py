@@ -3,7 +3,7 @@ and read one document; ``?collection=NAME`` picks the collection (default: ``def
 
 Uploads go to the collection's uploads folder under the data directory (never the seeds folder);
 a delete moves an upload to the collection's trash, or only hides a file placed by hand; either
-is restorable (``GET /api/documents/trash``, ``POST /api/documents/trash/{entry_id}/restore``).
+is restorable (``GET /api/trash``, ``POST /api/trash/{entry_id}/restore``).
 Each then asks the collection's IngestWorker for an incremental ingest in the background (202):
 answers come from the previous index until the new one is swapped in. Request paths never become
 file paths: upload names are checked by ``qa.ingest.uploads.check_upload_name`` (a plain name or
@@ -27,8 +27,6 @@ from api.models import (
     DocumentList,
     DocumentModel,
     DocumentSummary,
-    TrashEntryModel,
-    TrashList,
 )
 from api.routes.deps import CollectionsDep, PrincipalDep, SettingsDep, collection_for, ready_service
 from qa.collections.library import DocumentLibrary, FileStatus
@@ -135,37 +133,6 @@ async def upload_documents(
         collection=chosen.name,
         files=[DocumentFile(id=doc_id, source=source, status="indexing", uploaded=True) for source, doc_id in stored],
     )
-
-
-@router.get("/trash")
-def list_trash(
-    settings: SettingsDep, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
-) -> TrashList:
-    """Deleted documents of the collection: uploads kept QA_TRASH_DAYS, hand-placed files hidden until restored."""
-    chosen = collection_for(collections, principal, collection)
-    return TrashList(
-        collection=chosen.name,
-        entries=[
-            TrashEntryModel(
-                id=e.id,
-                source=e.source,
-                kind=e.kind,
-                deleted_at=e.deleted_at,
-                expires_at=e.expires_at(settings.trash_days),
-            )
-            for e in chosen.library.trash.entries()
-        ],
-    )
-
-
-@router.post("/trash/{entry_id}/restore", status_code=202, responses={409: ERROR_RESPONSES[409]})
-def restore_document(
-    entry_id: str, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
-) -> DocumentFiles:
-    """Bring a deleted document back into the collection (and its index, after the background ingest)."""
-    principal.require_edit(collection or "default", doing="restore documents")
-    chosen = collection_for(collections, principal, collection)
-    return DocumentFiles(collection=chosen.name, files=[_file_model(chosen.restore_document(entry_id))])
 
 
 @router.delete("/{doc_id}", status_code=202, responses={409: ERROR_RESPONSES[409]})

@@ -482,7 +482,7 @@ async function deleteDocument(file) {
 
 async function refreshTrash() {
   const list = $("trash-list");
-  const response = await fetch(inCollection("/api/documents/trash"), { headers: authHeaders() });
+  const response = await fetch(inCollection("/api/trash"), { headers: authHeaders() });
   if (!response.ok) { list.replaceChildren(); return; }
   const body = await response.json();
   list.replaceChildren();
@@ -493,7 +493,7 @@ async function refreshTrash() {
     restore.type = "button";
     restore.setAttribute("aria-label", "Restore " + entry.source);
     restore.addEventListener("click", async () => {
-      const answer = await fetch(inCollection("/api/documents/trash/" + encodeURIComponent(entry.id) + "/restore"), {
+      const answer = await fetch(inCollection("/api/trash/" + encodeURIComponent(entry.id) + "/restore"), {
         method: "POST", headers: authHeaders(),
       });
       docStatus.textContent = answer.ok ? "Restoring " + entry.source + "…" : await errorMessage(answer);

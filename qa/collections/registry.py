@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import shutil
 import threading
 import time
@@ -186,7 +187,8 @@ class CollectionRegistry:
             collection = self.get(name)
             collection.stop()
             self._open.pop(name, None)
-            kept = self.root / ".deleted" / f"{name}-{int(time.time())}"
+            # A fresh name every time: the same collection may be created and deleted twice a second.
+            kept = self.root / ".deleted" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(self.root / name, kept)
             logger.info("Collection %s deleted; its files are kept in %s.", name, kept)

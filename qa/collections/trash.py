@@ -92,7 +92,7 @@ class Trash:
             entry = next((e for e in entries if e.id == entry_id), None)
             if entry is None:
                 raise DocumentNotFoundError(
-                    f"The trash has no entry {entry_id!r}. List it with GET /api/documents/trash."
+                    f"The trash has no entry {entry_id!r}. List it with GET /api/trash."
                 )
             target = restore_to(entry)
             if entry.kind == "moved" and target is not None:

@@ -132,7 +132,7 @@ def test_two_collections_keep_their_documents_keys_and_chats_apart(team: Team) -
     # A reader of eng never sees hr: not its documents, answers, or a citation from it.
     for method, path, body in (
         ("GET", "/api/documents?collection=hr", None),
-        ("GET", "/api/documents/trash?collection=hr", None),
+        ("GET", "/api/trash?collection=hr", None),
         ("POST", "/api/ask", {"question": HR_QUESTION, "collection": "hr"}),
         ("POST", "/api/chat", {"message": HR_QUESTION, "collection": "hr"}),
     ):
@@ -190,9 +190,9 @@ def test_two_collections_keep_their_documents_keys_and_chats_apart(team: Team) -
     assert team.call("DELETE", f"/api/documents/{doc_id}?collection=hr", "hr-editor").status_code == 202
     team.wait_indexed("hr-editor", "hr", "uploads/leave-policy.txt", present=False)
     assert team.ask("hr-reader", HR_QUESTION, "hr")["status"] == "abstained"
-    (entry,) = team.call("GET", "/api/documents/trash?collection=hr", "hr-reader").json()["entries"]
+    (entry,) = team.call("GET", "/api/trash?collection=hr", "hr-reader").json()["entries"]
     assert entry["source"] == "uploads/leave-policy.txt" and entry["kind"] == "moved" and entry["expires_at"]
-    restored = team.call("POST", f"/api/documents/trash/{entry['id']}/restore?collection=hr", "hr-editor")
+    restored = team.call("POST", f"/api/trash/{entry['id']}/restore?collection=hr", "hr-editor")
     assert restored.status_code == 202, restored.text
     team.wait_indexed("hr-editor", "hr", "uploads/leave-policy.txt")
     assert team.ask("hr-reader", HR_QUESTION, "hr")["answer"] == "27"
@@ -207,9 +207,9 @@ def test_a_hand_placed_file_is_hidden_never_erased(team: Team) -> None:
     team.wait_indexed("admin", "default", seed["source"], present=False)
     assert (team.root / "seeds" / seed["source"]).exists()  # still on disk, only left out of the index
     assert team.ask("admin", TB2_QUESTION, "default")["status"] == "abstained"
-    (entry,) = team.call("GET", "/api/documents/trash", "admin").json()["entries"]
+    (entry,) = team.call("GET", "/api/trash", "admin").json()["entries"]
     assert entry["kind"] == "hidden" and entry["expires_at"] is None
-    assert team.call("POST", f"/api/documents/trash/{entry['id']}/restore", "admin").status_code == 202
+    assert team.call("POST", f"/api/trash/{entry['id']}/restore", "admin").status_code == 202
     team.wait_indexed("admin", "default", seed["source"])
     assert team.ask("admin", TB2_QUESTION, "default")["answer"] == "Baykar"
 
