@@ -112,3 +112,15 @@ def test_gaps_group_abstained_and_down_voted_questions_per_collection(log: Answe
         ("Is there a gym?", 1, 1, 0),
     ]
     assert gaps[0].questions == ["Where can visitors park?", "where do visitors park"]
+
+
+def test_the_log_is_bounded_and_keeps_answers_with_feedback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("qa.feedback.log._PURGE_EVERY", 5)
+    log = AnswerLog(tmp_path / "answers.sqlite3", max_answers=3, clock=Clock())
+    voted = abstained("Is there a gym?")
+    log.record(voted, owner="k1", collection="hr")
+    log.add_feedback(voted.id, owner="k1", vote="down")
+    for i in range(9):
+        log.record(abstained(f"Question {i}?"), owner="k1", collection="hr")
+    # Purged at the 5th and 10th records: the newest answers and the voted one remain.
+    assert [a.question for a in log.answers()] == ["Is there a gym?", "Question 7?", "Question 8?"]

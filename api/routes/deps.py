@@ -15,13 +15,11 @@ from fastapi import Depends, Request
 
 from api.metrics import Metrics
 from qa.collections.access import LOCAL, Principal
-from qa.collections.jobs import IndexLoader, Reindexer
+from qa.collections.jobs import IndexLoader
 from qa.collections.registry import Collection, CollectionRegistry
-from qa.collections.worker import IngestWorker
 from qa.config import Settings
 from qa.feedback.log import AnswerLog
 from qa.service import QAService
-from qa.sessions import SessionStore
 from qa.sessions.chat import Chat
 
 
@@ -41,11 +39,6 @@ def get_principal(request: Request) -> Principal:
     return principal if isinstance(principal, Principal) else LOCAL
 
 
-def get_service(request: Request) -> QAService:
-    """The default collection's service, once its index is loaded (503 before that)."""
-    return ready_service(request.app.state.collections.default)
-
-
 def collection_for(registry: CollectionRegistry, principal: Principal, name: str | None) -> Collection:
     """The collection ``name`` (default when None): 403 ``collection_forbidden`` first, then 404 if unknown."""
     chosen = name or registry.default.name
@@ -61,12 +54,7 @@ def ready_service(collection: Collection) -> QAService:
 
 SettingsDep = Annotated[Settings, Depends(app_state("settings"))]
 IndexLoaderDep = Annotated[IndexLoader, Depends(app_state("index"))]
-ServiceDep = Annotated[QAService, Depends(get_service)]
-LoadingServiceDep = Annotated[QAService, Depends(app_state("service"))]
-SessionsDep = Annotated[SessionStore, Depends(app_state("sessions"))]
 MetricsDep = Annotated[Metrics, Depends(app_state("metrics"))]
-ReindexerDep = Annotated[Reindexer, Depends(app_state("reindexer"))]
-IngestWorkerDep = Annotated[IngestWorker, Depends(app_state("ingest"))]
 CollectionsDep = Annotated[CollectionRegistry, Depends(app_state("collections"))]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ChatDep = Annotated[Chat, Depends(app_state("chat"))]

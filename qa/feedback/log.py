@@ -24,6 +24,10 @@ from qa.schema import Answer
 Vote = Literal["up", "down"]
 #: Longest feedback comment or corrected answer kept (characters).
 MAX_FEEDBACK_CHARS = 2000
+#: Answers kept; past it the oldest without feedback go first (checked every ``_PURGE_EVERY`` records).
+#: A logged answer is about 2 KB, so the default stays under half a gigabyte.
+MAX_ANSWERS = 200_000
+_PURGE_EVERY = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -96,9 +100,13 @@ class SessionSummary:
 class AnswerLog:
     """The answer and feedback log; safe to share between threads. ``path=None`` keeps it in memory."""
 
-    def __init__(self, path: Path | None, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path | None, *, max_answers: int = MAX_ANSWERS, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = path
+        self.max_answers = max_answers
         self._clock = clock
+        self._recorded = 0
         self._lock = threading.Lock()
         try:
             if path is not None:
@@ -146,6 +154,17 @@ class AnswerLog:
                 generation,
                 self._clock(),
             ),
+        )
+        self._recorded += 1
+        if self._recorded % _PURGE_EVERY == 0:
+            self._purge()
+
+    def _purge(self) -> None:
+        """Drop the oldest answers past ``max_answers``, keeping those with feedback (the test set)."""
+        self._run(
+            "DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE id NOT IN (SELECT answer_id FROM feedback) "
+            "ORDER BY created LIMIT max(0, (SELECT COUNT(*) FROM answers) - ?))",
+            (self.max_answers,),
         )
 
     def get(self, answer_id: str, *, owner: str | None = None) -> LoggedAnswer:
