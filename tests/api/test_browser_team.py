@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from api import create_app
+from qa.feedback.export import export_cases
 from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, ask
 from tests.support import LiveServer, fast_service, fast_settings
 
@@ -77,6 +78,13 @@ def test_a_reload_restores_the_chat_and_votes_are_kept(page: Any, server: LiveSe
     assert votes == {
         ("Who makes the TB2?", "up", None, "page"),
         ("What is the capital of France?", "down", "Paris", "page"),
+    }
+    # Both votes become test cases: the up-voted answer with its evidence, the correction as gold.
+    log, library = server.app.state.answer_log, server.app.state.collections.default.library
+    cases = export_cases(log, library.hashes(), collection="default").cases
+    assert {(c.question, c.answers, bool(c.evidence)) for c in cases} == {
+        ("Who makes the TB2?", ("Baykar",), True),
+        ("What is the capital of France?", ("Paris",), False),
     }
 
     page.click("#new-chat")

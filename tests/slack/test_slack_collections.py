@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from api import create_app
 from api.slack.formatting import FEEDBACK_DOWN, FEEDBACK_UP
 from qa import HashingEmbedder, QAService
+from qa.cli import app as cli
 from qa.collections.registry import CollectionRegistry
 from qa.feedback.export import export_cases
 from tests.slack.conftest import make_settings
 from tests.slack.slack_standin import TEAM_ID, Slack, SlackStandIn, message_text, new_ts
-from tests.support import serving
+from tests.support import serving, settings_env
 
 HR_DOC = "Leave policy\n\nEvery employee gets 27 days of paid annual leave each year.\n"
 ENG_DOC = "Deploy guide\n\nThe on-call engineer for deploys this quarter is Ravi Osei.\n"
@@ -90,3 +92,11 @@ def test_each_channel_answers_from_its_collection_and_buttons_record_feedback(
     assert feedback.vote == "up" and feedback.source == "slack" and answer.id == answer_id
     report = export_cases(log, {"hr.txt": answer.file_hashes["hr.txt"]}, collection="hr")
     assert [case.answers for case in report.cases] == [("27",)]
+
+    # The Slack vote becomes a test set that `qa eval` runs against the hr collection.
+    settings = app.state.settings
+    out = settings.data_dir.parent / "slack-feedback.jsonl"
+    runner, env = CliRunner(), settings_env(settings)
+    assert runner.invoke(cli, ["feedback", "export", str(out), "--collection", "hr"], env=env).exit_code == 0
+    ran = runner.invoke(cli, ["eval", str(out), "--collection", "hr", "--min", "exact_match=1"], env=env)
+    assert ran.exit_code == 0, ran.output
