@@ -91,9 +91,7 @@ class Trash:
             entries = self._read()
             entry = next((e for e in entries if e.id == entry_id), None)
             if entry is None:
-                raise DocumentNotFoundError(
-                    f"The trash has no entry {entry_id!r}. List it with GET /api/trash."
-                )
+                raise DocumentNotFoundError(f"The trash has no entry {entry_id!r}. List it with GET /api/trash.")
             target = restore_to(entry)
             if entry.kind == "moved" and target is not None:
                 if target.exists():
