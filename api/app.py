@@ -11,14 +11,13 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from api.background import IndexLoader, Reindexer
 from api.errors import install_error_handlers
-from api.ingest_worker import IngestWorker
 from api.limit_storage import build_limit_storage
 from api.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware
 from api.logs import RequestIdMiddleware, log_config
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, answers, completions, documents, health
+from api.routes import admin, answers, collections, completions, documents, feedback, health, trash
+from api.routes import sessions as session_routes
 from api.routes.pages import mount_pages
 from api.security import (
     APIKeyMiddleware,
@@ -28,21 +27,25 @@ from api.security import (
     check_exposure,
 )
 from qa import __version__
+from qa.collections.access import KeyRing
+from qa.collections.registry import CollectionRegistry
 from qa.config import Settings
 from qa.errors import QAError
+from qa.feedback.log import AnswerLog
 from qa.service import QAService
 from qa.sessions import SessionStore, build_session_store
+from qa.sessions.chat import Chat
 
 logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start loading the index in the background; the server answers /healthz meanwhile."""
-    app.state.index.start()
-    app.state.ingest.start()  # uploads, deletes and (QA_WATCH) the live seeds folder
+    """Start loading every collection's index in the background; the server answers /healthz meanwhile."""
+    # Each collection's index loader and ingest worker (uploads, deletes and, with QA_WATCH, its live folders).
+    app.state.collections.start()
     yield
-    app.state.ingest.stop()
+    app.state.collections.stop()
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -54,6 +57,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     check_exposure(settings)
     service = service or QAService(settings)  # lazy: the model and index load in the lifespan
     sessions: SessionStore = build_session_store(settings)
+    keyring = KeyRing.from_settings([k.get_secret_value() for k in settings.api_keys], settings.keys_file)
+    registry = CollectionRegistry(settings, service=service)
+    answer_log = AnswerLog(settings.answers_path)
     limit_storage = build_limit_storage(settings)
     metrics = Metrics()
     app = FastAPI(
@@ -65,21 +71,27 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = service
+    app.state.keyring = keyring
+    app.state.collections = registry
     app.state.sessions = sessions
+    app.state.answer_log = answer_log
+    app.state.chat = Chat.from_settings(settings, sessions, answer_log)
     app.state.metrics = metrics
-    app.state.index = IndexLoader(service)
-    app.state.reindexer = Reindexer(service)
-    app.state.ingest = IngestWorker(service, watch=settings.watch, debounce_ms=settings.watch_debounce_ms)
+    # The default collection's parts, under the names the probes and older tests use.
+    default = registry.default
+    app.state.service = default.service
+    app.state.index = default.loader
+    app.state.reindexer = default.reindexer
+    app.state.ingest = default.worker
 
     install_error_handlers(app)
-    for module in (answers, completions, documents, health, admin):
+    for module in (answers, completions, documents, trash, collections, session_routes, feedback, health, admin):
         app.include_router(module.router)
     mount_pages(app)
     if settings.slack_bot_token and settings.slack_signing_secret:
         from api.slack.app import mount_slack
 
-        mount_slack(app, service=service, settings=settings, sessions=sessions)
+        mount_slack(app, collections=registry, settings=settings, chat=app.state.chat)
 
     # Starlette runs the last-added middleware first: the request id is set before anything can
     # log or fail, metrics see every response (401, 413, 429 included), and a request is checked
@@ -96,15 +108,15 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.add_middleware(
             RateLimitMiddleware,
             per_minute=settings.rate_limit_per_minute,
-            keys=settings.api_keys,
+            keys=keyring,
             storage=limit_storage,
         )
-    if not settings.api_keys and not settings.allow_public_without_keys:
+    if not keyring and not settings.allow_public_without_keys:
         app.add_middleware(LoopbackOnlyMiddleware)
-    if settings.api_keys:
+    if keyring:
         app.add_middleware(
             APIKeyMiddleware,
-            keys=settings.api_keys,
+            keys=keyring,
             failures_per_minute=settings.auth_failures_per_minute,
             storage=limit_storage,
         )

@@ -25,15 +25,15 @@ import json
 import math
 import time
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from limits.aio.storage import Storage
-from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body, error_response
 from api.limit_storage import PerMinuteLimit
-from api.security import bearer_token, client_address, is_exempt, key_matches
+from api.security import bearer_token, client_address, is_exempt
+from qa.collections.access import KeyRing
 
 #: Routes that compute answers; probes, documents and the page are never queued behind them.
 ANSWER_PATHS = frozenset({"/api/ask", "/api/chat", "/v1/chat/completions"})
@@ -276,11 +276,11 @@ class RateLimitMiddleware:
         app: ASGIApp,
         *,
         per_minute: int,
-        keys: Iterable[SecretStr] = (),
+        keys: KeyRing | None = None,
         storage: Storage | None = None,
     ) -> None:
         self.app = app
-        self.keys = list(keys)
+        self.keys = keys
         self.limiter = PerMinuteLimit(per_minute, namespace="qa-requests", storage=storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -297,13 +297,13 @@ class RateLimitMiddleware:
         await error_response(429, "rate_limited", message, headers=headers)(scope, receive, send)
 
 
-def client_key(scope: Scope, keys: Iterable[SecretStr] = ()) -> str:
+def client_key(scope: Scope, keys: KeyRing | None = None) -> str:
     """Who a request counts against: a digest of its key when it is a configured one, else its address.
 
     Any other token is ignored: counting by whatever a client sends would give each made-up token
     a fresh budget (and a fresh entry in the counts).
     """
     token = bearer_token(scope)
-    if token is not None and key_matches(token, keys):
+    if token is not None and keys is not None and keys.match(token) is not None:
         return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
     return "addr:" + client_address(scope)

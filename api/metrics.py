@@ -44,16 +44,20 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        # The collection label is bounded: names come from the registry (QA_MAX_COLLECTIONS), never a client.
         self.answers = Counter(
-            "qa_answers", "Answers given, by status (answered or abstained).", ["status"], registry=self.registry
+            "qa_answers",
+            "Answers given, by status (answered or abstained) and collection.",
+            ["status", "collection"],
+            registry=self.registry,
         )
 
-    def observe_answer(self, answer: Answer) -> None:
-        """Record the stage timings and status of one answer."""
+    def observe_answer(self, answer: Answer, *, collection: str = "default") -> None:
+        """Record the stage timings and status of one answer of ``collection`` (an existing one)."""
         for stage in STAGES:
             if stage in answer.timings_ms:
                 self.stage_seconds.labels(stage=stage).observe(answer.timings_ms[stage] / 1000)
-        self.answers.labels(status=answer.status).inc()
+        self.answers.labels(status=answer.status, collection=collection).inc()
 
     def render(self) -> bytes:
         """The metrics in the Prometheus text format."""

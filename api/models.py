@@ -21,6 +21,7 @@ class AskRequest(BaseModel):
     question: str = Field(max_length=_MAX_FIELD_CHARS, examples=["Who makes the TB2?"])
     top_k: int | None = Field(default=None, ge=1, le=50, description="Chunks to retrieve (default QA_TOP_K).")
     include_hits: bool = Field(default=False, description="Also return the retrieved chunks as `hits`.")
+    collection: str | None = Field(default=None, max_length=60, description="Collection to ask (default: default).")
 
 
 class ChatRequest(BaseModel):
@@ -35,6 +36,7 @@ class ChatRequest(BaseModel):
     stream: bool = Field(default=False, description="Answer as Server-Sent Events (citations, delta, done).")
     top_k: int | None = Field(default=None, ge=1, le=50)
     include_hits: bool = False
+    collection: str | None = Field(default=None, max_length=60, description="Collection to ask (default: default).")
 
 
 class CitationModel(BaseModel):
@@ -56,8 +58,9 @@ class CitationModel(BaseModel):
 
 
 class AnswerModel(BaseModel):
-    """The answer JSON shared with ``qa ask --json`` (``Answer.to_dict()``)."""
+    """The answer JSON shared with ``qa ask --json`` (``Answer.to_dict()``; tests/api/test_models.py pins them)."""
 
+    id: str = Field(description="The answer's id: send it with feedback (POST /api/feedback).")
     question: str
     answer: str | None
     status: Literal["answered", "abstained"]
@@ -78,8 +81,14 @@ class AnswerModel(BaseModel):
     hits: list[dict[str, Any]] | None = Field(default=None, description="Only with include_hits.")
 
 
-class ChatAnswerModel(AnswerModel):
-    """A chat answer: the answer JSON plus the session to continue."""
+class CollectionAnswerModel(AnswerModel):
+    """``POST /api/ask``: the answer JSON plus the collection that answered."""
+
+    collection: str
+
+
+class ChatAnswerModel(CollectionAnswerModel):
+    """A chat answer: the answer JSON plus the collection and the session to continue."""
 
     session_id: str
 
@@ -96,6 +105,7 @@ class DocumentSummary(BaseModel):
 class DocumentList(BaseModel):
     """``GET /api/documents``: the indexed documents, and every file with its status."""
 
+    collection: str = "default"
     documents: list[DocumentSummary]
     files: list[DocumentFile] = Field(default_factory=list)
     upload_types: list[str] = Field(default_factory=list, description="Suffixes POST /api/documents accepts")
@@ -156,7 +166,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for code, text in {
         400: "Body that is not JSON (or nests too deeply)",
         401: "Missing or wrong API key",
-        404: "Unknown document or chat session",
+        403: "The key may not use this collection (collection_forbidden), its role is too low (role_forbidden), "
+        "or uploads are off (uploads_disabled)",
+        404: "Unknown document, collection, answer or chat session",
+        409: "Conflicts with the current state (last_document, trash_conflict, collection_exists, reindex_running)",
         413: "Request body too large",
         422: "Invalid question or request",
         429: "Too many requests: over the per-key rate limit, or every answer slot and queue place is taken",
@@ -197,9 +210,115 @@ class DocumentFile(BaseModel):
     source: str
     status: FileState
     reason: str | None = None
+    uploaded: bool = Field(default=False, description="Uploaded through the API (else placed by hand)")
 
 
 class DocumentFiles(BaseModel):
     """``POST /api/documents`` (202) and ``DELETE /api/documents/{doc_id}`` (202): the files concerned."""
 
+    collection: str = "default"
     files: list[DocumentFile]
+
+
+class TrashEntryModel(BaseModel):
+    """A deleted document: ``moved`` (an upload, erased at ``expires_at``) or ``hidden`` (placed by hand)."""
+
+    id: str
+    source: str
+    kind: Literal["moved", "hidden"]
+    deleted_at: float
+    expires_at: float | None
+
+
+class TrashList(BaseModel):
+    """``GET /api/trash``."""
+
+    collection: str
+    entries: list[TrashEntryModel]
+
+
+class CollectionModel(BaseModel):
+    """A collection and where its index stands."""
+
+    name: str
+    ready: bool
+    documents: int | None = None
+
+
+class CollectionList(BaseModel):
+    """``GET /api/collections``: the collections this key may read."""
+
+    collections: list[CollectionModel]
+
+
+class CreateCollectionRequest(BaseModel):
+    """``POST /api/collections``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(max_length=60, examples=["hr"])
+
+
+class SessionSummaryModel(BaseModel):
+    """A past chat of this key."""
+
+    session_id: str
+    collection: str
+    title: str
+    turns: int
+    last_at: float
+
+
+class SessionList(BaseModel):
+    """``GET /api/sessions``: this key's chats, most recent first."""
+
+    sessions: list[SessionSummaryModel]
+
+
+class SessionTranscript(BaseModel):
+    """``GET /api/sessions/{session_id}``: the chat's answers, oldest first."""
+
+    session_id: str
+    collection: str
+    answers: list[dict[str, Any]]
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /api/feedback``: a vote on an answer (its ``id``), with an optional comment and correction."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    answer_id: str = Field(max_length=60)
+    vote: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=2000)
+    correction: str | None = Field(default=None, max_length=2000, description="The right answer, if it was wrong.")
+    source: Literal["api", "page"] = "api"
+
+
+class FeedbackModel(BaseModel):
+    """A recorded vote."""
+
+    answer_id: str
+    vote: Literal["up", "down"]
+    comment: str | None
+    correction: str | None
+    collection: str
+
+
+class GapModel(BaseModel):
+    """A group of near-duplicate questions the documents did not answer (or answered badly)."""
+
+    collection: str
+    question: str
+    questions: list[str]
+    count: int
+    abstained: int
+    down_votes: int
+    last_asked: float
+    closest: list[dict[str, Any]]
+
+
+class GapList(BaseModel):
+    """``GET /api/gaps``."""
+
+    gaps: list[GapModel]

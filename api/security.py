@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import ipaddress
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from limits.aio.storage import Storage
-from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 from api.limit_storage import PerMinuteLimit
+from qa.collections.access import KeyRing
 from qa.config import Settings
 from qa.errors import UnsafeExposureError
 
@@ -61,7 +60,8 @@ def check_exposure(settings: Settings) -> None:
             f"QA_API_KEYS has keys shorter than {MIN_KEY_CHARS} characters ({which} in the list); short keys "
             f"can be guessed. Replace them with long random keys. {_KEY_FIX}"
         )
-    if not settings.api_keys and not settings.allow_public_without_keys and not is_loopback(settings.host):
+    has_keys = bool(settings.api_keys) or settings.keys_file is not None
+    if not has_keys and not settings.allow_public_without_keys and not is_loopback(settings.host):
         raise UnsafeExposureError(
             f"Refusing to serve on QA_HOST={settings.host!r} without API keys: it is not a loopback address, so "
             "anyone who reaches the port could use the API. Set QA_API_KEYS (random keys of "
@@ -111,25 +111,16 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def key_matches(presented: str, keys: Iterable[SecretStr]) -> bool:
-    """Constant-time comparison of a presented key against every configured key."""
-    given = presented.encode("utf-8")
-    matched = False
-    for key in keys:  # no early exit: the time taken does not say which key was close
-        matched |= hmac.compare_digest(given, key.get_secret_value().encode("utf-8"))
-    return matched
-
-
 def client_address(scope: Scope) -> str:
     """The peer address (the proxy's, unless uvicorn is told to trust its forwarded headers)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
 
-def presents_valid_key(scope: Scope, keys: Iterable[SecretStr]) -> bool:
+def presents_valid_key(scope: Scope, keys: KeyRing) -> bool:
     """True when the request carries one of the configured keys (never true without keys)."""
     token = bearer_token(scope)
-    return token is not None and key_matches(token, keys)
+    return token is not None and keys.match(token) is not None
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -142,7 +133,8 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class APIKeyMiddleware:
-    """Require ``Authorization: Bearer <key>`` on every non-public path.
+    """Require ``Authorization: Bearer <key>`` on every non-public path; the key's principal (role,
+    collections) goes to ``scope["state"]["principal"]`` for the routes (``api.routes.deps``).
 
     A client address with ``failures_per_minute`` 401s in the last minute gets 429 (Retry-After) for
     every non-public request until its window frees up: key guessing is slow, and the answer to a
@@ -151,10 +143,10 @@ class APIKeyMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, keys: list[SecretStr], failures_per_minute: int = 10, storage: Storage | None = None
+        self, app: ASGIApp, *, keys: KeyRing, failures_per_minute: int = 10, storage: Storage | None = None
     ) -> None:
         self.app = app
-        self.keys = list(keys)
+        self.keys = keys
         self.failures = PerMinuteLimit(failures_per_minute, namespace="qa-auth-failures", storage=storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -173,14 +165,16 @@ class APIKeyMiddleware:
             )
             return
         token = bearer_token(scope)
-        if token is not None and key_matches(token, self.keys):
+        principal = self.keys.match(token) if token is not None else None
+        if principal is not None:
+            scope.setdefault("state", {})["principal"] = principal
             await self.app(scope, receive, send)
             return
         await self.failures.hit(address)
         message = (
             "Missing API key: send 'Authorization: Bearer <key>'."
             if token is None
-            else "Invalid API key: check the key you were given (QA_API_KEYS on the server)."
+            else "Invalid API key: check the key you were given (QA_API_KEYS or QA_KEYS_FILE on the server)."
         )
         response = error_response(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
         await response(scope, receive, send)

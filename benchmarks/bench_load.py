@@ -11,6 +11,11 @@ The run fails (exit 1) on any 5xx, dropped connection, or shed response without 
     .venv/bin/python -m benchmarks.bench_load --levels 10,50 --seconds 20
     .venv/bin/python -m benchmarks.bench_load --soak-seconds 600 --levels 50  # RSS at start and end
     .venv/bin/python -m benchmarks.bench_load --url http://127.0.0.1:8000     # an already running server
+    .venv/bin/python -m benchmarks.bench_load --collections 2 --levels 10,50 --seconds 20  # two knowledge bases
+
+With ``--collections 2`` the server holds a second collection (a copy of the seeds under another
+name, its own index) and the clients alternate between the two, so the figures show what a
+second knowledge base costs in one process (the models are shared).
 """
 
 from __future__ import annotations
@@ -59,18 +64,21 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def one_request(client: httpx.AsyncClient, kind: int, level: Level) -> None:
+async def one_request(client: httpx.AsyncClient, kind: int, level: Level, collections: tuple[str, ...]) -> None:
     question = QUESTIONS[kind % len(QUESTIONS)]
+    # Alternate collections on a cycle prime to the question/route cycle of 3: every mix occurs.
+    collection = collections[(kind // 3) % len(collections)]
     started = time.perf_counter()
     try:
         if kind % 3 == 0:
-            response = await client.post("/api/ask", json={"question": question})
+            response = await client.post("/api/ask", json={"question": question, "collection": collection})
             await response.aread()
         elif kind % 3 == 1:
-            response = await client.post("/api/chat", json={"message": question})
+            response = await client.post("/api/chat", json={"message": question, "collection": collection})
             await response.aread()
         else:
-            async with client.stream("POST", "/api/chat", json={"message": question, "stream": True}) as response:
+            body_json = {"message": question, "stream": True, "collection": collection}
+            async with client.stream("POST", "/api/chat", json=body_json) as response:
                 body = (await response.aread()).decode()
                 if response.status_code == 200 and "event: done" not in body:
                     level.dropped += 1  # a stream that ended without its answer
@@ -89,11 +97,11 @@ async def one_request(client: httpx.AsyncClient, kind: int, level: Level) -> Non
             await asyncio.sleep(min(float(retry_after), 2.0))  # a polite client backs off
 
 
-async def client_loop(url: str, deadline: float, level: Level, offset: int) -> None:
+async def client_loop(url: str, deadline: float, level: Level, offset: int, collections: tuple[str, ...]) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         kind = offset
         while time.monotonic() < deadline:
-            await one_request(client, kind, level)
+            await one_request(client, kind, level, collections)
             kind += 1
 
 
@@ -107,13 +115,13 @@ async def healthz_samples(url: str, deadline: float, out: list[float]) -> None:
             await asyncio.sleep(0.05)
 
 
-async def run_level(url: str, clients: int, seconds: float) -> Level:
+async def run_level(url: str, clients: int, seconds: float, collections: tuple[str, ...]) -> Level:
     level = Level(clients)
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
     await asyncio.gather(
         healthz_samples(url, deadline, level.healthz),
-        *(client_loop(url, deadline, level, i) for i in range(clients)),
+        *(client_loop(url, deadline, level, i, collections) for i in range(clients)),
     )
     level.seconds = time.perf_counter() - started
     return level
@@ -146,6 +154,10 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
     """``qa serve`` (the real model and reader, or ``--hashing``) over a temp copy of seeds/, on a free port."""
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))
     shutil.copytree(REPO / "seeds", root / "seeds")
+    for name in collection_names(args)[1:]:  # what `qa collections create NAME` makes, documents placed by hand
+        home = root / "data" / "collections" / name
+        shutil.copytree(REPO / "seeds", home / "documents")
+        (home / "collection.json").write_text(json.dumps({"name": name, "created_at": time.time()}), "utf-8")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -179,12 +191,24 @@ def start_server(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]
     deadline = time.monotonic() + 600  # a first start exports the ONNX models
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200 and all_ready(url):
                 return url, process, log
         except httpx.TransportError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     process.kill()
     raise SystemExit(f"server did not start; see {log}")
+
+
+def collection_names(args: argparse.Namespace) -> tuple[str, ...]:
+    """``default`` and ``--collections`` - 1 more."""
+    return ("default", *(f"bench-{n}" for n in range(2, args.collections + 1)))
+
+
+def all_ready(url: str) -> bool:
+    """Every collection's index is loaded."""
+    listed = httpx.get(f"{url}/api/collections", timeout=5)
+    return listed.status_code == 200 and all(c["ready"] for c in listed.json()["collections"])
 
 
 def report(level: Level, floor_p95: float) -> dict[str, object]:
@@ -259,6 +283,7 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         idle = await idle_floor(url)
         floor_p95 = percentile(idle, 0.95)
+        print(f"collections: {', '.join(collection_names(args))}")
         print(f"floor: /healthz idle p50 {statistics.median(idle) * 1000:.1f} ms, p95 {floor_p95 * 1000:.1f} ms")
         rss_start = rss_mb(pid)
         failed = False
@@ -266,7 +291,7 @@ async def main_async(args: argparse.Namespace) -> int:
         seconds = args.soak_seconds or args.seconds
         for clients in levels:
             before = await server_buckets(url)
-            result = report(await run_level(url, clients, seconds), floor_p95)
+            result = report(await run_level(url, clients, seconds, collection_names(args)), floor_p95)
             result |= server_side(before, await server_buckets(url))
             print(json.dumps(result))
             failed |= bool(result["5xx"] or result["dropped"] or result["shed_without_retry_after"])
@@ -300,6 +325,9 @@ def main() -> None:
         help="QA_MAX_CONCURRENT_ANSWERS of the server (default: its default)",
     )
     parser.add_argument("--max-queue", type=int, default=None, help="QA_MAX_QUEUE of the server (default: its default)")
+    parser.add_argument(
+        "--collections", type=int, default=1, help="collections the clients alternate between (a copy of seeds each)"
+    )
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 

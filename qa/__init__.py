@@ -21,10 +21,14 @@ Where each kind of change goes:
                         checks, follow-up condensing, short-answer heuristics
     qa/reader/          the trained extractive reader: network (model.py), inference, artifacts
                         (reader_config.json) and weights/
-    qa/sessions/        chat sessions: protocol + continue_session (base.py), SQLite, Redis
+    qa/sessions/        chat sessions: protocol + continue_session (base.py), SQLite, Redis, and
+                        chat.py's Chat (continue, bound the history, ask, save) for every front end
+    qa/collections/     named knowledge bases (registry.py), their files and trash (library.py,
+                        trash.py), background ingest and jobs (worker.py, jobs.py), keys with roles
+    qa/feedback/        the answer log, feedback -> test set (export.py), unanswered questions (gaps.py)
     qa/evaluation/      test sets, importers, runner, metrics, reports (``qa eval``)
-    qa/cli.py, qa/health.py   the ``qa`` command line and ``qa doctor``
-    api/                the HTTP front end (routes/, security, limits, background jobs) and api/slack/
+    qa/cli.py, qa/health.py   the ``qa`` command line and ``qa doctor``; qa/team_cli.py its team commands
+    api/                the HTTP front end (routes/, security, limits) and api/slack/
 """
 
 from typing import TYPE_CHECKING, Any

@@ -40,9 +40,7 @@ def _service(settings: Settings) -> QAService:
 
 def _warn_if_stale(service: QAService) -> None:
     """Warn (stderr) when the seeds folder changed since the loaded index was built."""
-    from qa.ingest.freshness import seed_changes
-
-    changes = seed_changes(service.settings.seeds_dir, service.manifest.files)
+    changes = service.library.changes(service.manifest.files)
     if changes.stale:
         typer.secho(
             f"warning: the seeds folder changed since the index was built: {changes.describe()}. "
@@ -169,8 +167,8 @@ def _ask_server(
 @app.command()
 def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
     """A terminal chat: follow-up questions use the conversation so far. Ctrl-D to quit."""
-    from qa.schema import Turn
-    from qa.sessions import SQLiteSessionStore, continue_session
+    from qa.sessions import SQLiteSessionStore
+    from qa.sessions.chat import Chat
 
     settings = _settings(seeds, index)
     try:
@@ -181,6 +179,7 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         raise _fail(error) from None
     # The conversation lives in memory, under the same caps and expiry as the HTTP and Slack chats.
     sessions = SQLiteSessionStore(None, ttl_s=settings.session_ttl_s, max_turns=settings.max_session_turns)
+    talk = Chat.from_settings(settings, sessions)  # the same history limits as every front end
     session_id = sessions.new_id()
     typer.echo("Ask about your documents. Empty line or Ctrl-D to quit.")
     while True:
@@ -192,13 +191,12 @@ def chat(seeds: SeedsOption = None, index: IndexOption = None) -> None:
         if not question:
             return
         try:
-            history = continue_session(sessions, session_id, missing="new").history
-            answer = service.ask(question, history=history)
+            conversation = talk.open(session_id, owner="terminal", collection="default", missing="new")
+            answer = talk.ask(service, question, conversation, owner="terminal", collection="default")
         except QAError as error:
             typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
             continue
         _print_answer(answer.to_dict())
-        sessions.append(session_id, Turn(question=question, answer=answer.answer))
 
 
 @app.command()
@@ -302,6 +300,7 @@ def eval_(
     article: Annotated[Optional[list[str]], typer.Option("--article", help="SQuAD: only this article.")] = None,  # noqa: UP045
     exclude_article: Annotated[Optional[list[str]], typer.Option("--exclude-article", help="SQuAD: skip it.")] = None,  # noqa: UP045
     work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Keep imported corpus+index here.")] = None,  # noqa: UP045
+    collection: Annotated[Optional[str], typer.Option("--collection", help="Answer from this collection.")] = None,  # noqa: UP045
     seeds: SeedsOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -328,6 +327,7 @@ def eval_(
             articles=tuple(article or ()),
             exclude_articles=tuple(exclude_article or ()),
             work_dir=work_dir,
+            collection=collection,
         )
         code = run_command(settings, options)
     except ValidationError as exc:
@@ -336,6 +336,18 @@ def eval_(
         raise _fail(error) from None
     if code:
         raise typer.Exit(code=code)
+
+
+def _add_team_commands() -> None:
+    from qa.team_cli import collections_app, feedback_app, gaps, keys_app
+
+    app.add_typer(collections_app, name="collections")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(feedback_app, name="feedback")
+    app.command("gaps")(gaps)
+
+
+_add_team_commands()
 
 
 def main() -> None:

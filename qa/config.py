@@ -124,6 +124,21 @@ class Settings(BaseSettings):
     watch: bool = True
     watch_debounce_ms: int = Field(default=500, ge=50)
 
+    # Team knowledge base (docs/COLLECTIONS.md). Collections: named knowledge bases under
+    # data_dir/collections/<name>/ ("default" is the seeds folder); at most max_collections, so
+    # metrics labelled by collection stay bounded.
+    max_collections: int = Field(default=50, ge=1, le=1000)
+    # Deleted uploads wait in the collection's trash this many days (hand-placed files are only hidden).
+    trash_days: int = Field(default=30, ge=0)
+    # "off": nobody may upload (POST /api/documents answers 403 uploads_disabled).
+    uploads: Literal["on", "off"] = "on"
+    # Keys with roles: a JSON file of {"name", "sha256", "role", "collections"} (qa keys add makes one
+    # entry); QA_API_KEYS stay admin keys for every collection.
+    keys_file: Path | None = None
+    # Slack channel -> collection ("C123=hr,C456=eng" or a JSON object); others get slack_collection.
+    slack_channels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    slack_collection: str = "default"
+
     # Slack (off unless the bot token and signing secret are set)
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -158,12 +173,28 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("slack_channels", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        # Allow QA_SLACK_CHANNELS=C1=hr,C2=eng as well as a JSON object.
+        if isinstance(value, str):
+            if value.strip().startswith("{"):
+                return json.loads(value)
+            pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+            return {channel.strip(): name.strip() for channel, _, name in pairs}
+        return value
+
     @property
     def models_path(self) -> Path:
         """Folder of the exported ONNX models."""
         if self.model_cache_dir is not None:
             return self.model_cache_dir
         return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "seed-qa" / "models"
+
+    @property
+    def answers_path(self) -> Path:
+        """SQLite file holding every answer given and the feedback on it."""
+        return self.data_dir / "answers.sqlite3"
 
     @property
     def sessions_path(self) -> Path:

@@ -8,6 +8,17 @@
     ├── NoDocumentsError         400 no_documents
     ├── InvalidTestSetError      400 invalid_test_set
     ├── DocumentNotFoundError    404 document_not_found
+    ├── CollectionNotFoundError  404 collection_not_found
+    ├── AnswerNotFoundError      404 answer_not_found
+    ├── ConflictError            409 conflict
+    │   ├── LastDocumentError    409 last_document
+    │   ├── TrashConflictError   409 trash_conflict
+    │   └── CollectionExistsError  409 collection_exists
+    ├── ForbiddenError           403 forbidden
+    │   ├── CollectionForbiddenError  403 collection_forbidden
+    │   ├── RoleForbiddenError   403 role_forbidden
+    │   └── UploadsDisabledError  403 uploads_disabled
+    ├── InvalidCollectionNameError  422 invalid_collection_name
     ├── UploadError              422 invalid_filename
     │   ├── UploadTooLargeError  413 file_too_large
     │   └── UnsupportedFileTypeError  415 unsupported_file_type
@@ -150,3 +161,74 @@ class ServerUnavailableError(QAError):
 
     status_code = 503
     code = "server_unavailable"
+
+
+class CollectionNotFoundError(QAError):
+    """No collection has the requested name."""
+
+    status_code = 404
+    code = "collection_not_found"
+
+
+class AnswerNotFoundError(QAError):
+    """No recorded answer has the requested id (or the caller may not see it)."""
+
+    status_code = 404
+    code = "answer_not_found"
+
+
+class ConflictError(QAError):
+    """The request conflicts with the current state."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class LastDocumentError(ConflictError):
+    """Deleting the only document would empty the index."""
+
+    code = "last_document"
+
+
+class TrashConflictError(ConflictError):
+    """A file of the restored document's name exists again."""
+
+    code = "trash_conflict"
+
+
+class CollectionExistsError(ConflictError):
+    """A collection of that name exists already (or is the default)."""
+
+    code = "collection_exists"
+
+
+class ForbiddenError(QAError):
+    """The API key may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class CollectionForbiddenError(ForbiddenError):
+    """The API key may not read this collection."""
+
+    code = "collection_forbidden"
+
+
+class RoleForbiddenError(ForbiddenError):
+    """The API key's role is too low (a reader uploading, an editor managing collections)."""
+
+    code = "role_forbidden"
+
+
+class UploadsDisabledError(ForbiddenError):
+    """Uploads are turned off for everyone (QA_UPLOADS=off)."""
+
+    code = "uploads_disabled"
+
+
+class InvalidCollectionNameError(QAError):
+    """A collection name that is not lowercase letters, digits and dashes."""
+
+    status_code = 422
+    code = "invalid_collection_name"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,8 @@ class Answer:
     # An abstention's closest passages (qa.answering.related): pointers, not citations; empty
     # when the answer is answered or nothing retrieved shares a word with the question.
     related: tuple[Citation, ...] = ()
+    # Feedback, chat history and the gaps list refer to an answer by this id.
+    id: str = field(default_factory=lambda: new_answer_id())
 
     @classmethod
     def from_draft(
@@ -222,6 +225,7 @@ class Answer:
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
         """The JSON contract shared by the CLI, HTTP API and Slack."""
         data: dict[str, Any] = {
+            "id": self.id,
             "question": self.question,
             "answer": self.answer,
             "status": self.status,
@@ -238,6 +242,11 @@ class Answer:
         if include_hits:
             data["hits"] = [hit_to_dict(h) for h in self.hits]
         return data
+
+
+def new_answer_id() -> str:
+    """A fresh answer id: ``ans-`` and 96 random bits, url-safe."""
+    return "ans-" + secrets.token_urlsafe(12)
 
 
 def answer_text(answer: Answer) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from qa.answering.base import Answerer, missing_draft
 from qa.answering.factory import build_answerer
 from qa.answering.related import related_passages
+from qa.collections.library import DocumentLibrary, default_library
 from qa.config import Settings
 from qa.embedding import Embedder, build_embedder
 from qa.errors import (
@@ -23,7 +24,7 @@ from qa.errors import (
     IndexNotReadyError,
 )
 from qa.ingest.chunking import chunk_documents, embedding_text
-from qa.ingest.loading import LoadResult, load_documents
+from qa.ingest.loading import LoadResult
 from qa.ingest.run import EmbedFunction, IngestReport, embed_in_batches, ingest_lock
 from qa.onnx_export import export_recipe
 from qa.schema import (
@@ -53,10 +54,16 @@ class QAService:
         *,
         embedder: Embedder | None = None,
         answerer: Answerer | None = None,
+        library: DocumentLibrary | None = None,
+        models_from: QAService | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._answerer = answerer
+        # Another collection's service whose models this one uses (loaded once, shared).
+        self._models_from = models_from
+        #: The files this service indexes: by default the seeds folder and the default collection's uploads.
+        self.library = library or default_library(self.settings)
         self._store: Store | None = None
         self._loaded: SearchIndex | None = None
         self._lock = threading.RLock()
@@ -69,7 +76,8 @@ class QAService:
         """The configured embedder (loads the model on first use)."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = build_embedder(self.settings)
+                shared = self._models_from
+                self._embedder = shared.embedder if shared else build_embedder(self.settings)
             return self._embedder
 
     @property
@@ -77,7 +85,8 @@ class QAService:
         """The configured answerer."""
         with self._lock:
             if self._answerer is None:
-                self._answerer = build_answerer(self.settings, self.embedder)
+                shared = self._models_from
+                self._answerer = shared.answerer if shared else build_answerer(self.settings, self.embedder)
             return self._answerer
 
     @property
@@ -122,7 +131,7 @@ class QAService:
     def ingest(
         self, *, rebuild: bool = False, show_progress: bool = False, embed: EmbedFunction | None = None
     ) -> IngestReport:
-        """(Re)build the index from the seeds folder, re-embedding only changed files.
+        """(Re)build the index from the library's folders, re-embedding only changed files.
 
         The new index is committed atomically; an interrupted ingest leaves the previous one.
         ``embed`` replaces the in-process embedding (qa.ingest.distributed embeds on a Ray cluster).
@@ -140,8 +149,8 @@ class QAService:
     def _ingest(
         self, *, rebuild: bool, show_progress: bool, embed: EmbedFunction | None, started: float
     ) -> IngestReport:
-        loaded: LoadResult = load_documents(
-            self.settings.seeds_dir, max_bytes=self.settings.max_document_bytes, zip_limits=self.settings.zip_limits
+        loaded: LoadResult = self.library.load(
+            max_bytes=self.settings.max_document_bytes, zip_limits=self.settings.zip_limits
         )
         config = self.index_config()
         writer, previous = self._open_writer(config, rebuild=rebuild)

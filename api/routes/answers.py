@@ -1,9 +1,14 @@
-"""``POST /api/ask`` (one question) and ``POST /api/chat`` (a conversation, JSON or SSE)."""
+"""``POST /api/ask`` (one question) and ``POST /api/chat`` (a conversation, JSON or SSE).
+
+Both take ``collection`` (default: ``default``); the key must be allowed to read it. The chat
+goes through ``qa.sessions.chat.Chat``: it continues the session, bounds the history, asks and
+saves the turn, so this module only translates.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,12 +17,11 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.errors import error_body
 from api.metrics import Metrics
-from api.models import ERROR_RESPONSES, AnswerModel, AskRequest, ChatAnswerModel, ChatRequest
-from api.routes.deps import MetricsDep, ServiceDep, SessionsDep
+from api.models import ERROR_RESPONSES, AskRequest, ChatAnswerModel, ChatRequest, CollectionAnswerModel
+from api.routes.deps import ChatDep, CollectionsDep, MetricsDep, PrincipalDep, collection_for, ready_service
 from qa.errors import QAError
-from qa.schema import Answer, Turn
-from qa.service import QAService
-from qa.sessions import SessionStore, continue_session, is_web_session_id
+from qa.schema import Answer, StreamEvent
+from qa.sessions import is_web_session_id
 from qa.validation import validate_question
 
 router = APIRouter(prefix="/api", tags=["answers"], responses=ERROR_RESPONSES)
@@ -25,12 +29,18 @@ router = APIRouter(prefix="/api", tags=["answers"], responses=ERROR_RESPONSES)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@router.post("/ask", responses={200: {"model": AnswerModel}})
-async def ask(body: AskRequest, service: ServiceDep, metrics: MetricsDep) -> JSONResponse:
+@router.post("/ask", responses={200: {"model": CollectionAnswerModel}})
+async def ask(
+    body: AskRequest, collections: CollectionsDep, principal: PrincipalDep, chat: ChatDep, metrics: MetricsDep
+) -> JSONResponse:
     """Answer one question with citations, or abstain; the same JSON as `qa ask --json`."""
-    answer = await run_in_threadpool(service.ask, body.question, top_k=body.top_k)
-    metrics.observe_answer(answer)
-    return JSONResponse(answer.to_dict(include_hits=body.include_hits))
+    collection = collection_for(collections, principal, body.collection)
+    service = ready_service(collection)
+    answer = await run_in_threadpool(
+        chat.ask, service, body.question, None, owner=principal.name, collection=collection.name, top_k=body.top_k
+    )
+    metrics.observe_answer(answer, collection=collection.name)
+    return JSONResponse({**answer.to_dict(include_hits=body.include_hits), "collection": collection.name})
 
 
 @router.post(
@@ -42,48 +52,54 @@ async def ask(body: AskRequest, service: ServiceDep, metrics: MetricsDep) -> JSO
         }
     },
 )
-async def chat(body: ChatRequest, service: ServiceDep, sessions: SessionsDep, metrics: MetricsDep) -> Any:
-    """One chat message; follow-ups use the session's earlier turns. ``stream: true`` answers as SSE."""
+async def chat(
+    body: ChatRequest, collections: CollectionsDep, principal: PrincipalDep, chat: ChatDep, metrics: MetricsDep
+) -> Any:
+    """One chat message; follow-ups use the session's earlier answered turns. ``stream: true`` answers as SSE."""
+    collection = collection_for(collections, principal, body.collection)
+    service = ready_service(collection)
     question = validate_question(body.message, max_chars=service.settings.max_question_chars)
     # Only ids of the HTTP chat's own random form are continued: the store also holds the Slack bot's
-    # threads, whose ids are predictable, and they must not be readable or writable from here.
+    # threads, whose ids are predictable, and they must not be readable or writable from here. A
+    # session of another key or collection is unknown here (404), never continued.
     conversation = await run_in_threadpool(
-        continue_session, sessions, body.session_id, missing="raise", accepts=is_web_session_id
+        chat.open,
+        body.session_id,
+        owner=principal.name,
+        collection=collection.name,
+        missing="raise",
+        accepts=is_web_session_id,
     )
-    session_id, history = conversation.session_id, conversation.history
+    events = chat.ask_stream(
+        service, question, conversation, owner=principal.name, collection=collection.name, top_k=body.top_k
+    )
+    extra = {"session_id": conversation.session_id, "collection": collection.name}
     if body.stream:
-        events = sse_events(service, sessions, metrics, question, session_id=session_id, history=history, body=body)
-        headers = {**SSE_HEADERS, "X-Session-Id": session_id}
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-    answer = await run_in_threadpool(service.ask, question, top_k=body.top_k, history=history)
-    await record_turn(sessions, metrics, session_id, question, answer)
-    return JSONResponse({**answer.to_dict(include_hits=body.include_hits), "session_id": session_id})
+        stream = sse_events(events, metrics, extra=extra, include_hits=body.include_hits)
+        headers = {**SSE_HEADERS, "X-Session-Id": conversation.session_id}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    answer = await run_in_threadpool(_last_answer, events)
+    metrics.observe_answer(answer, collection=collection.name)
+    return JSONResponse({**answer.to_dict(include_hits=body.include_hits), **extra})
 
 
-async def record_turn(sessions: SessionStore, metrics: Metrics, session_id: str, question: str, answer: Answer) -> None:
-    """Save the turn for follow-ups and count the answer."""
-    await run_in_threadpool(sessions.append, session_id, Turn(question=question, answer=answer.answer))
-    metrics.observe_answer(answer)
+def _last_answer(events: Iterator[StreamEvent]) -> Answer:
+    done = None
+    for event in events:
+        done = event.data
+    assert isinstance(done, Answer)  # ask_stream always ends with "done"
+    return done
 
 
 async def sse_events(
-    service: QAService,
-    sessions: SessionStore,
-    metrics: Metrics,
-    question: str,
-    *,
-    session_id: str,
-    history: Sequence[Turn],
-    body: ChatRequest,
+    events: Iterator[StreamEvent], metrics: Metrics, *, extra: dict[str, str], include_hits: bool
 ) -> AsyncIterator[str]:
-    """The answer as SSE: ``citations``, ``delta``... and ``done`` (answer JSON + session_id)."""
-    events = service.ask_stream(question, history=history, top_k=body.top_k)
+    """The answer as SSE: ``citations``, ``delta``... and ``done`` (answer JSON + session_id, collection)."""
     try:
         async for event in iterate_in_threadpool(events):
             if isinstance(event.data, Answer):
-                await record_turn(sessions, metrics, session_id, question, event.data)
-                done = {**event.data.to_dict(include_hits=body.include_hits), "session_id": session_id}
-                yield sse("done", done)
+                metrics.observe_answer(event.data, collection=extra["collection"])
+                yield sse("done", {**event.data.to_dict(include_hits=include_hits), **extra})
             elif event.kind == "delta":
                 yield sse("delta", {"text": event.data})
             else:

@@ -2,6 +2,8 @@
 
 The content is the answer followed by ``[n]`` citation markers ("Baykar [1]"); the citations
 themselves travel in an extra top-level ``citations`` field (and in the last stream chunk).
+Each collection the key may read is a model: ``seed-qa`` is the default collection, any other
+is its name; ``model`` picks one.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,41 +21,72 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from api.errors import error_body
 from api.metrics import Metrics
 from api.models import ERROR_RESPONSES, ChatCompletionRequest, ChatMessage
-from api.routes.deps import MetricsDep, ServiceDep
-from qa.answering.conversation import bound_history
+from api.routes.deps import ChatDep, CollectionsDep, MetricsDep, PrincipalDep, collection_for, ready_service
+from qa.collections.access import Principal
+from qa.collections.library import DEFAULT_COLLECTION
+from qa.collections.registry import CollectionRegistry
 from qa.config import Settings
 from qa.errors import InvalidQuestionError, QAError
-from qa.schema import ABSTAIN_MESSAGE, Answer, Turn, answer_text, citation_to_dict
-from qa.service import QAService
+from qa.schema import ABSTAIN_MESSAGE, Answer, StreamEvent, Turn, answer_text, citation_to_dict
 from qa.validation import check_control_characters, validate_question
 
+#: The default collection's model id (other collections answer as their own names).
 MODEL_ID = "seed-qa"
 
 router = APIRouter(prefix="/v1", tags=["openai"], responses=ERROR_RESPONSES)
 
 
+def model_id(collection: str) -> str:
+    """The model id a collection answers as."""
+    return MODEL_ID if collection == DEFAULT_COLLECTION else collection
+
+
+def collection_of(model: str | None) -> str:
+    """The collection a ``model`` field names (``seed-qa`` or none: the default)."""
+    return DEFAULT_COLLECTION if model in (None, "", MODEL_ID) else str(model)
+
+
 @router.get("/models")
-async def list_models() -> dict[str, Any]:
-    """The one model this server answers as."""
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "seed-qa"}]}
+async def list_models(collections: CollectionsDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Every collection this key may read, as a model."""
+    names = await run_in_threadpool(readable_collections, collections, principal)
+    data = [{"id": model_id(name), "object": "model", "created": 0, "owned_by": "seed-qa"} for name in names]
+    return {"object": "list", "data": data}
+
+
+def readable_collections(collections: CollectionRegistry, principal: Principal) -> list[str]:
+    """The names of the collections ``principal`` may read."""
+    return [name for name in collections.names() if principal.can_read(name)]
 
 
 @router.post("/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, service: ServiceDep, metrics: MetricsDep) -> Any:
+async def chat_completions(
+    body: ChatCompletionRequest,
+    collections: CollectionsDep,
+    principal: PrincipalDep,
+    chat: ChatDep,
+    metrics: MetricsDep,
+) -> Any:
     """Answer the last user message, using earlier messages as the conversation."""
+    collection = collection_for(collections, principal, collection_of(body.model))
+    service = ready_service(collection)
     # Off the event loop: the messages fill up to QA_MAX_BODY_BYTES, and every one is checked.
     question, history = await run_in_threadpool(conversation_from_messages, body.messages, service.settings)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    model = model_id(collection.name)
+    events = chat.ask_stream(
+        service, question, None, owner=principal.name, collection=collection.name, top_k=body.top_k, history=history
+    )
     if body.stream:
-        chunks = stream_chunks(service, metrics, question, history, completion_id, created, top_k=body.top_k)
+        chunks = stream_chunks(events, metrics, completion_id, created, model=model, collection=collection.name)
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    answer = await run_in_threadpool(service.ask, question, top_k=body.top_k, history=history)
-    metrics.observe_answer(answer)
+    answer = await run_in_threadpool(_last_answer, events)
+    metrics.observe_answer(answer, collection=collection.name)
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
-        "model": MODEL_ID,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -63,15 +96,23 @@ async def chat_completions(body: ChatCompletionRequest, service: ServiceDep, met
         ],
         "citations": [citation_to_dict(c) for c in answer.citations],
         "status": answer.status,
+        "answer_id": answer.id,
     }
 
 
+def _last_answer(events: Iterator[StreamEvent]) -> Answer:
+    done = None
+    for event in events:
+        done = event.data
+    assert isinstance(done, Answer)  # ask_stream always ends with "done"
+    return done
+
+
 def conversation_from_messages(messages: Sequence[ChatMessage], settings: Settings) -> tuple[str, list[Turn]]:
-    """The validated question and the bounded history that reach retrieval and the answerer."""
-    question, history = split_conversation(
+    """The validated question and the earlier turns (``Chat`` bounds them, as for every front end)."""
+    return split_conversation(
         messages, max_question_chars=settings.max_question_chars, max_answer_chars=settings.max_history_chars
     )
-    return question, bound_history(history, max_turns=settings.max_history_turns, max_chars=settings.max_history_chars)
 
 
 def split_conversation(
@@ -138,14 +179,13 @@ def citation_markers(answer: Answer) -> str:
 
 
 async def stream_chunks(
-    service: QAService,
+    events: Iterator[StreamEvent],
     metrics: Metrics,
-    question: str,
-    history: Sequence[Turn],
     completion_id: str,
     created: int,
     *,
-    top_k: int | None,
+    model: str,
+    collection: str,
 ) -> AsyncIterator[str]:
     """``chat.completion.chunk`` events; the last one carries ``citations``; then ``[DONE]``."""
 
@@ -154,7 +194,7 @@ async def stream_chunks(
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": MODEL_ID,
+            "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             **extra,
         }
@@ -162,16 +202,16 @@ async def stream_chunks(
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        async for event in iterate_in_threadpool(service.ask_stream(question, history=history, top_k=top_k)):
+        async for event in iterate_in_threadpool(events):
             if event.kind == "delta":
                 yield chunk({"content": event.data})
             elif isinstance(event.data, Answer):
-                metrics.observe_answer(event.data)
+                metrics.observe_answer(event.data, collection=collection)
                 markers = citation_markers(event.data)
                 if markers:
                     yield chunk({"content": markers})
                 citations = [citation_to_dict(c) for c in event.data.citations]
-                yield chunk({}, "stop", citations=citations, status=event.data.status)
+                yield chunk({}, "stop", citations=citations, status=event.data.status, answer_id=event.data.id)
     except QAError as error:  # headers are sent already: report in-band, as OpenAI does
         yield f"data: {json.dumps(error_body(error.code, error.message))}\n\n"
     yield "data: [DONE]\n\n"

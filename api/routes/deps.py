@@ -1,7 +1,9 @@
 """``Annotated`` dependency aliases, so route signatures read like prose; routes reach ``app.state`` only here.
 
-Each alias reads the object ``create_app`` put on ``app.state``; ``ServiceDep`` also answers 503
-until the index is loaded (``LoadingServiceDep`` is for the routes that check ``is_ready`` themselves).
+Each alias reads the object ``create_app`` put on ``app.state``. ``PrincipalDep`` is who is asking
+(the API key's role and collections; an admin of everything on a keyless loopback server);
+``collection_for`` opens the collection a request names after checking that key may read it, and
+``ready_service`` answers 503 until that collection's index is loaded.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from api.background import IndexLoader, Reindexer
-from api.ingest_worker import IngestWorker
 from api.metrics import Metrics
+from qa.collections.access import LOCAL, Principal
+from qa.collections.jobs import IndexLoader
+from qa.collections.registry import Collection, CollectionRegistry
 from qa.config import Settings
+from qa.feedback.log import AnswerLog
 from qa.service import QAService
-from qa.sessions import SessionStore
+from qa.sessions.chat import Chat
 
 
 def app_state(name: str) -> Callable[[Request], Any]:
@@ -29,18 +33,29 @@ def app_state(name: str) -> Callable[[Request], Any]:
     return dependency
 
 
-def get_service(request: Request) -> QAService:
-    """The service, once its index is loaded (503 before that)."""
-    index: IndexLoader = request.app.state.index
-    index.require_ready()
-    return index.service
+def get_principal(request: Request) -> Principal:
+    """The key's principal (set by APIKeyMiddleware), or LOCAL on a server without keys."""
+    principal = request.scope.get("state", {}).get("principal")
+    return principal if isinstance(principal, Principal) else LOCAL
+
+
+def collection_for(registry: CollectionRegistry, principal: Principal, name: str | None) -> Collection:
+    """The collection ``name`` (default when None): 403 ``collection_forbidden`` first, then 404 if unknown."""
+    chosen = name or registry.default.name
+    principal.require_read(chosen)
+    return registry.get(chosen)
+
+
+def ready_service(collection: Collection) -> QAService:
+    """The collection's service once its index is loaded; the 503 that says why not otherwise."""
+    collection.loader.require_ready()
+    return collection.service
 
 
 SettingsDep = Annotated[Settings, Depends(app_state("settings"))]
 IndexLoaderDep = Annotated[IndexLoader, Depends(app_state("index"))]
-ServiceDep = Annotated[QAService, Depends(get_service)]
-LoadingServiceDep = Annotated[QAService, Depends(app_state("service"))]
-SessionsDep = Annotated[SessionStore, Depends(app_state("sessions"))]
 MetricsDep = Annotated[Metrics, Depends(app_state("metrics"))]
-ReindexerDep = Annotated[Reindexer, Depends(app_state("reindexer"))]
-IngestWorkerDep = Annotated[IngestWorker, Depends(app_state("ingest"))]
+CollectionsDep = Annotated[CollectionRegistry, Depends(app_state("collections"))]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+ChatDep = Annotated[Chat, Depends(app_state("chat"))]
+AnswerLogDep = Annotated[AnswerLog, Depends(app_state("answer_log"))]

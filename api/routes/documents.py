@@ -1,32 +1,38 @@
-"""``/api/documents``: list (with each file's indexing status), upload, delete, and read one document.
+"""``/api/documents``: list (with each file's indexing status), upload, delete, restore from the trash,
+and read one document; ``?collection=NAME`` picks the collection (default: ``default``).
 
-Uploads and deletes change the seeds folder, then ask the app's IngestWorker for an incremental
-ingest in the background (202): answers come from the previous index until the new one is
-swapped in. Request paths never become file paths: upload names are checked by
-``qa.ingest.uploads.check_upload_name`` (a plain name or 422), and a delete looks its id up among the
-files that exist.
+Uploads go to the collection's uploads folder under the data directory (never the seeds folder);
+a delete moves an upload to the collection's trash, or only hides a file placed by hand; either
+is restorable (``GET /api/trash``, ``POST /api/trash/{entry_id}/restore``).
+Each then asks the collection's IngestWorker for an incremental ingest in the background (202):
+answers come from the previous index until the new one is swapped in. Request paths never become
+file paths: upload names are checked by ``qa.ingest.uploads.check_upload_name`` (a plain name or
+422), and a delete looks its id up among the files that exist. The file work is
+``qa.collections``'; this module translates.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
-from api.errors import error_response
-from api.ingest_worker import IngestWorker
-from api.models import ERROR_RESPONSES, DocumentFile, DocumentFiles, DocumentList, DocumentModel, DocumentSummary
-from api.routes.deps import IngestWorkerDep, LoadingServiceDep, ServiceDep, SettingsDep
+from api.models import (
+    ERROR_RESPONSES,
+    DocumentFile,
+    DocumentFiles,
+    DocumentList,
+    DocumentModel,
+    DocumentSummary,
+)
+from api.routes.deps import CollectionsDep, PrincipalDep, SettingsDep, collection_for, ready_service
+from qa.collections.library import DocumentLibrary, FileStatus
 from qa.config import Settings
 from qa.errors import DocumentNotFoundError, UnsupportedFileTypeError, UploadError, UploadTooLargeError
-from qa.ingest.loading import document_id, iter_seed_files
-from qa.ingest.uploads import allowed_suffixes, check_upload_name, check_upload_size, store_upload
-from qa.service import QAService
+from qa.ingest.uploads import allowed_suffixes, check_upload_name, check_upload_size
 
 router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -37,6 +43,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 UPLOAD_FIELD = "files"
 
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {**ERROR_RESPONSES[403], "description": "A reader key, a collection the key may not read, or QA_UPLOADS=off"},
     413: {**ERROR_RESPONSES[413], "description": "A file, or the whole upload, is over QA_MAX_UPLOAD_BYTES"},
     415: {**ERROR_RESPONSES[413], "description": "A type the loader does not read, or not multipart/form-data"},
     422: {**ERROR_RESPONSES[422], "description": "A name that is not a plain file name (a path, hidden, controls)"},
@@ -66,24 +73,40 @@ def upload_limit(settings: Settings) -> int:
 
 
 @router.get("")
-def list_documents(service: ServiceDep, settings: SettingsDep, worker: IngestWorkerDep) -> DocumentList:
-    """Every indexed document (id, title, source, text length), and every file with its indexing status."""
+def list_documents(
+    settings: SettingsDep, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
+) -> DocumentList:
+    """Every indexed document (id, title, source, text length), and every file with its indexing status.
+
+    A collection whose index is not built yet (a new one, before its first upload is indexed) lists
+    its files and no documents; the default collection answers 503 until its index is loaded.
+    """
+    chosen = collection_for(collections, principal, collection)
+    indexed = ready_service(chosen).documents() if chosen.name == "default" or chosen.service.is_ready else []
     return DocumentList(
-        documents=[
-            DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in service.documents()
-        ],
-        files=file_statuses(service, worker),
+        collection=chosen.name,
+        documents=[DocumentSummary(id=d.id, title=d.title, source=d.source, length=len(d.text)) for d in indexed],
+        files=[_file_model(f) for f in chosen.file_statuses()],
         upload_types=list(allowed_suffixes(settings.upload_suffixes)),
     )
 
 
 @router.post("", status_code=202, responses=_UPLOAD_ERRORS, openapi_extra=_UPLOAD_BODY)
-async def upload_documents(request: Request, settings: SettingsDep, worker: IngestWorkerDep) -> DocumentFiles:
-    """Add files (multipart field ``files``, one or more) to the seeds folder and index them in the background.
+async def upload_documents(
+    request: Request,
+    settings: SettingsDep,
+    collections: CollectionsDep,
+    principal: PrincipalDep,
+    collection: str | None = None,
+) -> DocumentFiles:
+    """Add files (multipart field ``files``, one or more) to the collection and index them in the background.
 
     All or nothing: when any file is refused (413, 415, 422), none is written. A file with the
-    name of one already there replaces it. Poll ``GET /api/documents`` until they are ``indexed``.
+    name of one already uploaded replaces it. Poll ``GET /api/documents`` until they are ``indexed``.
+    Editors and admins only (403 ``role_forbidden``), and never with QA_UPLOADS=off (403 ``uploads_disabled``).
     """
+    principal.require_edit(collection or "default", doing="upload documents", uploads=settings.uploads == "on")
+    chosen = collection_for(collections, principal, collection)
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedFileTypeError(
             f"Send the files as multipart/form-data in the field {UPLOAD_FIELD!r} "
@@ -104,94 +127,59 @@ async def upload_documents(request: Request, settings: SettingsDep, worker: Inge
             raise UploadError("The upload names one file twice; send each name once.")
         for name, upload in zip(names, uploads, strict=True):
             check_upload_size(name, upload.size or 0, max_bytes=settings.max_upload_bytes)
-        stored = await run_in_threadpool(_store_all, settings.seeds_dir, names, uploads)
-    worker.request(names)
-    return DocumentFiles(files=[DocumentFile(id=doc_id, source=name, status="indexing") for name, doc_id in stored])
+        stored = await run_in_threadpool(_store_all, chosen.library, names, uploads)
+    chosen.worker.request([source for source, _ in stored])
+    return DocumentFiles(
+        collection=chosen.name,
+        files=[DocumentFile(id=doc_id, source=source, status="indexing", uploaded=True) for source, doc_id in stored],
+    )
 
 
-@router.delete(
-    "/{doc_id}",
-    status_code=202,
-    response_model=DocumentFiles,
-    responses={409: {**ERROR_RESPONSES[422], "description": "The only file in the seeds folder"}},
-)
+@router.delete("/{doc_id}", status_code=202, responses={409: ERROR_RESPONSES[409]})
 def delete_document(
-    doc_id: str, service: LoadingServiceDep, settings: SettingsDep, worker: IngestWorkerDep
-) -> DocumentFiles | JSONResponse:
-    """Remove a file from the seeds folder; it leaves the index when the background ingest ends.
+    doc_id: str, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
+) -> DocumentFiles:
+    """Take a document out of the collection: an upload moves to the trash, a hand-placed file is hidden.
 
-    The last file cannot be deleted: an ingest of an empty folder fails and keeps the previous
-    index (a folder that looks empty is more often a mount gone missing than a wish for no answers).
+    It leaves the index when the background ingest ends; restore it from the trash. The last file
+    cannot be deleted (409 ``last_document``): an ingest of an empty folder fails and keeps the
+    previous index.
     """
-    folder = set(_folder_sources(settings.seeds_dir))
-    known = folder | (set(service.manifest.files) if service.is_ready else set())
-    source = next((s for s in sorted(known) if document_id(s) == doc_id), None)
-    if source is None:
-        raise DocumentNotFoundError(f"No file has id {doc_id!r}. List ids with GET /api/documents.")
-    if not folder - {source}:
-        return error_response(
-            409,
-            "last_document",
-            f"{source!r} is the only file in the seeds folder and the index cannot be emptied; "
-            "upload another file first, then delete this one.",
-        )
-    # ``source`` comes from the folder listing or the manifest, never from the request.
-    (settings.seeds_dir / source).unlink(missing_ok=True)
-    worker.request([source])
-    return DocumentFiles(files=[DocumentFile(id=doc_id, source=source, status="removing")])
+    principal.require_edit(collection or "default", doing="delete documents")
+    chosen = collection_for(collections, principal, collection)
+    return DocumentFiles(collection=chosen.name, files=[_file_model(chosen.delete_document(doc_id))])
 
 
 @router.get("/{doc_id}")
-def get_document(doc_id: str, service: ServiceDep) -> DocumentModel:
+def get_document(
+    doc_id: str, collections: CollectionsDep, principal: PrincipalDep, collection: str | None = None
+) -> DocumentModel:
     """One indexed document's text; citation ``start``/``end`` offsets index into it.
 
     The id is only looked up among the indexed documents held in memory, never used as a path:
     anything else (``../etc/passwd``, an absolute path, its URL-encoded forms) is 404. So is a
-    document whose file is gone from the seeds folder (deleted, its removal from the index pending).
+    document deleted from the collection (its removal from the index pending).
     """
-    document = service.document(doc_id)
-    if not (service.settings.seeds_dir / document.source).exists():
+    chosen = collection_for(collections, principal, collection)
+    document = ready_service(chosen).document(doc_id)
+    if document.source not in chosen.library.files():
         raise DocumentNotFoundError(
-            f"Document {doc_id!r} was deleted from the seeds folder; it leaves the index with the next ingest."
+            f"Document {doc_id!r} was deleted from the collection; it leaves the index with the next ingest."
         )
     return DocumentModel(id=document.id, title=document.title, source=document.source, text=document.text)
 
 
-def file_statuses(service: QAService, worker: IngestWorker) -> list[DocumentFile]:
-    """Every file in the seeds folder or the index, with where it stands."""
-    folder = set(_folder_sources(service.settings.seeds_dir))
-    indexed = set(service.manifest.files)
-    waiting = worker.waiting_sources()
-    report = worker.last_report
-    skipped = {s.source: s.reason for s in report.skipped} if report else {}
-    files = []
-    for source in sorted(folder | indexed):
-        reason = None
-        if source not in folder:
-            status = "removing"
-        elif source in waiting:
-            status = "indexing"
-        elif source in skipped and source not in indexed:
-            status, reason = "skipped", skipped[source]
-        elif source in indexed:
-            status = "indexed"
-        else:
-            status = "indexing" if worker.busy else "not_indexed"
-        files.append(DocumentFile(id=document_id(source), source=source, status=status, reason=reason))  # type: ignore[arg-type]
-    return files
+def _file_model(status: FileStatus) -> DocumentFile:
+    return DocumentFile(
+        id=status.id, source=status.source, status=status.status, reason=status.reason, uploaded=status.uploaded
+    )
 
 
-def _folder_sources(seeds_dir: Path) -> list[str]:
-    if not seeds_dir.is_dir():
-        return []
-    return [path.relative_to(seeds_dir).as_posix() for path in iter_seed_files(seeds_dir)]
-
-
-def _store_all(seeds_dir: Path, names: list[str], uploads: list[UploadFile]) -> list[tuple[str, str]]:
+def _store_all(library: DocumentLibrary, names: list[str], uploads: list[UploadFile]) -> list[tuple[str, str]]:
     stored = []
     for name, upload in zip(names, uploads, strict=True):
         upload.file.seek(0)
-        stored.append((name, store_upload(seeds_dir, name, upload.file)))
+        stored.append(library.store(name, upload.file))
     return stored
 
 

@@ -25,7 +25,7 @@ async def readyz(request: Request, settings: SettingsDep, index: IndexLoaderDep)
     Public (probes carry no key): the reason's details (paths, the Qdrant URL) only go to callers
     with a configured API key; others get its code and fix.
     """
-    index.require_ready(detailed=presents_valid_key(request.scope, settings.api_keys))
+    index.require_ready(detailed=presents_valid_key(request.scope, request.app.state.keyring))
     return {"status": "ready", "documents": len(index.service.documents())}
 
 

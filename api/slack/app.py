@@ -15,26 +15,30 @@ from starlette.responses import Response
 
 from api.errors import error_response
 from api.slack.bot import SlackBot
+from api.slack.formatting import FEEDBACK_DOWN, FEEDBACK_UP
+from qa.collections.registry import CollectionRegistry
 from qa.config import Settings
 from qa.errors import ConfigurationError
-from qa.sessions import SessionStore, build_session_store
+from qa.feedback.log import AnswerLog
+from qa.sessions import build_session_store
+from qa.sessions.chat import Chat
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-    from qa.service import QAService
 
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 
 
-def build_bolt_app(*, service: QAService, settings: Settings, sessions: SessionStore, socket_mode: bool = False) -> App:
+def build_bolt_app(
+    *, collections: CollectionRegistry, settings: Settings, chat: Chat, socket_mode: bool = False
+) -> App:
     """The Bolt app; it talks to ``settings.slack_api_url`` and never calls Slack at start-up."""
     token = _secret(settings.slack_bot_token, "QA_SLACK_BOT_TOKEN")
     signing_secret = "" if socket_mode else _secret(settings.slack_signing_secret, "QA_SLACK_SIGNING_SECRET")
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
-    bot = SlackBot(service, sessions)
+    bot = SlackBot(collections, chat, channels=settings.slack_channels, default_collection=settings.slack_collection)
     app = App(
         name="seed-qa",
         signing_secret=signing_secret,
@@ -46,6 +50,8 @@ def build_bolt_app(*, service: QAService, settings: Settings, sessions: SessionS
     app.event("app_mention")(bot.on_mention)
     app.event("message")(bot.on_message)
     app.command("/ask")(bot.on_ask)
+    app.action(FEEDBACK_UP)(bot.on_feedback)
+    app.action(FEEDBACK_DOWN)(bot.on_feedback)
     return app
 
 
@@ -66,9 +72,9 @@ def slack_client(token: str, *, base_url: str, timeout_s: float) -> WebClient:
     )
 
 
-def mount_slack(app: FastAPI, *, service: QAService, settings: Settings, sessions: SessionStore) -> App:
-    """Serve Slack's Events API and slash commands at ``POST /slack/events``."""
-    bolt = build_bolt_app(service=service, settings=settings, sessions=sessions)
+def mount_slack(app: FastAPI, *, collections: CollectionRegistry, settings: Settings, chat: Chat) -> App:
+    """Serve Slack's Events API, slash commands and button clicks at ``POST /slack/events``."""
+    bolt = build_bolt_app(collections=collections, settings=settings, chat=chat)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -86,27 +92,32 @@ def mount_slack(app: FastAPI, *, service: QAService, settings: Settings, session
 
 
 def run_socket_mode(
-    settings: Settings, *, service: QAService | None = None, sessions: SessionStore | None = None
+    settings: Settings, *, collections: CollectionRegistry | None = None, chat: Chat | None = None
 ) -> None:
-    """Connect to Slack over Socket Mode and answer until interrupted (``qa slack``)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """Connect to Slack over Socket Mode and answer until interrupted (``qa slack``).
 
-    from qa.service import QAService
+    Every collection's index is loaded (or built) and kept current as the HTTP server does:
+    uploads, deletes and (QA_WATCH) edits to the folders are re-ingested in the background.
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app_token = _secret(settings.slack_app_token, "QA_SLACK_APP_TOKEN")
     _secret(settings.slack_bot_token, "QA_SLACK_BOT_TOKEN")  # fail before loading any model
-    if service is None:
-        service = QAService(settings)
-        service.ensure_index(show_progress=True)
-    if sessions is None:
-        sessions = build_session_store(settings)
-    bolt = build_bolt_app(service=service, settings=settings, sessions=sessions, socket_mode=True)
+    if collections is None:
+        collections = CollectionRegistry(settings)
+        collections.default.service.ensure_index(show_progress=True)
+    if chat is None:
+        chat = Chat.from_settings(settings, build_session_store(settings), AnswerLog(settings.answers_path))
+    bolt = build_bolt_app(collections=collections, settings=settings, chat=chat, socket_mode=True)
     handler = SocketModeHandler(bolt, app_token)
+    collections.start()
     logger.info("Connecting to Slack over Socket Mode; Ctrl-C stops.")
     try:
         handler.start()  # type: ignore[no-untyped-call]
     except KeyboardInterrupt:
         handler.close()  # type: ignore[no-untyped-call]
+    finally:
+        collections.stop()
 
 
 def _secret(value: SecretStr | None, env: str) -> str:

@@ -1,7 +1,9 @@
 """The Slack listeners: a message becomes a question, its answer a reply in the thread.
 
-A thread is one chat session (``session_key``), continued through ``qa.sessions.continue_session``:
-an unknown or expired thread starts over. Slack delivers an event again when it thinks the first
+A thread is one chat session (``session_key``), held through ``qa.sessions.chat.Chat``: an unknown
+or expired thread starts over. Each channel answers from its collection (``QA_SLACK_CHANNELS``,
+others ``QA_SLACK_COLLECTION``). Every answer carries thumbs up/down buttons whose votes go to
+the answer log as feedback (``source="slack"``). Slack delivers an event again when it thinks the first
 delivery failed; a redelivery never gives a second answer (``SlackBot.skip_redeliveries``).
 """
 
@@ -23,6 +25,7 @@ from slack_sdk import WebClient
 from api.logs import bound_request_id
 from api.slack.formatting import (
     ERROR_MESSAGE,
+    FEEDBACK_UP,
     HELP_MESSAGE,
     NOT_READY_MESSAGE,
     answer_message,
@@ -30,17 +33,21 @@ from api.slack.formatting import (
     question_from_slack,
 )
 from qa.errors import IndexNotReadyError, QAError
-from qa.schema import Turn
-from qa.sessions import SessionStore, continue_session
+from qa.feedback.log import Vote
+from qa.sessions.chat import Chat
 
 if TYPE_CHECKING:
-    from qa.service import QAService
+    from qa.collections.registry import Collection, CollectionRegistry
 
 logger = logging.getLogger(__name__)
 
 # Retry reasons after which Slack's first delivery cannot have reached a listener; any other
 # retry (notably "http_timeout") may race an answer already being written, so it is only acked.
 _UNDELIVERED_RETRY_REASONS = frozenset({"connection_failed", "http_error"})
+
+
+#: Who Slack's chats belong to in the answer log (a Slack thread is not any API key's session).
+SLACK_OWNER = "slack"
 
 
 def session_key(team: str, channel: str, thread_ts: str) -> str:
@@ -74,10 +81,23 @@ class RecentIds:
 class SlackBot:
     """The listeners: turn a Slack message into a question, answer it, post the reply in its thread."""
 
-    def __init__(self, service: QAService, sessions: SessionStore) -> None:
-        self.service = service
-        self.sessions = sessions
+    def __init__(
+        self,
+        collections: CollectionRegistry,
+        chat: Chat,
+        *,
+        channels: dict[str, str] | None = None,
+        default_collection: str = "default",
+    ) -> None:
+        self.collections = collections
+        self.chat = chat
+        self.channels = dict(channels or {})
+        self.default_collection = default_collection
         self.seen_events = RecentIds()
+
+    def collection_for(self, channel: str | None) -> Collection:
+        """The collection a channel answers from (the mapping, else the default)."""
+        return self.collections.get(self.channels.get(channel or "", self.default_collection))
 
     def skip_redeliveries(
         self, request: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
@@ -117,16 +137,37 @@ class SlackBot:
         """``/ask question``: a one-off answer only the asker sees."""
         ack()
         with bound_request_id(_slack_request_id(command.get("trigger_id"))):
-            message = self.reply_to(question_from_slack(command.get("text") or ""), session_id=None)
+            question = question_from_slack(command.get("text") or "")
+            message = self.reply_to(question, session_id=None, channel=command.get("channel_id"))
         respond(response_type="ephemeral", replace_original=False, unfurl_links=False, unfurl_media=False, **message)
 
-    def reply_to(self, question: str, *, session_id: str | None) -> dict[str, Any]:
+    def on_feedback(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A thumbs up/down button under an answer: recorded as feedback on that answer."""
+        ack()
+        vote: Vote = "up" if action.get("action_id") == FEEDBACK_UP else "down"
+        user = str((body.get("user") or {}).get("id") or "unknown")
+        log = self.chat.log
+        if log is None:
+            return
+        try:
+            log.add_feedback(str(action.get("value") or ""), owner=f"slack:{user}", vote=vote, source="slack")
+        except QAError as error:
+            logger.warning("Slack feedback not recorded: %s", error.message)
+
+    def reply_to(self, question: str, *, session_id: str | None, channel: str | None = None) -> dict[str, Any]:
         """The Slack message answering ``question`` in session ``session_id``; never raises."""
         if not question:
             return notice_message(HELP_MESSAGE)
         try:
-            history = continue_session(self.sessions, session_id, missing="new").history if session_id else ()
-            answer = self.service.ask(question, history=history)
+            collection = self.collection_for(channel)
+            conversation = (
+                self.chat.open(session_id, owner=SLACK_OWNER, collection=collection.name, missing="new")
+                if session_id
+                else None
+            )
+            answer = self.chat.ask(
+                collection.service, question, conversation, owner=SLACK_OWNER, collection=collection.name
+            )
         except IndexNotReadyError as error:
             logger.warning("Slack question not answered: %s", error.message)
             return notice_message(NOT_READY_MESSAGE)
@@ -136,19 +177,14 @@ class SlackBot:
         except Exception:
             logger.exception("Answering a Slack question failed.")
             return notice_message(ERROR_MESSAGE)
-        if session_id:
-            try:
-                self.sessions.append(session_id, Turn(question=question, answer=answer.answer))
-            except Exception:  # the answer is still worth posting without its history
-                logger.exception("Could not save Slack thread history for %s.", session_id)
-        return answer_message(answer)
+        return answer_message(answer, feedback=self.chat.log is not None)
 
     def _reply_in_thread(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
         team = context.team_id or event.get("team") or "-"
         question = question_from_slack(event.get("text") or "", bot_user_id=context.bot_user_id)
-        message = self.reply_to(question, session_id=session_key(team, channel, thread_ts))
+        message = self.reply_to(question, session_id=session_key(team, channel, thread_ts), channel=channel)
         try:
             client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message

@@ -16,6 +16,10 @@ ERROR_MESSAGE = "Sorry, something went wrong while answering that. Please try ag
 NOT_READY_MESSAGE = "I am still loading the documents. Please ask again in a minute."
 HELP_MESSAGE = "Ask me a question about the documents, for example: _who makes the TB2?_"
 
+#: Action ids of the thumbs up/down buttons under an answer (their value is the answer's id).
+FEEDBACK_UP = "qa_feedback_up"
+FEEDBACK_DOWN = "qa_feedback_down"
+
 # Slack's limits: 3,000 characters per section text, 50 blocks per message.
 _SECTION_LIMIT = 3000
 # The answer or notice in one section (and the fallback ``text``): room left for the bold markers.
@@ -61,12 +65,32 @@ def question_from_slack(text: str, *, bot_user_id: str | None = None) -> str:
     return " ".join(unescape(_LINK.sub(plain, text)).split())
 
 
-def answer_message(answer: Answer) -> dict[str, Any]:
+def answer_message(answer: Answer, *, feedback: bool = False) -> dict[str, Any]:
     """``text`` (notification fallback) and ``blocks`` for ``chat.postMessage``: the answer, then numbered sources.
 
     An abstention with closest passages (``Answer.related``) says "Not stated directly" and lists
-    them the same way; one without says only its message.
+    them the same way; one without says only its message. With ``feedback``, thumbs up/down
+    buttons follow (an abstention gets them too: "this should be answered").
     """
+    message = _answer_blocks(answer)
+    if feedback:
+        message["blocks"].append(feedback_block(answer.id))
+    return message
+
+
+def feedback_block(answer_id: str) -> dict[str, Any]:
+    """An actions block with thumbs up/down buttons carrying the answer's id."""
+    return {
+        "type": "actions",
+        "block_id": "qa_feedback",
+        "elements": [
+            {"type": "button", "action_id": action, "value": answer_id, "text": {"type": "plain_text", "text": label}}
+            for action, label in ((FEEDBACK_UP, "👍 Helpful"), (FEEDBACK_DOWN, "👎 Not helpful"))
+        ],
+    }
+
+
+def _answer_blocks(answer: Answer) -> dict[str, Any]:
     if answer.status == "abstained" or not answer.citations:
         if not answer.related:
             return notice_message(answer.message or ABSTAIN_MESSAGE)

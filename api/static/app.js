@@ -6,6 +6,7 @@ const ABSTAIN = "The documents don't cover this.";
 const NOT_STATED = "Not stated directly. Closest passages:";
 const KEY_STORE = "seed-qa.apiKey";
 const SESSION_STORE = "seed-qa.sessionId";
+const COLLECTION_STORE = "seed-qa.collection";
 
 const $ = (id) => document.getElementById(id);
 const log = $("log");
@@ -18,6 +19,15 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+// The collection every question, document and chat of the page goes to (the selector in the bar).
+function collection() {
+  return $("collection").value || "default";
+}
+
+function inCollection(path, name) {
+  return path + (path.includes("?") ? "&" : "?") + "collection=" + encodeURIComponent(name || collection());
 }
 
 function headers() {
@@ -89,7 +99,8 @@ function renderAnswer(item, data) {
     const related = data.related || [];
     item.append(el("p", "answer", related.length ? NOT_STATED : ABSTAIN));
     if (data.message && data.message !== ABSTAIN) item.append(el("p", "sentence", data.message));
-    if (related.length) item.append(renderRelated(related));
+    if (related.length) item.append(renderRelated(related, data.collection));
+    if (data.id) item.append(voteBar(data));
     return;
   }
   const answer = el("p", "answer", data.answer);
@@ -98,7 +109,7 @@ function renderAnswer(item, data) {
     button.type = "button";
     button.title = citation.title + pageSuffix(citation, ", page ") + ": " + citation.quote;
     button.setAttribute("aria-label", "Show source " + citation.n + ": " + citation.title + pageSuffix(citation, ", page "));
-    button.addEventListener("click", () => openSource(citation));
+    button.addEventListener("click", () => openSource(citation, data.collection));
     answer.append(button);
   }
   item.append(answer);
@@ -111,10 +122,60 @@ function renderAnswer(item, data) {
     sources.append(entry);
   }
   item.append(sources);
+  if (data.id) item.append(voteBar(data));
+}
+
+// Thumbs up/down under an answer; a down vote offers a comment and the right answer.
+function voteBar(data) {
+  const bar = el("div", "votes");
+  const status = el("span", "meta-inline");
+  const up = el("button", "vote-up", "👍");
+  const down = el("button", "vote-down", "👎");
+  for (const [button, label] of [[up, "Helpful"], [down, "Not helpful"]]) {
+    button.type = "button";
+    button.setAttribute("aria-label", label);
+    button.setAttribute("aria-pressed", "false");
+  }
+  async function send(vote, comment, correction) {
+    const response = await fetch("/api/feedback", {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify({ answer_id: data.id, vote, comment: comment || null, correction: correction || null, source: "page" }),
+    });
+    if (!response.ok) { status.textContent = await errorMessage(response); return; }
+    up.setAttribute("aria-pressed", String(vote === "up"));
+    down.setAttribute("aria-pressed", String(vote === "down"));
+    status.textContent = "Thanks, noted.";
+  }
+  up.addEventListener("click", () => send("up"));
+  down.addEventListener("click", () => {
+    if (bar.querySelector("form")) return;
+    const more = el("form", "vote-form");
+    const comment = el("input");
+    comment.placeholder = "What was wrong? (optional)";
+    comment.setAttribute("aria-label", "Comment");
+    comment.maxLength = 2000;
+    const correction = el("input");
+    correction.placeholder = "The right answer (optional)";
+    correction.setAttribute("aria-label", "Corrected answer");
+    correction.maxLength = 2000;
+    const submit = el("button", "", "Send");
+    submit.type = "submit";
+    more.append(comment, correction, submit);
+    more.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send("down", comment.value.trim(), correction.value.trim());
+      more.remove();
+    });
+    bar.append(more);
+    comment.focus();
+  });
+  bar.append(up, down, status);
+  return bar;
 }
 
 // An abstention's closest passages: each quote with a link that opens it in the source viewer.
-function renderRelated(related) {
+function renderRelated(related, collection) {
   const list = el("ol", "related");
   for (const passage of related) {
     const entry = el("li");
@@ -122,7 +183,7 @@ function renderRelated(related) {
     const link = el("button", "related-source", passage.title + pageSuffix(passage, ", p. "));
     link.type = "button";
     link.setAttribute("aria-label", "Show passage " + passage.n + " in " + passage.title + pageSuffix(passage, ", page "));
-    link.addEventListener("click", () => openSource(passage));
+    link.addEventListener("click", () => openSource(passage, collection));
     entry.append(" ", link);
     list.append(entry);
   }
@@ -136,7 +197,9 @@ async function ask(question, retried) {
   const response = await fetch("/api/chat", {
     method: "POST",
     headers: headers(),
-    body: JSON.stringify({ message: question, session_id: sessionStorage.getItem(SESSION_STORE), stream: true }),
+    body: JSON.stringify({
+      message: question, session_id: sessionStorage.getItem(SESSION_STORE), stream: true, collection: collection(),
+    }),
   });
   if (!response.ok) {
     if (response.status === 404 && !retried && sessionStorage.getItem(SESSION_STORE)) {
@@ -163,7 +226,7 @@ async function ask(question, retried) {
   }
 }
 
-async function openSource(citation) {
+async function openSource(citation, name) {
   const panel = $("source");
   const body = $("source-text");
   $("source-title").textContent = citation.title;
@@ -172,7 +235,9 @@ async function openSource(citation) {
   body.replaceChildren(el("p", "meta", "Loading…"));
   $("docs").hidden = true;
   panel.hidden = false;
-  const response = await fetch("/api/documents/" + encodeURIComponent(citation.doc_id), { headers: headers() });
+  const response = await fetch(inCollection("/api/documents/" + encodeURIComponent(citation.doc_id), name), {
+    headers: headers(),
+  });
   if (!response.ok) {
     body.replaceChildren(el("p", "error", await errorMessage(response)));
     return;
@@ -214,12 +279,106 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
-$("new-chat").addEventListener("click", () => {
+function newChat() {
   sessionStorage.removeItem(SESSION_STORE);
   log.replaceChildren(el("li", "hint", "New chat. Ask a question about the documents."));
   $("source").hidden = true;
-  input.focus();
+}
+
+$("new-chat").addEventListener("click", () => { newChat(); input.focus(); });
+
+// A reload keeps the tab's session id: show that conversation again (the server keeps it per key).
+async function restoreSession() {
+  const id = sessionStorage.getItem(SESSION_STORE);
+  if (!id) return;
+  const response = await fetch("/api/sessions/" + encodeURIComponent(id), { headers: headers() });
+  if (!response.ok) {
+    if (response.status === 404) sessionStorage.removeItem(SESSION_STORE);
+    return;
+  }
+  const body = await response.json();
+  if (body.collection && body.collection !== collection()) selectCollection(body.collection);
+  log.replaceChildren();
+  for (const answer of body.answers) {
+    addMessage("user", answer.question);
+    renderAnswer(addMessage("bot"), answer);
+  }
+  if (!body.answers.length) log.append(el("li", "hint", "Ask a question about the documents."));
+}
+
+// Collections: the selector lists those the key may read; the choice is remembered.
+function selectCollection(name) {
+  const select = $("collection");
+  if (![...select.options].some((o) => o.value === name)) select.append(new Option(name, name));
+  select.value = name;
+  localStorage.setItem(COLLECTION_STORE, name);
+}
+
+async function loadCollections() {
+  const response = await fetch("/api/collections", { headers: authHeaders() });
+  if (!response.ok) return;
+  const body = await response.json();
+  const select = $("collection");
+  const wanted = localStorage.getItem(COLLECTION_STORE) || select.value;
+  select.replaceChildren(...body.collections.map((c) => new Option(c.name, c.name)));
+  if (body.collections.some((c) => c.name === wanted)) select.value = wanted;
+}
+
+$("collection").addEventListener("change", () => {
+  localStorage.setItem(COLLECTION_STORE, collection());
+  newChat();
+  if (!docsPanel.hidden) refreshDocs();
 });
+
+// Past chats of this key.
+async function refreshChats() {
+  const list = $("chat-list");
+  const response = await fetch("/api/sessions", { headers: authHeaders() });
+  if (!response.ok) { list.replaceChildren(el("li", "error", await errorMessage(response))); return; }
+  const body = await response.json();
+  list.replaceChildren();
+  for (const chat of body.sessions) {
+    const row = el("li");
+    const open = el("button", "name", chat.title || chat.session_id);
+    open.type = "button";
+    open.addEventListener("click", async () => {
+      sessionStorage.setItem(SESSION_STORE, chat.session_id);
+      selectCollection(chat.collection);
+      await restoreSession();
+      $("chats").hidden = true;
+    });
+    row.append(open, el("span", "state", chat.collection + " · " + chat.turns + (chat.turns === 1 ? " turn" : " turns")));
+    list.append(row);
+  }
+  if (!body.sessions.length) list.append(el("li", "meta", "No chats yet."));
+}
+
+$("chats-open").addEventListener("click", () => { $("chats").hidden = false; refreshChats(); });
+$("chats-close").addEventListener("click", () => { $("chats").hidden = true; });
+
+// What the documents do not answer (admins).
+async function refreshGaps() {
+  const list = $("gap-list");
+  const response = await fetch(inCollection("/api/gaps"), { headers: authHeaders() });
+  if (!response.ok) { list.replaceChildren(el("li", "error", await errorMessage(response))); return; }
+  const body = await response.json();
+  list.replaceChildren();
+  for (const gap of body.gaps) {
+    const row = el("li");
+    const name = el("span", "name", gap.question);
+    for (const passage of gap.closest.slice(0, 1)) {
+      name.append(el("span", "closest", "closest: " + passage.source + ": " + passage.text.slice(0, 120)));
+    }
+    const when = new Date(gap.last_asked * 1000).toLocaleString();
+    row.append(name, el("span", "state", "×" + gap.count + " · " + gap.abstained + " unanswered · " +
+      gap.down_votes + " 👎 · " + when));
+    list.append(row);
+  }
+  if (!body.gaps.length) list.append(el("li", "meta", "No gaps: every question was answered."));
+}
+
+$("gaps-open").addEventListener("click", () => { $("gaps").hidden = false; refreshGaps(); });
+$("gaps-close").addEventListener("click", () => { $("gaps").hidden = true; });
 
 $("source-close").addEventListener("click", () => { $("source").hidden = true; });
 
@@ -274,7 +433,7 @@ async function refreshDocs() {
   docsTimer = null;
   let response;
   try {
-    response = await fetch("/api/documents", { headers: authHeaders() });
+    response = await fetch(inCollection("/api/documents"), { headers: authHeaders() });
   } catch (error) {
     docStatus.textContent = "Could not reach the server: " + error.message;
     return;
@@ -290,6 +449,7 @@ async function refreshDocs() {
     docFiles.accept = body.upload_types.join(",");
   }
   renderFiles(body.files);
+  refreshTrash();
   const busy = body.files.some((f) => f.status === "indexing" || f.status === "removing");
   if (busy) docsTimer = setTimeout(refreshDocs, 700);
   else if (docStatus.dataset.busy) { docStatus.textContent = "All documents are indexed."; delete docStatus.dataset.busy; }
@@ -300,7 +460,7 @@ function uploadFiles(files) {
   const data = new FormData();
   for (const file of files) data.append("files", file, file.name);
   const request = new XMLHttpRequest();
-  request.open("POST", "/api/documents");
+  request.open("POST", inCollection("/api/documents"));
   for (const [name, value] of Object.entries(authHeaders())) request.setRequestHeader(name, value);
   docProgress.hidden = false;
   docProgress.value = 0;
@@ -329,14 +489,65 @@ function uploadFiles(files) {
 }
 
 async function deleteDocument(file) {
-  if (!window.confirm("Delete " + file.source + " from the documents folder?")) return;
-  const response = await fetch("/api/documents/" + encodeURIComponent(file.id), {
+  const where = file.uploaded ? "It moves to the trash." : "The file stays on disk; it is only left out.";
+  if (!window.confirm("Delete " + file.source + " from the answers? " + where + " You can restore it.")) return;
+  const response = await fetch(inCollection("/api/documents/" + encodeURIComponent(file.id)), {
     method: "DELETE", headers: authHeaders(),
   });
   if (!response.ok) docStatus.textContent = await errorMessage(response);
   else { docStatus.textContent = "Deleting " + file.source + "…"; docStatus.dataset.busy = "1"; }
   refreshDocs();
 }
+
+async function refreshTrash() {
+  const list = $("trash-list");
+  const response = await fetch(inCollection("/api/trash"), { headers: authHeaders() });
+  if (!response.ok) { list.replaceChildren(); return; }
+  const body = await response.json();
+  list.replaceChildren();
+  for (const entry of body.entries) {
+    const row = el("li");
+    const until = entry.expires_at ? "kept until " + new Date(entry.expires_at * 1000).toLocaleDateString() : "hidden";
+    const restore = el("button", "restore", "Restore");
+    restore.type = "button";
+    restore.setAttribute("aria-label", "Restore " + entry.source);
+    restore.addEventListener("click", async () => {
+      const answer = await fetch(inCollection("/api/trash/" + encodeURIComponent(entry.id) + "/restore"), {
+        method: "POST", headers: authHeaders(),
+      });
+      docStatus.textContent = answer.ok ? "Restoring " + entry.source + "…" : await errorMessage(answer);
+      if (answer.ok) docStatus.dataset.busy = "1";
+      refreshDocs();
+    });
+    row.append(el("span", "name", entry.source), el("span", "state", until), restore);
+    list.append(row);
+  }
+  if (!body.entries.length) list.append(el("li", "meta", "The trash is empty."));
+}
+
+$("collection-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("collection-name").value.trim();
+  if (!name) return;
+  const response = await fetch("/api/collections", { method: "POST", headers: headers(), body: JSON.stringify({ name }) });
+  if (!response.ok) { docStatus.textContent = await errorMessage(response); return; }
+  $("collection-name").value = "";
+  await loadCollections();
+  selectCollection(name);
+  newChat();
+  refreshDocs();
+});
+
+$("collection-delete").addEventListener("click", async () => {
+  const name = collection();
+  if (!window.confirm("Delete the collection " + name + "? Its files are kept aside on the server.")) return;
+  const response = await fetch("/api/collections/" + encodeURIComponent(name), { method: "DELETE", headers: authHeaders() });
+  if (!response.ok) { docStatus.textContent = await errorMessage(response); return; }
+  localStorage.removeItem(COLLECTION_STORE);
+  await loadCollections();
+  newChat();
+  refreshDocs();
+});
 
 $("docs-open").addEventListener("click", () => {
   $("source").hidden = true;
@@ -358,3 +569,5 @@ drop.addEventListener("drop", (event) => {
   drop.classList.remove("over");
   uploadFiles(Array.from(event.dataTransfer.files));
 });
+
+loadCollections().then(restoreSession);

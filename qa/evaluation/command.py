@@ -40,6 +40,7 @@ class EvalOptions:
     articles: tuple[str, ...] = ()
     exclude_articles: tuple[str, ...] = ()
     work_dir: Path | None = None
+    collection: str | None = None  # answer from this collection's index (qa.collections)
 
 
 def load_evalset(options: EvalOptions) -> EvalSet:
@@ -81,7 +82,12 @@ def run_command(settings: Settings, options: EvalOptions, *, console: Console | 
             settings = corpus_settings(settings, work_dir)
         from qa.service import QAService
 
-        service = QAService(settings)
+        if options.collection is not None and work_dir is None:
+            from qa.collections.registry import CollectionRegistry
+
+            service = CollectionRegistry(settings, watch=False).get(options.collection).service
+        else:
+            service = QAService(settings)
         if work_dir is not None:
             service.ingest(show_progress=True)
         else:

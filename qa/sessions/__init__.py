@@ -5,7 +5,9 @@
 - ``sqlite``: the default store, one SQLite file under the data folder (or in memory).
 - ``redis_store``: one Redis list per session, shared by every API replica (``QA_SESSION_STORE=redis``).
 
-The HTTP chat, the Slack bot and ``qa chat`` all continue sessions through ``continue_session``.
+- ``chat``: ``Chat``, the one conversation object: continue, bound the history, ask, save the turn.
+
+The HTTP chat, ``/v1``, the Slack bot and ``qa chat`` all hold conversations through ``Chat``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from qa.errors import ConfigurationError
 from qa.sessions.base import (
-    MAX_HISTORY_TURNS,
     MAX_SESSIONS,
     MAX_STORED_TURNS,
     WEB_SESSION_PREFIX,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from qa.config import Settings
 
 __all__ = [
-    "MAX_HISTORY_TURNS",
     "MAX_SESSIONS",
     "MAX_STORED_TURNS",
     "WEB_SESSION_PREFIX",

@@ -14,8 +14,6 @@ from typing import Literal, Protocol, runtime_checkable
 from qa.errors import ConfigurationError, SessionError, SessionStoreUnavailableError
 from qa.schema import Turn
 
-#: Turns returned by ``history``: follow-ups only lean on the recent past.
-MAX_HISTORY_TURNS = 20
 #: Turns kept per session (QA_MAX_SESSION_TURNS), in every store; older ones are dropped on append.
 MAX_STORED_TURNS = 200
 #: Sessions kept by the SQLite store (QA_MAX_SESSIONS): 100k sessions of 200 short turns stay well

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from qa.errors import ConfigurationError, SessionStoreUnavailableError
 from qa.schema import Turn
-from qa.sessions.base import MAX_HISTORY_TURNS, MAX_SESSIONS, MAX_STORED_TURNS, BaseSessionStore, unknown_session
+from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS, BaseSessionStore, unknown_session
 
 # KEYS: the session's list, the recency set. ARGV: turn, max turns, ttl, now, max sessions, key
 # prefix, session id. Sessions that expired on their own leave the set first (score older than
@@ -85,9 +85,9 @@ class RedisSessionStore(BaseSessionStore):
             return bool(self._redis.exists(self.prefix + session_id))
 
     def history(self, session_id: str) -> list[Turn]:
-        """The last MAX_HISTORY_TURNS turns, oldest first; SessionError if unknown or expired."""
+        """The stored turns (at most ``max_turns``), oldest first; SessionError if unknown or expired."""
         with self._reaching():
-            rows = self._redis.lrange(self.prefix + session_id, -MAX_HISTORY_TURNS, -1)
+            rows = self._redis.lrange(self.prefix + session_id, -self.max_turns, -1)
         if not rows:
             raise unknown_session(session_id)
         return [Turn(**json.loads(row)) for row in rows]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.errors import ConfigurationError, SessionStoreUnavailableError
 from qa.schema import Turn
-from qa.sessions.base import MAX_HISTORY_TURNS, MAX_SESSIONS, MAX_STORED_TURNS, BaseSessionStore, unknown_session
+from qa.sessions.base import MAX_SESSIONS, MAX_STORED_TURNS, BaseSessionStore, unknown_session
 
 # Purge expired sessions at most this often (seconds), on writes.
 _PURGE_EVERY_S = 60.0
@@ -78,13 +78,13 @@ class SQLiteSessionStore(BaseSessionStore):
         return row is not None and row[0] > self._clock()
 
     def history(self, session_id: str) -> list[Turn]:
-        """The last MAX_HISTORY_TURNS turns, oldest first; SessionError if unknown or expired."""
+        """The stored turns (at most ``max_turns``), oldest first; SessionError if unknown or expired."""
         if not self.exists(session_id):
             raise unknown_session(session_id)
         with self._lock:
             rows = self._query(
                 "SELECT question, answer FROM turns WHERE session_id = ? ORDER BY seq DESC LIMIT ?",
-                (session_id, MAX_HISTORY_TURNS),
+                (session_id, self.max_turns),
             ).fetchall()
         return [Turn(question=q, answer=a) for q, a in reversed(rows)]
 

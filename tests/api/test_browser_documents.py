@@ -175,7 +175,8 @@ def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) 
     page.click("#docs-open")
     wait_for_state(page, "zelensky-istanbul-turkish-drones.txt", "indexed")
     page.set_input_files("#doc-files", files=[{"name": case.name, "mimeType": case.mime, "buffer": case.data}])
-    wait_for_state(page, case.name, "indexed")
+    source = "uploads/" + case.name  # uploads live apart from the hand-placed seeds
+    wait_for_state(page, source, "indexed")
     page.locator("#doc-status", has_text="All documents are indexed.").wait_for(timeout=5_000)
 
     bubble = ask(page, case.question)
@@ -193,8 +194,8 @@ def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) 
     else:
         # The source opens at the cited page: the sources list, the viewer's header and a label
         # right above the highlighted passage name it, and both are scrolled into view.
-        assert first_source == f"[1] {PDF_TITLE} ({case.name}, p. {case.page})"
-        assert page.locator("#source-meta").inner_text().startswith(f"{case.name}, page {case.page}, characters ")
+        assert first_source == f"[1] {PDF_TITLE} ({source}, p. {case.page})"
+        assert page.locator("#source-meta").inner_text().startswith(f"{source}, page {case.page}, characters ")
         assert label.inner_text() == f"Page {case.page}"
         assert label.evaluate("l => l.nextElementSibling.tagName") == "MARK"
         in_view = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
@@ -202,9 +203,14 @@ def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) 
 
     page.click("#docs-open")
     assert page.locator("#docs").is_visible() and not page.locator("#source").is_visible()
-    row(page, case.name).locator("button.delete").click()
-    row(page, case.name).wait_for(state="detached", timeout=20_000)
+    row(page, source).locator("button.delete").click()
+    row(page, source).wait_for(state="detached", timeout=20_000)
     assert ask(page, case.question).locator(".answer").inner_text() == ABSTAIN
+    # Deleted files wait in the trash: restoring one answers again.
+    page.click("#docs-open")
+    page.get_by_role("button", name=f"Restore {source}").click()
+    wait_for_state(page, source, "indexed")
+    assert case.answer in ask(page, case.question).locator(".answer").inner_text()
 
 
 def test_dropped_file_is_uploaded_and_a_refused_one_says_why(page: Any, problems: list[str]) -> None:
@@ -220,5 +226,5 @@ def test_dropped_file_is_uploaded_and_a_refused_one_says_why(page: Any, problems
     assert len(problems) == 1 and "415" in problems[0]  # Chromium logs the refused request
     problems.clear()
     page.evaluate(drop_file, ["kestrel-point.txt", FACT])
-    wait_for_state(page, "kestrel-point.txt", "indexed")
+    wait_for_state(page, "uploads/kestrel-point.txt", "indexed")
     assert "Orla Finch" in ask(page, "Who is the Kestrel Point lighthouse keeper?").locator(".answer").inner_text()

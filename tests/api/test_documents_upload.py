@@ -94,6 +94,15 @@ def ask(live: LiveServer, question: str, *, headers: dict[str, str] | None = Non
     return answer
 
 
+#: Where an upload's source starts: uploads live under the data folder, apart from hand-placed files.
+UPLOADS = "uploads/"
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """The default collection's uploads folder."""
+    return settings.data_dir / "collections" / "default" / "uploads"
+
+
 def seeds_listing(settings: Settings) -> list[str]:
     """Every entry under the test's root folder (seeds, index, data and anything that escaped)."""
     root = settings.seeds_dir.parent
@@ -116,24 +125,27 @@ def test_upload_answers_with_a_citation_then_delete_abstains(name: str, live: Li
     response = upload(live, (name, LIGHTHOUSE_FILES[name].encode("utf-8")))
     assert response.status_code == 202, response.text
     (accepted,) = response.json()["files"]
-    assert accepted["source"] == name and accepted["status"] == "indexing"
-    assert (settings.seeds_dir / name).read_text("utf-8") == LIGHTHOUSE_FILES[name]
+    source = UPLOADS + name
+    assert accepted["source"] == source and accepted["status"] == "indexing" and accepted["uploaded"]
+    # Uploads land under the data folder, never in the (tracked) seeds folder.
+    assert (uploads_dir(settings) / name).read_text("utf-8") == LIGHTHOUSE_FILES[name]
+    assert not (settings.seeds_dir / name).exists()
 
-    row = wait_for_status(live, name, "indexed")
+    row = wait_for_status(live, source, "indexed")
     assert row is not None and row["id"] == accepted["id"]
     answer = ask(live, LIGHTHOUSE_QUESTION)
     assert answer["status"] == "answered" and LIGHTHOUSE_ANSWER in answer["answer"]
-    assert answer["citations"][0]["source"] == name and LIGHTHOUSE_ANSWER in answer["citations"][0]["quote"]
+    assert answer["citations"][0]["source"] == source and LIGHTHOUSE_ANSWER in answer["citations"][0]["quote"]
     assert ask(live, TB2_QUESTION)["answer"] == "Baykar"  # the seed article is still there
 
     deleted = httpx.delete(f"{live.url}/api/documents/{accepted['id']}", timeout=10)
-    assert deleted.status_code == 202 and deleted.json()["files"][0]["source"] == name
-    assert not (settings.seeds_dir / name).exists()
+    assert deleted.status_code == 202 and deleted.json()["files"][0]["source"] == source
+    assert not (uploads_dir(settings) / name).exists()  # moved to the trash, not erased
     # Gone for readers at once, even before the background ingest has removed it from the index.
     assert httpx.get(f"{live.url}/api/documents/{accepted['id']}", timeout=10).status_code == 404
-    wait_for_status(live, name, None)
+    wait_for_status(live, source, None)
     gone = ask(live, LIGHTHOUSE_QUESTION)
-    assert gone["status"] == "abstained" and not any(c["source"] == name for c in gone["citations"])
+    assert gone["status"] == "abstained" and not any(c["source"] == source for c in gone["citations"])
     assert httpx.delete(f"{live.url}/api/documents/{accepted['id']}", timeout=10).status_code == 404
 
 
@@ -141,15 +153,15 @@ def test_several_files_in_one_upload(live: LiveServer) -> None:
     notes = b"Harbour notes\n\nThe Samsun ferry captain is Deniz Kaya, who sails every Tuesday.\n"
     response = upload(live, ("kestrel-point.txt", LIGHTHOUSE_FILES["kestrel-point.txt"].encode()), ("notes.md", notes))
     assert response.status_code == 202
-    assert [f["source"] for f in response.json()["files"]] == ["kestrel-point.txt", "notes.md"]
-    wait_for_status(live, "kestrel-point.txt", "indexed")
-    wait_for_status(live, "notes.md", "indexed")
-    assert ask(live, "Who is the Samsun ferry captain?")["citations"][0]["source"] == "notes.md"
+    assert [f["source"] for f in response.json()["files"]] == ["uploads/kestrel-point.txt", "uploads/notes.md"]
+    wait_for_status(live, "uploads/kestrel-point.txt", "indexed")
+    wait_for_status(live, "uploads/notes.md", "indexed")
+    assert ask(live, "Who is the Samsun ferry captain?")["citations"][0]["source"] == "uploads/notes.md"
 
 
 def test_unreadable_upload_is_listed_as_skipped_with_the_reason(live: LiveServer) -> None:
     assert upload(live, ("scan.txt", b"\x00\x01binary\x00")).status_code == 202
-    row = wait_for_status(live, "scan.txt", "skipped")
+    row = wait_for_status(live, "uploads/scan.txt", "skipped")
     assert row is not None and "binary" in row["reason"]
 
 
@@ -193,7 +205,9 @@ def test_too_large_is_413_and_writes_nothing(live: LiveServer, settings: Setting
     for response in (declared, streamed):
         assert response.status_code == 413 and response.json()["error"]["code"] == "file_too_large"
         assert "The upload is larger than" in response.json()["error"]["message"]
-    assert seeds_listing(settings) == sorted([*before, "seeds/ok.txt"])
+    written = set(seeds_listing(settings)) - set(before)
+    assert "data/collections/default/uploads/ok.txt" in written
+    assert not any(p.startswith("seeds") for p in written)  # nothing written beside the hand-placed files
 
 
 def test_too_many_files_and_wrong_body_are_refused(live: LiveServer) -> None:
@@ -212,16 +226,16 @@ def test_upload_and_delete_need_the_key(tmp_path: Path, serve: Callable[[FastAPI
     refused = upload(live, data)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
     assert upload(live, data, headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert not (settings.seeds_dir / "kestrel-point.txt").exists()
+    assert not (uploads_dir(settings) / "kestrel-point.txt").exists()
     auth = {"Authorization": f"Bearer {KEY}"}
     accepted = upload(live, data, headers=auth)
     assert accepted.status_code == 202
     doc_id = accepted.json()["files"][0]["id"]
     assert httpx.get(f"{live.url}/api/documents", timeout=10).status_code == 401
     assert httpx.delete(f"{live.url}/api/documents/{doc_id}", timeout=10).status_code == 401
-    assert (settings.seeds_dir / "kestrel-point.txt").exists()
+    assert (uploads_dir(settings) / "kestrel-point.txt").exists()
     assert httpx.delete(f"{live.url}/api/documents/{doc_id}", headers=auth, timeout=10).status_code == 202
-    assert not (settings.seeds_dir / "kestrel-point.txt").exists()
+    assert not (uploads_dir(settings) / "kestrel-point.txt").exists()
 
 
 def test_delete_ids_are_looked_up_never_used_as_paths(live: LiveServer, settings: Settings, tmp_path: Path) -> None:
@@ -251,12 +265,12 @@ def test_uploads_during_an_ingest_coalesce_and_the_old_index_keeps_answering(
     for i in range(3):
         note = f"Note {i}\n\nThe harbour bell number {i} rings at {i + 6} o'clock.\n".encode()
         assert upload(live, (f"note-{i}.txt", note)).status_code == 202
-    assert wait_for_status(live, "note-2.txt", "indexing", timeout=5) is not None
+    assert wait_for_status(live, "uploads/note-2.txt", "indexing", timeout=5) is not None
     embedder.release.set()
     for name in ("kestrel-point.txt", "note-0.txt", "note-1.txt", "note-2.txt"):
-        wait_for_status(live, name, "indexed")
+        wait_for_status(live, UPLOADS + name, "indexed")
     assert app.state.ingest.runs == 2  # one for the first upload, one for the three that waited
-    assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "kestrel-point.txt"
+    assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "uploads/kestrel-point.txt"
 
 
 def test_a_file_dropped_into_the_folder_is_answered_without_a_restart(
@@ -326,7 +340,7 @@ def test_the_first_document_can_be_uploaded_into_an_empty_folder(
     while httpx.get(f"{live.url}/readyz", timeout=10).status_code != 200:
         assert time.monotonic() < deadline, "the server never became ready after the first upload"
         time.sleep(0.05)
-    assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "kestrel-point.txt"
+    assert ask(live, LIGHTHOUSE_QUESTION)["citations"][0]["source"] == "uploads/kestrel-point.txt"
 
 
 def test_the_last_file_cannot_be_deleted(live: LiveServer, settings: Settings) -> None:

@@ -69,7 +69,7 @@ def test_metrics_count_requests_and_stage_latencies(live_server: LiveServer) -> 
     assert 'qa_http_requests_total{method="POST",route="/api/ask",status="422"} 1.0' in text
     for stage in ("retrieve", "answer", "total"):
         assert f'qa_answer_stage_seconds_count{{stage="{stage}"}} 1.0' in text
-    assert 'qa_answers_total{status="answered"} 1.0' in text
+    assert 'qa_answers_total{collection="default",status="answered"} 1.0' in text
     assert 'qa_http_request_duration_seconds_count{route="/api/ask"} 2.0' in text
 
 

@@ -33,10 +33,15 @@ def test_completion_has_markers_and_citations(oai: OpenAI) -> None:
 
 def test_abstention_says_the_documents_do_not_cover_it(oai: OpenAI) -> None:
     completion = oai.chat.completions.create(
-        model="anything", messages=[{"role": "user", "content": "What is the capital of France?"}]
+        model="seed-qa", messages=[{"role": "user", "content": "What is the capital of France?"}]
     )
     assert completion.choices[0].message.content == "The documents don't cover this."
     assert completion.model_extra["citations"] == []  # type: ignore[index]
+
+
+def test_a_model_that_is_no_collection_is_404(oai: OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError, match="No collection is named 'anything'"):
+        oai.chat.completions.create(model="anything", messages=[{"role": "user", "content": "Who makes the TB2?"}])
 
 
 def test_streaming_completion(oai: OpenAI) -> None:
@@ -52,13 +57,13 @@ def test_streaming_completion(oai: OpenAI) -> None:
 
 def test_messages_are_the_conversation(oai: OpenAI, api_service: QAService, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, list[Turn]]] = []
-    ask = api_service.ask
+    ask_stream = api_service.ask_stream
 
     def spy(question: str, **kwargs: Any) -> Any:
         seen.append((question, list(kwargs.get("history", ()))))
-        return ask(question, **kwargs)
+        return ask_stream(question, **kwargs)
 
-    monkeypatch.setattr(api_service, "ask", spy)
+    monkeypatch.setattr(api_service, "ask_stream", spy)
     oai.chat.completions.create(
         model="seed-qa",
         messages=[
@@ -71,10 +76,9 @@ def test_messages_are_the_conversation(oai: OpenAI, api_service: QAService, monk
         ],
         extra_body={"top_k": 3},
     )
-    # Markers are stripped from earlier answers and abstentions count as no answer.
-    assert seen == [
-        ("Where did they open a factory?", [Turn("Who makes the TB2?", "Baykar"), Turn("Is it armed?", None)])
-    ]
+    # Markers are stripped from earlier answers; an abstained turn is left out, so the follow-up
+    # leans on the last answered one.
+    assert seen == [("Where did they open a factory?", [Turn("Who makes the TB2?", "Baykar")])]
 
 
 def test_last_message_must_be_the_users(oai: OpenAI) -> None:

@@ -22,7 +22,9 @@ from api.routes.completions import conversation_from_messages, strip_citation_ma
 from qa import HashingEmbedder, QAService
 from qa.answering.conversation import bound_history
 from qa.config import Settings
-from qa.schema import Answer, Turn
+from qa.schema import StreamEvent, Turn
+from qa.sessions import SQLiteSessionStore
+from qa.sessions.chat import Chat
 from tests.support import TB2_QUESTION, fast_settings
 
 #: The review's message: 48,010 characters with control characters (and under the body limit).
@@ -34,9 +36,11 @@ class RecordingService(QAService):
 
     histories: list[Sequence[Turn]]
 
-    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+    def ask_stream(
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()
+    ) -> Iterator[StreamEvent]:
         self.histories.append(list(history))
-        return super().ask(question, top_k=top_k, history=history)
+        return super().ask_stream(question, top_k=top_k, history=history)
 
 
 @pytest.fixture
@@ -147,7 +151,9 @@ def test_history_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
         ChatMessage(role="user", content="Third?"),
     ]
 
-    assert conversation_from_messages(messages, settings) == ("Third?", [Turn("Second?", "Two.")])
+    question, history = conversation_from_messages(messages, settings)
+    chat = Chat.from_settings(settings, SQLiteSessionStore(None, ttl_s=60))
+    assert question == "Third?" and chat.bound(history) == [Turn("Second?", "Two.")]
     long_answer = [messages[0], ChatMessage(role="assistant", content="x" * 51), messages[-1]]
     with pytest.raises(Exception, match="QA_MAX_HISTORY_CHARS"):
         conversation_from_messages(long_answer, settings)

@@ -10,7 +10,7 @@ import pytest
 
 from qa import Settings, Turn
 from qa.errors import ConfigurationError
-from qa.sessions import MAX_HISTORY_TURNS, MAX_STORED_TURNS, SQLiteSessionStore, build_session_store
+from qa.sessions import MAX_STORED_TURNS, SQLiteSessionStore, build_session_store
 from tests.support import RedisServer
 
 
@@ -70,7 +70,7 @@ def test_recent_sessions_survive_when_an_old_one_is_continued(tmp_path: Path) ->
 
 def test_caps_come_from_the_settings_and_default_to_one_number(tmp_path: Path) -> None:
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert defaults.max_session_turns == MAX_STORED_TURNS >= MAX_HISTORY_TURNS
+    assert defaults.max_session_turns == MAX_STORED_TURNS >= defaults.max_history_turns
     settings = Settings(_env_file=None, data_dir=tmp_path, max_session_turns=7, max_sessions=11)  # type: ignore[call-arg]
     store = build_session_store(settings)
     assert isinstance(store, SQLiteSessionStore) and (store.max_turns, store.max_sessions) == (7, 11)

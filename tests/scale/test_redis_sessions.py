@@ -11,14 +11,20 @@ import httpx
 import pytest
 
 from qa import HashingEmbedder, QAService, SessionError, SessionStoreUnavailableError, Settings, Turn
-from qa.sessions import MAX_HISTORY_TURNS, SessionStore, build_session_store
+from qa.sessions import SessionStore, build_session_store
 from tests.support import REPO, RedisServer, ServerProcess, fast_settings, free_port, http_ok, launch, settings_env
 
 pytestmark = pytest.mark.scale
 
 
-def _store(redis_server: RedisServer, ttl_s: int = 60) -> SessionStore:
-    settings = Settings(_env_file=None, session_store="redis", redis_url=redis_server.url, session_ttl_s=ttl_s)  # type: ignore[call-arg]
+def _store(redis_server: RedisServer, ttl_s: int = 60, max_turns: int = 20) -> SessionStore:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        session_store="redis",
+        redis_url=redis_server.url,
+        session_ttl_s=ttl_s,
+        max_session_turns=max_turns,
+    )
     return build_session_store(settings)
 
 
@@ -29,10 +35,10 @@ def test_turns_round_trip_and_expire(redis_server: RedisServer) -> None:
     assert session != store.new_id() and not store.exists(session)
     with pytest.raises(SessionError, match="unknown or expired"):
         store.history(session)
-    for i in range(MAX_HISTORY_TURNS + 3):
+    for i in range(20 + 3):
         store.append(session, Turn(f"q{i}", None if i % 2 else f"a{i}"))
-    history = store.history(session)
-    assert len(history) == MAX_HISTORY_TURNS and history[-1] == Turn("q22", "a22")
+    history = store.history(session)  # the newest max_session_turns (20 here)
+    assert len(history) == 20 and history[-1] == Turn("q22", "a22")
     assert history[0].question == "q3" and store.exists(session)
     time.sleep(1.3)  # Redis drops the key after its TTL
     assert not store.exists(session)

@@ -14,7 +14,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.logs import current_request_id
-from qa import Answer, QAService, SessionError, Settings, Turn
+from qa import QAService, SessionError, Settings, Turn
+from qa.collections.registry import CollectionRegistry
+from qa.feedback.log import AnswerLog
+from qa.schema import StreamEvent
+from qa.sessions.chat import Chat
 from tests.slack.slack_standin import SIGNING_SECRET, Slack, SlackStandIn
 from tests.support import HASHING, copy_seeds, serving, settings_under
 
@@ -61,12 +65,25 @@ class RecordingService:
     request_ids: list[str | None] = field(default_factory=list)  # the log request id each ask ran under
     fail_on: str | None = None
 
-    def ask(self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+    def ask_stream(
+        self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()
+    ) -> Iterator[StreamEvent]:
         self.asked.append((question, tuple(history)))
         self.request_ids.append(current_request_id())
         if self.fail_on and self.fail_on in question:
             raise RuntimeError("the disk is on fire")
-        return self.service.ask(question, top_k=top_k, history=history)
+        return self.service.ask_stream(question, top_k=top_k, history=history)
+
+    def __getattr__(self, name: str) -> Any:  # settings, library, manifest... of the real service
+        return getattr(self.service, name)
+
+
+def slack_parts(
+    service: QAService | RecordingService, settings: Settings, sessions: Any, *, log: AnswerLog | None = None
+) -> dict[str, Any]:
+    """What ``mount_slack``/``build_bolt_app`` take: collections whose default is ``service``, and a chat."""
+    collections = CollectionRegistry(settings, service=service, watch=False)  # type: ignore[arg-type]
+    return {"collections": collections, "chat": Chat.from_settings(settings, sessions, log)}
 
 
 def make_settings(tmp: Path, *, api_url: str, **overrides: Any) -> Settings:
@@ -117,7 +134,7 @@ def bot(fast_service: QAService, fast_settings: Settings, standin: SlackStandIn)
 
     service, sessions = RecordingService(fast_service, fail_on="EXPLODE"), MemorySessions()
     app = FastAPI()
-    mount_slack(app, service=service, settings=fast_settings, sessions=sessions)  # type: ignore[arg-type]
+    mount_slack(app, settings=fast_settings, **slack_parts(service, fast_settings, sessions))
     with serving(app) as url:
         yield Bot(Slack(url, standin), service, sessions)
 

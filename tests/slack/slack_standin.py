@@ -225,5 +225,7 @@ def message_text(message: dict[str, Any]) -> str:
     for block in message.get("blocks") or []:
         if "text" in block:
             parts.append(block["text"]["text"])
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
+        for element in block.get("elements", []):
+            text = element.get("text", "")
+            parts.append(text["text"] if isinstance(text, dict) else text)  # a button's label is an object
     return "\n".join(parts)

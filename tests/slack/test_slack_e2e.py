@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.slack.app import mount_slack
 from qa import QAService
-from tests.slack.conftest import MemorySessions, make_settings
+from tests.slack.conftest import MemorySessions, make_settings, slack_parts
 from tests.slack.slack_standin import Slack, SlackStandIn, message_text, new_ts
 from tests.support import BAYKAR_QUOTE, serving
 
@@ -25,7 +25,7 @@ def slack(tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn, real_
     service = QAService(settings, embedder=real_embedder)
     service.ensure_index()
     app = FastAPI()
-    mount_slack(app, service=service, settings=settings, sessions=MemorySessions())
+    mount_slack(app, settings=settings, **slack_parts(service, settings, MemorySessions()))
     with serving(app) as url:
         yield Slack(url, standin)
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from api.slack.app import build_bolt_app
 from qa import QAService, Settings
 from qa.cli import app as cli
-from tests.slack.conftest import MemorySessions
+from tests.slack.conftest import MemorySessions, slack_parts
 from tests.slack.slack_standin import BOT_USER_ID, TEAM_ID, SlackStandIn, message_text, new_ts
 
 
@@ -18,7 +18,7 @@ def test_socket_mode_event_is_answered_in_its_thread(
     fast_service: QAService, fast_settings: Settings, standin: SlackStandIn, channel: str
 ) -> None:
     settings = fast_settings.model_copy(update={"slack_signing_secret": None})
-    bolt = build_bolt_app(service=fast_service, settings=settings, sessions=MemorySessions(), socket_mode=True)
+    bolt = build_bolt_app(settings=settings, socket_mode=True, **slack_parts(fast_service, settings, MemorySessions()))
     ts = new_ts()
     event = {"type": "app_mention", "user": "U0ALICE", "text": f"<@{BOT_USER_ID}> who makes the Bayraktar TB2 drone?",
              "ts": ts, "channel": channel, "team": TEAM_ID}  # fmt: skip

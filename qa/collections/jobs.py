@@ -3,10 +3,12 @@
 - ``BackgroundJob``: the thread wrapper both jobs share (``running``, start-at-most-once, ``join``).
 - ``IndexLoader``: loads (or builds) the index at start-up so probes answer at once; ``/readyz``
   and every answering route ask it why the index is not ready yet (``require_ready``).
-- ``Reindexer``: ``POST /api/admin/reindex`` re-ingests the seeds folder and remembers how it went.
+- ``Reindexer``: ``POST /api/admin/reindex`` re-ingests a collection and remembers how it went.
 - ``run_logged``: a failure in a thread is logged and kept, never lost with the thread.
 
-The coalescing ingest worker and the seeds-folder watcher live in ``api.ingest_worker``.
+The coalescing ingest worker and the folder watcher live in ``qa.collections.worker``; every
+collection (``qa.collections.registry``) holds one of each, so the HTTP server and ``qa slack``
+run the same jobs.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
-from api.models import ReindexStatus
 from qa.errors import IndexBuildingError, IndexCorruptError, IndexMismatchError, IndexNotReadyError, QAError
 from qa.service import QAService
 from qa.stores.manifest import REBUILD_HINT
@@ -28,6 +30,18 @@ logger = logging.getLogger(__name__)
 REBUILD_CODES = frozenset({IndexCorruptError.code, IndexMismatchError.code})
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexStatus:
+    """Where a re-ingest stands; answers come from the previous index meanwhile."""
+
+    state: Literal["idle", "running", "succeeded", "failed"]
+    started_at: float | None = None
+    finished_at: float | None = None
+    message: str | None = None
+    documents: int | None = None
+    chunks: int | None = None
 
 
 def run_logged(call: Callable[[], _T], *, what: str, unexpected: str) -> _T | QAError:

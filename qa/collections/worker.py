@@ -1,14 +1,15 @@
-"""Background re-ingest for uploads, deletes and the live seeds folder; never on the event loop.
+"""Background re-ingest for uploads, deletes and the live document folders; never on the event loop.
 
 - ``IngestWorker``: one thread runs ``service.ingest()`` (incremental: only changed files are
   embedded) whenever something asks; requests made while an ingest runs coalesce into one more
   run after it, so a burst of uploads costs at most two ingests. Questions keep being answered
   from the previous index until the service swaps the new one in.
-- ``SeedsWatcher``: with ``QA_WATCH`` on (the default), watches the seeds folder (``watchfiles``,
-  debounced by ``QA_WATCH_DEBOUNCE_MS``) and asks the worker for an ingest when files are added,
-  changed or removed. On start it also catches up with changes made while the server was down.
+- ``SeedsWatcher``: with ``QA_WATCH`` on (the default), watches a collection's folders (the hand
+  folder and the uploads folder; ``watchfiles``, debounced by ``QA_WATCH_DEBOUNCE_MS``) and asks
+  the worker for an ingest when files are added, changed or removed. On start it also catches up
+  with changes made while the server was down.
 
-The one-shot jobs (the index loader, ``/api/admin/reindex``) are in ``api.background``.
+The one-shot jobs (the index loader, re-index) are in ``qa.collections.jobs``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from api.background import run_logged
+from qa.collections.jobs import run_logged
+from qa.collections.library import UPLOADS_PREFIX, DocumentLibrary
 from qa.errors import IndexNotReadyError, QAError
-from qa.ingest.freshness import seed_changes
 from qa.ingest.run import IngestReport
 from qa.service import QAService
 
@@ -46,7 +47,7 @@ class IngestWorker:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.watcher = (
-            SeedsWatcher(service.settings.seeds_dir, self.request, debounce_ms=debounce_ms, on_start=self.catch_up)
+            SeedsWatcher(service.library, self.request, debounce_ms=debounce_ms, on_start=self.catch_up)
             if watch
             else None
         )
@@ -96,7 +97,7 @@ class IngestWorker:
         except QAError as error:
             logger.warning("Cannot compare the seeds folder with the index: %s", error.message)
             return
-        changes = seed_changes(self.service.settings.seeds_dir, manifest.files)
+        changes = self.service.library.changes(manifest.files)
         if changes.stale:
             logger.info("The seeds folder changed since the index was built: %s.", changes.describe())
             self.request((*changes.added, *changes.changed, *changes.removed))
@@ -158,20 +159,21 @@ class IngestWorker:
 
 
 class SeedsWatcher:
-    """Calls ``on_change(sources)`` after files under ``seeds_dir`` change (debounced), from its own thread."""
+    """Calls ``on_change(sources)`` after files of ``library`` change (debounced), from its own thread."""
 
     def __init__(
         self,
-        seeds_dir: Path,
+        library: DocumentLibrary,
         on_change: Callable[[Collection[str]], None],
         *,
         debounce_ms: int = 500,
         on_start: Callable[[], None] | None = None,
     ) -> None:
-        self.seeds_dir = seeds_dir
+        self.library = library
         self.on_change = on_change
         self.debounce_ms = debounce_ms
         self.on_start = on_start
+        self._roots: dict[Path, str] = {}
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -198,23 +200,21 @@ class SeedsWatcher:
     def _visible(self, _change: object, path: str) -> bool:
         # Hidden files and folders are skipped by the loader, and uploads are written to a hidden
         # temp file first: only the final rename counts.
-        try:
-            relative = Path(path).relative_to(self.seeds_dir)
-        except ValueError:
-            return True
-        return not any(part.startswith(".") for part in relative.parts)
+        relative = self._relative(path)
+        return relative is None or not any(part.startswith(".") for part in Path(relative[1]).parts)
 
     def _run(self) -> None:
         from watchfiles import watch
 
-        root = self.seeds_dir.resolve()
-        if not root.is_dir():
-            logger.warning("Not watching %s: the folder does not exist.", self.seeds_dir)
+        self.library.uploads_dir.mkdir(parents=True, exist_ok=True)  # so an upload's folder is watched
+        folders = ((self.library.hand_dir, ""), (self.library.uploads_dir, UPLOADS_PREFIX))
+        self._roots = {folder.resolve(): prefix for folder, prefix in folders if folder.is_dir()}
+        if not self._roots:
+            logger.warning("Not watching %s: the folder does not exist.", self.library.hand_dir)
             self._ready.set()
             return
-        self.seeds_dir = root
         changes = watch(
-            root,
+            *self._roots,
             watch_filter=self._visible,
             debounce=self.debounce_ms,
             step=50,
@@ -232,15 +232,21 @@ class SeedsWatcher:
                         self.on_start()
                 if batch:
                     sources = {self._source(path) for _change, path in batch}
-                    logger.info("Seeds folder changed: %s.", ", ".join(sorted(sources)[:5]))
+                    logger.info("Documents changed: %s.", ", ".join(sorted(sources)[:5]))
                     self.on_change(sources)
         except Exception:
-            logger.exception("Watching the seeds folder failed; restart the server to watch again")
+            logger.exception("Watching the document folders failed; restart the server to watch again")
         finally:
             self._ready.set()
 
+    def _relative(self, path: str) -> tuple[str, str] | None:
+        for root, prefix in self._roots.items():
+            try:
+                return prefix, Path(path).relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return None
+
     def _source(self, path: str) -> str:
-        try:
-            return Path(path).relative_to(self.seeds_dir).as_posix()
-        except ValueError:
-            return path
+        relative = self._relative(path)
+        return path if relative is None else relative[0] + relative[1]
