@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.answering.agreement import is_sentence_question
 from qa.answering.extractive import (
     DEFAULT_ANSWER_MODEL,
     READ_FEATURES,
@@ -143,7 +144,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 class ReplayReader:
     """Answers ``read`` from one row's stored predictions: the chunks in stored order, each call
-    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest)."""
+    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest;
+    sentences it reads again alone get no span: the rows do not hold them)."""
 
     def __init__(self, row: dict[str, Any]) -> None:
         self._predictions = [_Prediction(*p) for p in row["preds"]]
@@ -151,7 +153,10 @@ class ReplayReader:
 
     def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
         start, self.passages_read = self.passages_read, self.passages_read + len(passages)
-        return self._predictions[start : self.passages_read]
+        stored = self._predictions[start : self.passages_read]
+        # Past the stored chunks (the answerer reading single sentences again, ReaderAnswerer._refocus):
+        # no span, so the replay scores what the rows hold.
+        return stored + [_Prediction(0, 0, "", float("-inf"), 0.0)] * (len(passages) - len(stored))
 
 
 class _Prediction:
@@ -218,7 +223,7 @@ def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[
     for row, found in zip(rows, spans, strict=True):
         for span in found:
             features.append(span.features)
-            labels.append(f1_score(span.text, row["golds"]) if row["golds"] else 0.0)
+            labels.append(span_label(row, span))
             weights.append(1.0 / (counts[row["kind"]] * len(found)))
     x = np.hstack([np.asarray(features, dtype=float), np.ones((len(features), 1))])
     y, s = np.asarray(labels), np.asarray(weights) / np.sum(weights) * len(weights)
@@ -236,6 +241,24 @@ def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[
     return tuple(round(float(v), 5) for v in w[:-1]), round(float(w[-1]), 5)
 
 
+def answer_text(question: str, span: ReadSpan) -> str:
+    """What the answerer answers with this span: the span, or its sentence for a sentence question."""
+    return span.sentence if is_sentence_question(question) else span.text
+
+
+def span_label(row: dict[str, Any], span: ReadSpan) -> float:
+    """The soft label: the span's F1; for a sentence question, 1 when its sentence holds a gold answer."""
+    if not row["golds"]:
+        return 0.0
+    if is_sentence_question(row["question"]):
+        return float(any(_normal(gold) in _normal(span.sentence) for gold in row["golds"]))
+    return f1_score(span.text, row["golds"])
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def outcomes(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> list[dict[str, Any]]:
     """Per question: the answer's confidence, F1 and whether its citation is the gold paragraph."""
     out = []
@@ -250,7 +273,7 @@ def outcomes(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> list[di
                 "kind": row["kind"],
                 "article": row["article"],
                 "confidence": best.confidence if best else -1.0,
-                "f1": f1_score(best.text, row["golds"]) if best and row["golds"] else 0.0,
+                "f1": f1_score(answer_text(row["question"], best), row["golds"]) if best and row["golds"] else 0.0,
                 "cited": cited,
             }
         )
