@@ -24,10 +24,11 @@ anything else                                                       ANY
 
 A span agrees (``agrees``) when: QUANTITY -- it holds a number (digits, a number word, a
 frequency such as "annually" or a unit of time: "less than a year"); DATE -- a year, month,
-weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON and PLACE -- it is not a bare number or date. SENTENCE
-and ANY take anything: their answer is a sentence (``qa.answering.extractive``). A question that
-asks two things ("How many days carry over, and when do they expire?") has one expected type per
-part (``question_parts``).
+weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON and
+PLACE -- it is not a bare number or date. SENTENCE and ANY take anything: the answer is then a
+sentence or the span as read (``qa.answering.extractive``). A question that asks two things
+("How many days carry over, and when do they expire?") has one expected type per part
+(``question_parts``).
 
 **Names and identifiers.** ``question_terms`` lists the specific things a question names: codes
 and model numbers (E4, CF-300, v2.3), numbers and years, proper names not opening the question
