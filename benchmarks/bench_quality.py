@@ -26,6 +26,12 @@ Reported, in one table (one column per run; ``--compare`` adds columns saved wit
 * abstained at the shipped threshold, per unanswerable kind;
 * p50 / p95 latency of ``ask`` (retrieval + reading), milliseconds.
 
+``--workplace tests/data/workplace`` also runs the project's workplace set (eight documents in every
+supported format, questions of a customer or employee; benchmarks/quality_workplace.py) with the
+shipped settings and threshold, and reports per question kind: correct, right document and page
+cited, confidently wrong, abstained, right document in the top 5, unanswerable abstained. Without
+``--squad2`` only the workplace set runs.
+
 ``--ood`` runs the same with COVID-QA as the corpus (one document per paper) and SQuAD held-out
 questions as the out-of-corpus kind: the out-of-domain source (it has no adversarial questions).
 
@@ -33,6 +39,8 @@ questions as the out-of-corpus kind: the out-of-domain source (it has no adversa
         --squad2 /work/shared/data/squad-v2.0-dev.json \
         --out-of-corpus /work/shared/data/reader-train/covidqa.json \
         --limit 200 --ooc-limit 100 --json /tmp/quality-after.json --compare /tmp/quality-before.json
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_quality --workplace tests/data/workplace \
+        --json /tmp/workplace-after.json --compare /tmp/workplace-before.json
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.quality_workplace import print_workplace, run_workplace
 from qa.config import Settings
 from qa.evaluation.importers import PARAGRAPH_SEPARATOR, SquadArticle, import_squad, read_squad, write_squad
 from qa.evaluation.metrics import f1_score, percentile, spans_overlap
@@ -183,7 +192,10 @@ def per_paper_squad(path: Path, target: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--squad2", required=True, type=Path, help="SQuAD 2.0 dev JSON (the held-out articles)")
+    ap.add_argument("--squad2", type=Path, default=None, help="SQuAD 2.0 dev JSON (the held-out articles)")
+    ap.add_argument(
+        "--workplace", type=Path, default=None, help="the workplace set's folder (documents/ + questions.jsonl)"
+    )
     ap.add_argument(
         "--out-of-corpus",
         type=Path,
@@ -199,6 +211,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, default=None, help="save this run's column (and rows)")
     ap.add_argument("--compare", type=Path, nargs="*", default=[], help="columns saved by earlier --json runs")
     args = ap.parse_args(argv)
+    if args.squad2 is None and args.workplace is None:
+        raise SystemExit("pass --squad2 FILE, --workplace FOLDER or both (see --help)")
+    saved = [json.loads(path.read_text()) for path in args.compare]
+    result: dict[str, Any] = {"name": args.name}
+    if args.workplace is not None:
+        work = args.work_dir or Path(tempfile.gettempdir()) / "qa-bench-quality"
+        result["workplace"] = run_workplace(args.workplace, work.with_name(work.name + "-workplace"))
+        print(f"workplace set {args.workplace}, shipped threshold {result['workplace']['threshold']:.4g}")
+        print_workplace(result["workplace"]["by_kind"])
+        columns = {s["name"]: s["workplace"]["by_kind"]["all"] for s in saved if "workplace" in s}
+        if columns:
+            columns[args.name] = result["workplace"]["by_kind"]["all"]
+            print_table(columns)
+    if args.squad2 is not None:
+        result["metrics"], result["rows"] = run_squad(args)
+        columns = {s["name"]: s["metrics"] for s in saved if "metrics" in s}
+        columns[args.name] = result["metrics"]
+        print_table(columns)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+
+
+def run_squad(args: argparse.Namespace) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+    """The held-out SQuAD articles (or COVID-QA with --ood): the summary column and the rows."""
     for path in (args.squad2, args.out_of_corpus):
         if not path.is_file():
             raise SystemExit(f"no such file: {path} (see --help)")
@@ -227,15 +263,8 @@ def main(argv: list[str] | None = None) -> None:
     service.load()
     service.ask(questions[0][1].question)  # warm up: load the reader before timing
     rows = ask_all(service, questions, shipped, corpus)
-    columns = {}
-    for path in args.compare:
-        saved = json.loads(path.read_text())
-        columns[saved["name"]] = saved["metrics"]
-    columns[args.name] = summarize(rows, shipped)
     print(f"corpus: {len(corpus.corpus)} documents, answerer {type(service.answerer).__name__}")
-    print_table(columns)
-    if args.json:
-        args.json.write_text(json.dumps({"name": args.name, "metrics": columns[args.name], "rows": rows}, indent=1))
+    return summarize(rows, shipped), rows
 
 
 if __name__ == "__main__":
