@@ -3,6 +3,7 @@ workplace documents (tests/data/answer_choice/: a product manual and a staff han
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 
@@ -86,3 +87,27 @@ def test_a_two_part_question_cites_both_sentences(service: QAService) -> None:
     assert any("Up to 5 unused leave days" in q for q in quotes), quotes
     assert any("31 March" in q for q in quotes), quotes
     assert "5" in (answer.answer or "") and "31 March" in (answer.answer or "")
+
+
+SEED_ROWS = [json.loads(line) for line in (REPO / "tests/data/seed_eval.jsonl").read_text("utf-8").splitlines() if line]
+TYPED = [
+    r for r in SEED_ROWS if question_parts(r["question"])[0] in (Expected.QUANTITY, Expected.DATE, Expected.PERSON)
+]
+
+
+def test_the_seed_set_has_typed_questions_of_every_kind() -> None:
+    kinds = {question_parts(r["question"])[0] for r in TYPED}
+    assert kinds == {Expected.QUANTITY, Expected.DATE, Expected.PERSON}
+
+
+@pytest.mark.parametrize("row", TYPED, ids=lambda r: r["question"])
+def test_a_typed_seed_question_gets_a_span_of_its_type_a_sentence_or_an_abstention(
+    service: QAService,
+    row: dict,  # type: ignore[type-arg]
+) -> None:
+    answer = service.ask(row["question"])
+    if answer.status == "abstained":
+        return
+    expected = question_parts(row["question"])[0]
+    is_sentence = answer.answer == " ".join(c.quote for c in answer.citations)
+    assert is_sentence or agrees(expected, answer.answer or ""), (expected, answer.answer)
