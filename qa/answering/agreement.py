@@ -24,8 +24,9 @@ anything else                                                       ANY
 
 A span agrees (``agrees``) when: QUANTITY -- it holds a number (digits, a number word, a
 frequency such as "annually" or a unit of time: "less than a year"); DATE -- a year, month,
-weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON and
-PLACE -- it is not a bare number or date. SENTENCE and ANY take anything: the answer is then a
+weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON -- it is
+not a bare number or date and holds a capitalised word, a word for people or an agent noun
+("manager", "defendants"); PLACE -- it is not a bare number or date. SENTENCE and ANY take anything: the answer is then a
 sentence or the span as read (``qa.answering.extractive``). A question that asks two things
 ("How many days carry over, and when do they expire?") has one expected type per part
 (``question_parts``).
@@ -135,6 +136,15 @@ _ROLE_HEADS = frozenset(
         "spokeswoman coordinator administrator representative advisor adviser editor treasurer"
     )
 )
+# Who-answers without a capital: "your line manager", "the IT desk", "women", "the defendants".
+_PEOPLE = frozenset(
+    _words(
+        "people person men man women woman children child kid family group public government community member "
+        "citizen resident crowd army troop force police staff team desk department employee customer user "
+        "colleague everyone everybody someone somebody anyone nobody each whoever"
+    )
+)
+_AGENT_ENDINGS = ("er", "or", "ar", "ist", "ian", "ant", "ent", "ee", "ess", "man", "men")
 _MODIFIER_STOP = frozenset(
     _words(
         "i the a an his her its their our my your this that these those who what which whose is was are "
@@ -280,8 +290,19 @@ def agrees(expected: Expected, text: str) -> bool:
     if expected in (Expected.PERSON, Expected.PLACE):
         tokens = _tokens(text)
         bare = all(_has_digit(t) or _month(t) or t.lower() in _NUMBER_WORDS for t in tokens)
-        return bool(tokens) and not bare
+        if not tokens or bare:
+            return False
+        return expected is Expected.PLACE or any(_names_someone(t) for t in tokens)
     return True
+
+
+def _names_someone(token: str) -> bool:
+    """A capitalised word (a name), a word for people or an agent noun ("manager", "defendants")."""
+    if token[:1].isupper():
+        return True
+    word = token.lower()
+    word = word[:-1] if word.endswith("s") and len(word) > 3 else word
+    return word in _PEOPLE or word.endswith(_AGENT_ENDINGS) or word in _ROLE_HEADS
 
 
 def _has_digit(token: str) -> bool:
