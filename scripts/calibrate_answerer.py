@@ -144,19 +144,25 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 class ReplayReader:
     """Answers ``read`` from one row's stored predictions: the chunks in stored order, each call
-    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest;
-    sentences it reads again alone get no span: the rows do not hold them)."""
+    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest).
+    A passage that is not the next stored chunk (a sentence the answerer reads again alone,
+    ReaderAnswerer._refocus) gets no span: the rows do not hold it."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: dict[str, Any], texts: Sequence[str]) -> None:
         self._predictions = [_Prediction(*p) for p in row["preds"]]
+        self._texts = texts
         self.passages_read = 0
 
     def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
-        start, self.passages_read = self.passages_read, self.passages_read + len(passages)
-        stored = self._predictions[start : self.passages_read]
-        # Past the stored chunks (the answerer reading single sentences again, ReaderAnswerer._refocus):
-        # no span, so the replay scores what the rows hold.
-        return stored + [_Prediction(0, 0, "", float("-inf"), 0.0)] * (len(passages) - len(stored))
+        out = []
+        for passage in passages:
+            n = self.passages_read
+            if n < len(self._predictions) and n < len(self._texts) and passage == self._texts[n]:
+                out.append(self._predictions[n])
+                self.passages_read += 1
+            else:
+                out.append(_Prediction(0, 0, "", float("-inf"), 0.0))
+        return out
 
 
 class _Prediction:
@@ -202,7 +208,7 @@ class Replay:
         only below ``stop_confidence`` (as the server does), and how many chunks it read."""
         spans, read = [], []
         for row, hits in zip(self.rows, self._hits, strict=True):
-            reader = ReplayReader(row)
+            reader = ReplayReader(row, [hit.chunk.text for hit in hits])
             answerer = ReaderAnswerer(
                 reader,
                 model=model,

@@ -2,10 +2,12 @@
 
 It reads the top chunks, scores every chunk's span on one scale (``AnswerModel``, a logistic
 model over the reader's scores, the chunk's retrieval rank and the question's words around the
-span: ``READ_FEATURES``), adds up chunks that agree and answers the likeliest answer, citing the
-sentence around it; it needs no second model pass. The reader itself is anything with
-``read(question, passages)`` returning ``qa.reader.prediction.SpanPrediction``s (``SpanReader``), so
-this module never imports torch.
+span, and whether its sentence names what the question names: ``READ_FEATURES``), adds up chunks
+that agree and answers the likeliest answer, citing the sentence around it. A span of the wrong
+type for the question (``qa.answering.agreement``) is never a candidate; a sentence naming what a
+likely span's sentence lacks is read again alone; a how-to or why question is answered by the
+span's sentence. The reader itself is anything with ``read(question, passages)`` returning
+``qa.reader.prediction.SpanPrediction``s (``SpanReader``), so this module never imports torch.
 """
 
 from __future__ import annotations
@@ -206,11 +208,15 @@ class ReaderAnswerer(BaseAnswerer):
         focus: list[tuple[Hit, int, str]] = []
         seen: set[tuple[str, int]] = set()
         for span in spans[:FOCUS_SPANS]:
-            missing = [term for term in terms if not TermIndex.of(span.sentence).has(term)]
+            in_sentence = TermIndex.of(span.sentence)
+            missing = [term for term in terms if not in_sentence.has(term)]
             chunk = span.hit.chunk
             for start, end in sentence_spans(chunk.text) if missing else ():
                 text = chunk.text[start:end]
-                if (chunk.id, start) not in seen and any(TermIndex.of(text).has(term) for term in missing):
+                if (chunk.id, start) in seen:
+                    continue
+                names = TermIndex.of(text)
+                if any(names.has(term) for term in missing):
                     seen.add((chunk.id, start))
                     focus.append((span.hit, start, text))
         if not focus:
