@@ -27,9 +27,9 @@ frequency such as "annually" or a unit of time: "less than a year"); DATE -- a y
 weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON -- it is
 not a bare number or date and holds a capitalised word, a word for people or an agent noun
 ("manager", "defendants"); PLACE -- it is not a bare number or date. SENTENCE and ANY take
-anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A question that asks two things
-("How many days carry over, and when do they expire?") has one expected type per part
-(``question_parts``).
+anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
+question that asks two things ("How many days carry over, and when do they expire?") has one
+expected type per part (``question_parts``).
 
 **Names and identifiers.** ``question_terms`` lists the specific things a question names: codes
 and model numbers (E4, CF-300, v2.3), numbers and years, proper names not opening the question
