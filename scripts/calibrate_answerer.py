@@ -4,8 +4,11 @@
 The shipped answerer (qa.answering.ReaderAnswerer) reads the top retrieved chunks, turns each
 chunk's best span into a probability of being right with a logistic model over
 ``READ_FEATURES`` (the reader's margin, a softmax shared across the chunks read, the chunk's
-retrieval rank, question words in the span's sentence and near the span), adds up chunks that agree
-on the answer and abstains below a threshold. This script fits both on the real pipeline: an index
+retrieval rank, question words in the span's sentence and near the span, whether the sentence names
+the question's codes, names and roles or a rival of them, a "not" the sentence lacks), adds up
+chunks that agree on the answer and abstains below a threshold. Spans of the wrong type for the
+question never enter (qa.answering.agreement); a how-to or why question's span is labelled 1 when
+its sentence, the answer it would give, holds a gold answer. This script fits both on the real pipeline: an index
 of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT_ARTICLES``, one document per article), retrieval, and
 the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept
 in ``--rows`` (JSON lines, resumable). Everything after replays the answerer on those rows.
