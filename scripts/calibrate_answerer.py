@@ -4,8 +4,11 @@
 The shipped answerer (qa.answering.ReaderAnswerer) reads the top retrieved chunks, turns each
 chunk's best span into a probability of being right with a logistic model over
 ``READ_FEATURES`` (the reader's margin, a softmax shared across the chunks read, the chunk's
-retrieval rank, question words in the span's sentence and near the span), adds up chunks that agree
-on the answer and abstains below a threshold. This script fits both on the real pipeline: an index
+retrieval rank, question words in the span's sentence and near the span, whether the sentence names
+the question's codes, names and roles or a rival of them, a "not" the sentence lacks), adds up
+chunks that agree on the answer and abstains below a threshold. Spans of the wrong type for the
+question never enter (qa.answering.agreement); a how-to or why question's span is labelled 1 when
+its sentence, the answer it would give, holds a gold answer. This script fits both on the real pipeline: an index
 of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT_ARTICLES``, one document per article), retrieval, and
 the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept
 in ``--rows`` (JSON lines, resumable). Everything after replays the answerer on those rows.
@@ -53,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.answering.agreement import is_sentence_question
 from qa.answering.extractive import (
     DEFAULT_ANSWER_MODEL,
     READ_FEATURES,
@@ -143,15 +147,25 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 class ReplayReader:
     """Answers ``read`` from one row's stored predictions: the chunks in stored order, each call
-    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest)."""
+    continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest).
+    A passage that is not the next stored chunk (a sentence the answerer reads again alone,
+    ReaderAnswerer._refocus) gets no span: the rows do not hold it."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: dict[str, Any], texts: Sequence[str]) -> None:
         self._predictions = [_Prediction(*p) for p in row["preds"]]
+        self._texts = texts
         self.passages_read = 0
 
     def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
-        start, self.passages_read = self.passages_read, self.passages_read + len(passages)
-        return self._predictions[start : self.passages_read]
+        out = []
+        for passage in passages:
+            n = self.passages_read
+            if n < len(self._predictions) and n < len(self._texts) and passage == self._texts[n]:
+                out.append(self._predictions[n])
+                self.passages_read += 1
+            else:
+                out.append(_Prediction(0, 0, "", float("-inf"), 0.0))
+        return out
 
 
 class _Prediction:
@@ -197,7 +211,7 @@ class Replay:
         only below ``stop_confidence`` (as the server does), and how many chunks it read."""
         spans, read = [], []
         for row, hits in zip(self.rows, self._hits, strict=True):
-            reader = ReplayReader(row)
+            reader = ReplayReader(row, [hit.chunk.text for hit in hits])
             answerer = ReaderAnswerer(
                 reader,
                 model=model,
@@ -218,7 +232,7 @@ def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[
     for row, found in zip(rows, spans, strict=True):
         for span in found:
             features.append(span.features)
-            labels.append(f1_score(span.text, row["golds"]) if row["golds"] else 0.0)
+            labels.append(span_label(row, span))
             weights.append(1.0 / (counts[row["kind"]] * len(found)))
     x = np.hstack([np.asarray(features, dtype=float), np.ones((len(features), 1))])
     y, s = np.asarray(labels), np.asarray(weights) / np.sum(weights) * len(weights)
@@ -236,6 +250,24 @@ def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[
     return tuple(round(float(v), 5) for v in w[:-1]), round(float(w[-1]), 5)
 
 
+def answer_text(question: str, span: ReadSpan) -> str:
+    """What the answerer answers with this span: the span, or its sentence for a sentence question."""
+    return span.sentence if is_sentence_question(question) else span.text
+
+
+def span_label(row: dict[str, Any], span: ReadSpan) -> float:
+    """The soft label: the span's F1; for a sentence question, 1 when its sentence holds a gold answer."""
+    if not row["golds"]:
+        return 0.0
+    if is_sentence_question(row["question"]):
+        return float(any(_normal(gold) in _normal(span.sentence) for gold in row["golds"]))
+    return f1_score(span.text, row["golds"])
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def outcomes(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> list[dict[str, Any]]:
     """Per question: the answer's confidence, F1 and whether its citation is the gold paragraph."""
     out = []
@@ -250,7 +282,7 @@ def outcomes(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> list[di
                 "kind": row["kind"],
                 "article": row["article"],
                 "confidence": best.confidence if best else -1.0,
-                "f1": f1_score(best.text, row["golds"]) if best and row["golds"] else 0.0,
+                "f1": f1_score(answer_text(row["question"], best), row["golds"]) if best and row["golds"] else 0.0,
                 "cited": cited,
             }
         )

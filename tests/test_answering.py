@@ -277,3 +277,105 @@ def test_the_offline_condense_appends_the_last_turn_to_a_follow_up() -> None:
         "Where did they open a factory? Who makes the TB2? Baykar"
     )
     assert _Scripted().condense("Who makes the Bayraktar TB2 drone?", history) == "Who makes the Bayraktar TB2 drone?"
+
+
+class PhraseReader:
+    """Finds the first of the given phrases that a passage holds, margin 3; records what it read."""
+
+    def __init__(self, *phrases: str) -> None:
+        self.phrases = phrases
+
+    def read(self, question: str, passages):  # type: ignore[no-untyped-def]
+        out = []
+        for passage in passages:
+            found = [(passage.find(p), p) for p in self.phrases if p in passage]
+            if found:
+                start, phrase = found[0]
+                out.append(Prediction(start, start + len(phrase), phrase, 3.0, 0.0))
+            else:
+                out.append(Prediction(0, 0, "", float("-inf"), 0.0))
+        return out
+
+
+def test_a_span_of_the_wrong_type_is_never_the_answer_the_next_of_the_right_type_is() -> None:
+    hits = _hits("Zelensky visited the Tuzla shipyards.", "Turkey is building two corvettes for Ukraine.")
+    answerer = ReaderAnswerer(PhraseReader("Tuzla shipyards", "two corvettes"), threshold=0.5, max_passages=2)
+    question = "How many corvettes is Turkey building for Ukraine?"
+    assert [s.text for s in answerer.candidates(question, hits)] == ["two corvettes"]
+    assert answerer.answer(question, hits).answer == "two corvettes"
+    # with no span of the right type it abstains rather than answer a place
+    assert answerer.answer(question, hits[:1]).abstained
+    # the same span answers a question that asks for anything
+    assert answerer.answer("Which shipyards did Zelensky visit?", hits[:1]).answer == "Tuzla shipyards"
+
+
+def test_agreement_features_tell_the_asked_code_from_its_rival() -> None:
+    hits = _hits("Error code E7 indicates a failed lamp.", "Error code E4 indicates low pressure.")
+    answerer = ReaderAnswerer(PhraseReader("a failed lamp", "low pressure"), threshold=0.0, max_passages=2)
+    spans = {
+        s.text: dict(zip(READ_FEATURES, s.features, strict=True))
+        for s in answerer.candidates("What does E4 mean?", hits)
+    }
+    assert spans["a failed lamp"]["term_conflict"] == 1.0 and spans["a failed lamp"]["term_absent"] == 1.0
+    assert spans["low pressure"]["term_conflict"] == 0.0 and spans["low pressure"]["term_absent"] == 0.0
+    # a model that weighs the conflict answers the asked code's meaning, though its chunk ranks second
+    model = AnswerModel(coef=_coef(margin=1.0, term_conflict=-4.0), intercept=0.0, threshold=0.5)
+    weighed = ReaderAnswerer(PhraseReader("a failed lamp", "low pressure"), model=model, threshold=0.5, max_passages=2)
+    assert weighed.answer("What does E4 mean?", hits).answer == "low pressure"
+
+
+HANDBOOK = (
+    "Up to 5 unused leave days can be carried over into the next year. "
+    "Carried-over days expire on 31 March of the following year. "
+    "Leave requests go to your line manager."
+)
+
+
+def test_a_how_to_question_is_answered_by_the_sentence_around_the_span() -> None:
+    text = "Laptops stay company property. If your laptop is stolen, report it to the IT desk within 24 hours. Lock it."
+    answerer = ReaderAnswerer(PhraseReader("the IT desk"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("What should I do if my laptop is stolen?", _hits(text))
+    assert draft.answer == draft.sentence == "If your laptop is stolen, report it to the IT desk within 24 hours."
+    assert [ev.quote for ev in draft.evidence] == [draft.answer]
+
+
+def test_steps_after_a_sentence_ending_in_a_colon_join_the_answer() -> None:
+    text = "If your laptop is stolen:\n\n1. Call the IT desk.\n2. Change your password.\n\nLaptops are property."
+    answerer = ReaderAnswerer(PhraseReader("If your laptop is stolen"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("What should I do if my laptop is stolen?", _hits(text))
+    assert [ev.quote for ev in draft.evidence] == [
+        "If your laptop is stolen:",
+        "1. Call the IT desk.",
+        "2. Change your password.",
+    ]
+
+
+def test_a_two_part_question_cites_both_adjacent_sentences() -> None:
+    answerer = ReaderAnswerer(PhraseReader("Up to 5"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("How many unused leave days can be carried over, and when do they expire?", _hits(HANDBOOK))
+    assert [ev.quote for ev in draft.evidence] == [
+        "Up to 5 unused leave days can be carried over into the next year.",
+        "Carried-over days expire on 31 March of the following year.",
+    ]
+    assert draft.answer == " ".join(ev.quote for ev in draft.evidence)
+    # found from the date's side, the sentence before it joins
+    from_date = ReaderAnswerer(PhraseReader("31 March"), threshold=0.5, max_passages=1)
+    cited = from_date.answer(
+        "How many unused leave days can be carried over, and when do they expire?", _hits(HANDBOOK)
+    )
+    assert [ev.quote for ev in cited.evidence] == [ev.quote for ev in draft.evidence]
+
+
+def test_a_sentence_naming_the_asked_term_is_read_again_when_the_chunk_s_span_came_from_another() -> None:
+    # one span per chunk: the reader picks the foreign minister's sentence of a chunk that also
+    # names the defense minister; that sentence, read alone, gives the asked minister
+    text = "Foreign Minister Dmytro Kuleba spoke in Vilnius. Zelensky flew with his defense minister, Rustem Umerov."
+    reader = PhraseReader("Dmytro Kuleba", "Rustem Umerov")
+    model = AnswerModel(coef=_coef(margin=1.0, term_conflict=-4.0), intercept=0.0, threshold=0.5)
+    answerer = ReaderAnswerer(reader, model=model, threshold=0.5, max_passages=1)
+    spans = answerer.candidates("Who is the defense minister?", _hits(text))
+    assert [s.text for s in spans] == ["Rustem Umerov", "Dmytro Kuleba"]
+    assert spans[0].sentence == "Zelensky flew with his defense minister, Rustem Umerov."
+    assert spans[0].hit.rank == 1 and spans[0].start == text.index("Rustem")
+    # a question naming nothing specific reads nothing again
+    assert [s.text for s in answerer.candidates("Who spoke?", _hits(text))] == ["Dmytro Kuleba"]

@@ -7,6 +7,8 @@
     spans           short-answer heuristics for it (a name for "who", a number for "how many")
     extractive      ``ReaderAnswerer``: the trained reader's spans scored on one scale
                     (``AnswerModel`` over ``READ_FEATURES``), agreeing chunks added up
+    agreement       does a span agree with the question: the expected answer type (a table:
+                    a number for "how many", a date for "when"), the names and codes it asks about
     generative      ``GenerativeAnswerer``: an OpenAI-compatible LLM, offline answerer as fallback
     prompting       the LLM's messages; citation_check: every ``[n]`` pinned and checked
     conversation    follow-ups: the offline condense and the history bounds

@@ -2,10 +2,12 @@
 
 It reads the top chunks, scores every chunk's span on one scale (``AnswerModel``, a logistic
 model over the reader's scores, the chunk's retrieval rank and the question's words around the
-span: ``READ_FEATURES``), adds up chunks that agree and answers the likeliest answer, citing the
-sentence around it; it needs no second model pass. The reader itself is anything with
-``read(question, passages)`` returning ``qa.reader.prediction.SpanPrediction``s (``SpanReader``), so
-this module never imports torch.
+span, and whether its sentence names what the question names: ``READ_FEATURES``), adds up chunks
+that agree and answers the likeliest answer, citing the sentence around it. A span of the wrong
+type for the question (``qa.answering.agreement``) is never a candidate; a sentence naming what a
+likely span's sentence lacks is read again alone; a how-to or why question is answered by the
+span's sentence. The reader itself is anything with ``read(question, passages)`` returning
+``qa.reader.prediction.SpanPrediction``s (``SpanReader``), so this module never imports torch.
 """
 
 from __future__ import annotations
@@ -15,10 +17,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from qa.answering.agreement import (
+    Expected,
+    TermIndex,
+    agrees,
+    is_sentence_question,
+    negation_mismatch,
+    question_parts,
+    question_terms,
+    states,
+    term_features,
+)
 from qa.answering.base import BaseAnswerer
 from qa.errors import ConfigurationError
 from qa.reader.prediction import SpanPrediction
-from qa.schema import Draft, Evidence, Hit
+from qa.schema import Chunk, Draft, Evidence, Hit
 from qa.text import WORD, content_words, sentence_spans, snap_to_words, tidy_span
 
 
@@ -45,7 +58,30 @@ class SpanReader(Protocol):
 #   proximity        how close to the span those words are: each found one counts
 #                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
 #                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
-READ_FEATURES = ("margin", "shared_log_prob", "log_rank", "idf_overlap", "proximity")
+#   term_absent      1 when the span's chunk lacks one of the question's specific terms (codes, numbers,
+#                    proper names, roles: qa.answering.agreement)
+#   term_outside     share of them in the chunk but not in the span's sentence (tied to it, not in it)
+#   term_conflict    1 when the sentence names a rival of the same shape instead of an asked term
+#                    (E7 for E4, UV-12 for CF-300, the foreign minister for the defense minister)
+#   negation         1 when the question says "not" and the span's sentence does not
+#   unmatched        how rare among the chunks read is the rarest question word missing from the span's
+#                    sentence (0: none missing; 1: in no chunk read) -- a swapped word ("Galileo" for
+#                    "Aristotle", "Germany" for "Poland") is rare, a paraphrased one common
+#   typed            1 when the question asks for a number or a date (every span left agrees with it:
+#                    a span of the wrong type is never a candidate), 0 otherwise
+READ_FEATURES = (
+    "margin",
+    "shared_log_prob",
+    "log_rank",
+    "idf_overlap",
+    "proximity",
+    "term_absent",
+    "term_outside",
+    "term_conflict",
+    "negation",
+    "unmatched",
+    "typed",
+)
 PROXIMITY_WORDS = 4.0
 # P(span is right) = 0.5: the span and "no answer" score alike, the reader's own decision point.
 READER_DECISION = 0.5
@@ -69,7 +105,14 @@ class AnswerModel:
 
 # Without fitted weights (no reader_config.json "answerer"): the reader's own per-chunk decision,
 # sigmoid(margin), span beats no-answer at READER_DECISION.
-DEFAULT_ANSWER_MODEL = AnswerModel(coef=(1.0, 0.0, 0.0, 0.0, 0.0), intercept=0.0, threshold=READER_DECISION)
+DEFAULT_ANSWER_MODEL = AnswerModel(
+    coef=(1.0,) + (0.0,) * (len(READ_FEATURES) - 1), intercept=0.0, threshold=READER_DECISION
+)
+# The likeliest spans whose chunks' other sentences are read again when they name what the span's
+# sentence does not (ReaderAnswerer._refocus): the answer is almost always among the first three.
+FOCUS_SPANS = 3
+# Steps after a sentence that ends in a colon ("If your laptop is stolen:") join the answer, at most:
+MAX_STEPS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,25 +185,79 @@ class ReaderAnswerer(BaseAnswerer):
         spans = self._score(question, top[:first], predictions)
         # Stopping below the threshold would abstain where the other chunks might still agree.
         settled = max(self._stop_confidence, self.threshold)
-        if first == len(top) or (spans and spans[0].confidence >= settled):
-            return spans
-        predictions += self._reader.read(question, texts[first:])
-        return self._score(question, top, predictions)
+        if first < len(top) and not (spans and spans[0].confidence >= settled):
+            first = len(top)
+            predictions += self._reader.read(question, texts[len(predictions) :])
+            spans = self._score(question, top, predictions)
+        return self._refocus(question, top[:first], predictions, spans)
 
-    def _score(self, question: str, top: Sequence[Hit], predictions: Sequence[SpanPrediction]) -> list[ReadSpan]:
-        """The spans of the chunks read, scored on one scale, the likeliest answer first."""
-        scores = [p.score for p in predictions if p.text.strip()] + [p.no_answer_score for p in predictions]
+    def _refocus(
+        self, question: str, top: Sequence[Hit], predictions: Sequence[SpanPrediction], spans: list[ReadSpan]
+    ) -> list[ReadSpan]:
+        """Read again, alone, the sentences that name what a likely span's sentence does not.
+
+        The reader proposes one span per chunk; when a chunk holds both "Error code E4 ..." and
+        "Error code E7 ...", or the foreign and the defense minister, its one span may come from
+        the wrong sentence. The sentences of the ``FOCUS_SPANS`` likeliest spans' chunks that name a
+        question term the span's sentence lacks are read on their own, and their spans join the
+        candidates (same chunk, same rank).
+        """
+        terms = question_terms(question)
+        if not terms:
+            return spans
+        focus: list[tuple[Hit, int, str]] = []
+        seen: set[tuple[str, int]] = set()
+        for span in spans[:FOCUS_SPANS]:
+            in_sentence = TermIndex.of(span.sentence)
+            missing = [term for term in terms if not in_sentence.has(term)]
+            chunk = span.hit.chunk
+            for start, end in sentence_spans(chunk.text) if missing else ():
+                text = chunk.text[start:end]
+                if (chunk.id, start) in seen:
+                    continue
+                names = TermIndex.of(text)
+                if any(names.has(term) for term in missing):
+                    seen.add((chunk.id, start))
+                    focus.append((span.hit, start, text))
+        if not focus:
+            return spans
+        read = list(self._reader.read(question, [text for _, _, text in focus]))
+        shifted = [
+            SpanPrediction(i, p.start + start, p.end + start, p.text, p.score, p.no_answer_score)
+            for i, (p, (_, start, _)) in enumerate(zip(read, focus, strict=True))
+        ]
+        return self._score(
+            question, top, predictions, [(hit, p) for (hit, _, _), p in zip(focus, shifted, strict=True)]
+        )
+
+    def _score(
+        self,
+        question: str,
+        top: Sequence[Hit],
+        predictions: Sequence[SpanPrediction],
+        focused: Sequence[tuple[Hit, SpanPrediction]] = (),
+    ) -> list[ReadSpan]:
+        """The spans of the chunks read (and of sentences read again alone), scored on one scale,
+        the likeliest answer first."""
+        positions = {hit.chunk.id: position for position, hit in enumerate(top, start=1)}
+        reads = [*zip(top, predictions, strict=True), *focused]
+        scores = [p.score for _, p in reads if p.text.strip()] + [p.no_answer_score for _, p in reads]
         normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
         question_words = content_words(question)
         idf = _chunk_idf(question_words, [hit.chunk.text for hit in top])
+        rarity = _rarity(question_words, [hit.chunk.text for hit in top])
+        parts = question_parts(question)
+        terms = question_terms(question)
+        typed = float(parts[0] in (Expected.QUANTITY, Expected.DATE))
+        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms, indexed once
         found: list[tuple[ReadSpan, str]] = []
-        for position, (hit, prediction) in enumerate(zip(top, predictions, strict=True), start=1):
+        for hit, prediction in reads:
             if not prediction.text.strip():
                 continue  # the reader found no valid span in this chunk
             chunk = hit.chunk
             start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
-            if start >= end:
-                continue
+            if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
+                continue  # a span of the wrong type (a place for "how many") is never the answer
             around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
             sentence_start = min([start, *(s for s, _ in around)])
             sentence_end = max([end, *(e for _, e in around)])
@@ -169,9 +266,13 @@ class ReaderAnswerer(BaseAnswerer):
             features = (
                 margin,
                 prediction.score - normaliser,
-                math.log(position),
+                math.log(positions[hit.chunk.id]),
                 _weighted_share(idf, sentence),
                 _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
+                *(term_features(terms, TermIndex.of(sentence), _index(chunk_terms, chunk.text)) if terms else NO_TERMS),
+                negation_mismatch(question, sentence),
+                max((rarity[w] for w in rarity.keys() - content_words(sentence)), default=0.0),
+                typed,
             )
             span = ReadSpan(
                 hit=hit,
@@ -199,22 +300,82 @@ class ReaderAnswerer(BaseAnswerer):
         return sorted(spans, key=lambda span: (-span.confidence, -span.probability))
 
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
-        """The likeliest answer with its sentence as evidence, at once; abstains below the threshold."""
+        """The likeliest answer with its sentence as evidence, at once; abstains below the threshold.
+
+        A how-to, why or what-should-I-do question (``Expected.SENTENCE``) is answered by the
+        span's sentence itself, with the steps after it when it ends in a colon; a question that asks
+        two things is answered by the sentence and the adjacent one that holds the other part
+        (each cited).
+        """
         spans = self.candidates(question, hits)
         if not spans or spans[0].confidence < self.threshold:
             yield Draft.abstain(confidence=spans[0].confidence if spans else 0.0)
             return
         best = spans[0]
-        evidence = Evidence(
-            chunk=best.hit.chunk, start=best.sentence_start, end=best.sentence_end, score=best.confidence
-        )
+        parts = question_parts(question)
+        short = not is_sentence_question(question)
+        pieces = [(best.sentence_start, best.sentence_end)] if short else answer_sentences(best, parts)
+        chunk = best.hit.chunk
+        evidence = tuple(Evidence(chunk=chunk, start=s, end=e, score=best.confidence) for s, e in pieces)
+        quotes = " ".join(ev.quote for ev in evidence)
         yield Draft(
-            answer=best.text,
-            sentence=best.sentence,
-            evidence=(evidence,),
+            answer=best.text if short else quotes,
+            sentence=quotes,
+            evidence=evidence,
             confidence=best.confidence,
             abstained=False,
         )
+
+
+def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[int, int]]:
+    """Document offsets of the sentences that answer a sentence question or a two-part one.
+
+    The span's sentence; the list items after it when it ends in a colon (the steps); for each
+    part its sentence does not answer (a date for "and when ...?"), the next or else the previous
+    sentence of the chunk when that one does.
+    """
+    chunk = span.hit.chunk
+    sentences = [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]
+    at = next((i for i, (s, e) in enumerate(sentences) if s < span.end and span.start < e), None)
+    if at is None:
+        return [(span.sentence_start, span.sentence_end)]
+    chosen = [(span.sentence_start, span.sentence_end)]
+    if _text(chunk, chosen[0]).rstrip().endswith(":"):
+        chosen += sentences[at + 1 : at + 1 + MAX_STEPS]
+        chosen = chosen[: 1 + _steps(chunk, chosen[1:])]
+    for part in parts:
+        if any(states(part, _text(chunk, piece)) for piece in chosen):
+            continue
+        for neighbour in (at + 1, at - 1):
+            if 0 <= neighbour < len(sentences) and states(part, _text(chunk, sentences[neighbour])):
+                chosen.append(sentences[neighbour])
+                break
+    return sorted(set(chosen))
+
+
+def _steps(chunk: Chunk, pieces: Sequence[tuple[int, int]]) -> int:
+    """How many of ``pieces`` in a row read as list items (a number or a bullet first)."""
+    count = 0
+    for piece in pieces:
+        text = _text(chunk, piece).lstrip()
+        if not text or not (text[0].isdigit() or text[0] in "-*•–"):
+            break
+        count += 1
+    return count
+
+
+def _text(chunk: Chunk, piece: tuple[int, int]) -> str:
+    return chunk.text[piece[0] - chunk.start : piece[1] - chunk.start]
+
+
+NO_TERMS = (0.0, 0.0, 0.0)
+
+
+def _index(cache: dict[str, TermIndex], text: str) -> TermIndex:
+    found = cache.get(text)
+    if found is None:
+        found = cache[text] = TermIndex.of(text)
+    return found
 
 
 def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
@@ -224,6 +385,13 @@ def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
     idf = {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) for word in words}
     total = sum(idf.values())
     return {word: value / total for word, value in idf.items()} if total > 0 else {}
+
+
+def _rarity(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
+    """Each word's inverse document frequency over ``chunks``, scaled to [0, 1] (1: in none of them)."""
+    chunk_words = [content_words(text) for text in chunks]
+    top = math.log((len(chunks) + 1) / 0.5)
+    return {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) / top for word in words}
 
 
 def _weighted_share(weights: dict[str, float], text: str) -> float:

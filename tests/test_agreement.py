@@ -1,0 +1,141 @@
+"""Answer type and name agreement (qa.answering.agreement): plain token code, no model."""
+
+import time
+
+import pytest
+
+from qa.answering.agreement import (
+    Expected,
+    TermIndex,
+    agrees,
+    is_sentence_question,
+    negation_mismatch,
+    question_parts,
+    question_terms,
+    shape,
+    term_features,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many corvettes is Turkey building for Ukraine?", [Expected.QUANTITY]),
+        ("How often should the CF-300 filter cartridge be replaced?", [Expected.QUANTITY]),
+        ("How much does the Premium plan cost?", [Expected.QUANTITY]),
+        ("When was it inaugurated?", [Expected.DATE]),
+        ("In what year did the Normans conquer Sicily?", [Expected.DATE]),
+        ("Who is the Ukrainian defense minister?", [Expected.PERSON]),
+        ("The TB2 is built by whom?", [Expected.PERSON]),
+        ("Where did the two presidents meet?", [Expected.PLACE]),
+        ("What should I do if my laptop is stolen?", [Expected.SENTENCE]),
+        ("How do I reset my password?", [Expected.SENTENCE]),
+        ("Why has the Rhine been shortened?", [Expected.SENTENCE]),
+        ("What does error code E4 mean?", [Expected.ANY]),
+        # two questions in one: one part each
+        (
+            "How many unused leave days can be carried over, and when do they expire?",
+            [Expected.QUANTITY, Expected.DATE],
+        ),
+        # a question word inside a clause asks nothing
+        ("What is the resultant force called when two forces act on a particle?", [Expected.ANY]),
+        # a scene-setting "when" clause, with or without its comma
+        ("When Iqbal promoted Islamic unity, what did he encourage ending?", [Expected.ANY]),
+        ("When the Rhine emerges from Lake Constance which way does it flow?", [Expected.ANY]),
+        # a condensed follow-up is typed by the new question, not the turn appended after it
+        ("When was it inaugurated? Who is the Ukrainian defense minister? Dmytro Kuleba", [Expected.DATE]),
+    ],
+)
+def test_the_question_decides_the_expected_type(question: str, expected: list[Expected]) -> None:
+    assert question_parts(question) == expected
+
+
+def test_sentence_questions_are_how_to_why_and_two_part_questions() -> None:
+    assert is_sentence_question("What should I do if my laptop is stolen?")
+    assert is_sentence_question("How many days carry over, and when do they expire?")
+    assert not is_sentence_question("How many corvettes is Turkey building?")
+
+
+@pytest.mark.parametrize(
+    ("expected", "text", "agreed"),
+    [
+        (Expected.QUANTITY, "Tuzla shipyards", False),
+        (Expected.QUANTITY, "800,000", True),
+        (Expected.QUANTITY, "four", True),
+        (Expected.QUANTITY, "every 6 months", True),
+        (Expected.QUANTITY, "less than a year", True),
+        (Expected.QUANTITY, "annually", True),
+        (Expected.DATE, "outskirts of Kyiv", False),
+        (Expected.DATE, "31 March", True),
+        (Expected.DATE, "Wednesdays", True),
+        (Expected.DATE, "the 7th century", True),
+        (Expected.DATE, "the end of the Pleistocene", True),
+        (Expected.PERSON, "Rustem Umerov", True),
+        (Expected.PERSON, "1596", False),
+        (Expected.PERSON, "your line manager", True),
+        (Expected.PERSON, "the defendants", True),
+        (Expected.PERSON, "periods without any invoices", False),
+        (Expected.PLACE, "March 8", False),
+        (Expected.SENTENCE, "anything at all", True),
+        (Expected.ANY, "42", True),
+    ],
+)
+def test_a_span_agrees_with_the_type_it_can_be(expected: Expected, text: str, agreed: bool) -> None:
+    assert agrees(expected, text) is agreed
+
+
+def test_shapes_make_codes_of_one_kind_rivals() -> None:
+    assert shape("E4") == shape("E7") == "A9"
+    assert shape("CF-300") == shape("UV-12") == "A-9"
+    assert shape("1066") == "9" != shape("E4")
+
+
+def test_the_question_names_codes_names_and_roles_but_not_its_opening() -> None:
+    terms = {(t.key, t.shape, t.role) for t in question_terms("Who is the Ukrainian defense minister?")}
+    assert terms == {("ukrai", "", False), ("defense", "minister", True)}
+    assert [t.key for t in question_terms("What does error code E4 mean?")] == ["e4"]
+    assert question_terms("What should I do if my laptop is stolen?") == []
+
+
+def _features(question: str, sentence: str, chunk: str) -> tuple[float, float, float]:
+    return term_features(question_terms(question), TermIndex.of(sentence), TermIndex.of(chunk))
+
+
+def test_a_sentence_naming_a_rival_code_conflicts_and_the_asked_one_does_not() -> None:
+    chunk = "Error code E4 indicates low water pressure. Error code E7 indicates a failed UV-C lamp."
+    question = "What does error code E4 mean?"
+    assert _features(question, "Error code E7 indicates a failed UV-C lamp.", chunk) == (0.0, 1.0, 1.0)
+    assert _features(question, "Error code E4 indicates low water pressure.", chunk) == (0.0, 0.0, 0.0)
+    # a code no passage names is absent
+    assert _features("What does error code E9 mean?", "Error code E4 indicates low pressure.", chunk)[0] == 1.0
+    cartridge = "How often should the CF-300 filter cartridge be replaced?"
+    assert _features(cartridge, "The UV-12 lamp should be replaced every 12 months.", "The UV-12 lamp.")[2] == 1.0
+
+
+def test_another_minister_is_a_rival_role() -> None:
+    question = "Who is the Ukrainian defense minister?"
+    kuleba = "Ukrainian Foreign Minister Dmytro Kuleba said in Vilnius on Friday."
+    umerov = "Traveling to Istanbul with his defense minister, Rustem Umerov, Zelensky flew."
+    assert _features(question, kuleba, kuleba) == (1.0, 0.0, 1.0)
+    assert _features(question, umerov, "Ukraine needs shells. " + umerov) == (0.0, 0.5, 0.0)
+
+
+def test_a_negated_question_against_a_sentence_without_not() -> None:
+    assert negation_mismatch("When did the tribes not claim territory?", "The tribes claimed it in 300.") == 1.0
+    assert negation_mismatch("When did the tribes claim territory?", "They claimed it in 300.") == 0.0
+    assert negation_mismatch("Who isn't paid?", "Volunteers are not paid.") == 0.0
+
+
+def test_typing_is_linear_on_long_input() -> None:
+    # no regular expression, no backtracking: 20x the text takes about 20x the time
+    def timed(n: int) -> float:
+        text = ("When, and how many E4-CF 12 Minister minister, " * n) + "?"
+        started = time.perf_counter()
+        question_parts(text)
+        question_terms(text)
+        TermIndex.of(text)
+        agrees(Expected.DATE, text)
+        return time.perf_counter() - started
+
+    small, large = timed(500), timed(10_000)
+    assert large < 60 * max(small, 1e-4)
