@@ -53,7 +53,7 @@ def test_an_abstention_carries_the_closest_passages(client: TestClient, api_serv
     assert api_service.document(passage["doc_id"]).text[passage["start"] : passage["end"]] == passage["quote"]
     # The OpenAPI schema documents the field with the citation's shape.
     schema = client.get("/openapi.json").json()["components"]["schemas"]
-    related = schema["AnswerModel"]["properties"]["related"]
+    related = schema["CollectionAnswerModel"]["properties"]["related"]
     assert related["items"] == {"$ref": "#/components/schemas/CitationModel"} and "abstained" in related["description"]
 
 

@@ -360,5 +360,5 @@ def test_the_last_file_cannot_be_deleted(live: LiveServer, settings: Settings) -
 def test_a_scanned_pdf_is_listed_as_skipped_for_having_no_text_layer(live: LiveServer, tmp_path: Path) -> None:
     scan = write_scanned_pdf(tmp_path / "scan.pdf")
     assert upload(live, ("scan.pdf", scan.read_bytes())).status_code == 202
-    row = wait_for_status(live, "scan.pdf", "skipped")
+    row = wait_for_status(live, "uploads/scan.pdf", "skipped")
     assert row is not None and row["reason"] == "no text layer (a scanned image?); OCR is not supported"
