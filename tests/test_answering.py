@@ -7,6 +7,7 @@ import pytest
 from qa import QAService
 from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, BaseAnswerer, ReaderAnswerer
 from qa.errors import ConfigurationError, QAError
+from qa.answering.extractive import section_passage
 from qa.schema import Chunk, Draft, Hit, Turn
 from qa.text import snap_to_words, tidy_span
 
@@ -86,7 +87,8 @@ def test_the_reader_reads_every_top_chunk_and_answers_the_span(fake_service: QAS
     answerer, reader = _answerer("Baykar", margin=4.0, threshold=0.3, max_passages=5)
     hits = fake_service.search(QUESTION, top_k=8)
     draft = answerer.answer(QUESTION, hits)
-    assert reader.read_passages == [hit.chunk.text for hit in hits[:5]]
+    # each chunk is read behind the headings above it it does not repeat (none here)
+    assert reader.read_passages == [section_passage(hit.chunk).text for hit in hits[:5]]
     assert draft.answer == "Baykar" and not draft.abstained
     (evidence,) = draft.evidence
     document = fake_service.document(evidence.chunk.doc_id)
@@ -153,13 +155,13 @@ def test_a_confident_first_chunk_settles_the_question_without_reading_the_rest()
     answerer, reader = _answerer("Baykar", margin=4.0, max_passages=4, first_passages=1, stop_confidence=0.8)
     draft = answerer.answer(QUESTION, MENTIONS)
     assert draft.answer == "Baykar" and draft.confidence == pytest.approx(1 / (1 + math.exp(-4.0)))
-    assert reader.read_passages == [MENTIONS[0].chunk.text]
+    assert reader.read_passages == [section_passage(MENTIONS[0].chunk).text]
 
 
 def test_an_unsettled_question_reads_the_rest_once_and_scores_every_chunk_together() -> None:
     answerer, reader = _answerer("Baykar", margin=0.0, max_passages=4, first_passages=2, stop_confidence=0.8)
     spans = answerer.candidates(QUESTION, MENTIONS)  # the first two chunks alone: 0.5 < 0.8
-    assert reader.read_passages == [hit.chunk.text for hit in MENTIONS]
+    assert reader.read_passages == [section_passage(hit.chunk).text for hit in MENTIONS]
     assert [s.hit.rank for s in spans] == [1, 3, 4] and spans[0].confidence == pytest.approx(0.875)
     # one softmax over all four chunks read, as if they had been read at once
     at_once, _ = _answerer("Baykar", margin=0.0, max_passages=4)
@@ -379,3 +381,26 @@ def test_a_sentence_naming_the_asked_term_is_read_again_when_the_chunk_s_span_ca
     assert spans[0].hit.rank == 1 and spans[0].start == text.index("Rustem")
     # a question naming nothing specific reads nothing again
     assert [s.text for s in answerer.candidates("Who spoke?", _hits(text))] == ["Dmytro Kuleba"]
+
+
+def test_the_reader_reads_a_chunk_with_its_section_and_never_answers_from_the_heading() -> None:
+    # "5 TB" alone does not say whose storage it is; the heading path the reader sees does.
+    text = "Storage: 5 TB per workspace."
+    chunk = Chunk("c1", "d", "plans.md", "Plans", text, 100, 100 + len(text), headings=("Premium plan",))
+    hit = Hit(chunk=chunk, score=1.0, rank=1, dense_score=0.5)
+    question = "How much storage does the Premium plan include?"
+    answerer, reader = _answerer("5 TB", margin=4.0)
+    draft = answerer.answer(question, [hit])
+    # the heading path above the chunk, not the document title (the reader never saw titles)
+    assert reader.read_passages == ["Premium plan\nStorage: 5 TB per workspace."]
+    assert draft.answer == "5 TB" and not draft.abstained
+    (evidence,) = draft.evidence
+    # offsets point into the chunk's text, not into what the reader read
+    assert (evidence.start, evidence.end) == (100, 100 + len(text)) and evidence.quote == text
+    # a span the reader finds in the context line is no answer (a heading cannot be quoted)
+    heading_reader, _ = _answerer("Premium plan", margin=4.0)
+    assert heading_reader.candidates(question, [hit]) == []
+    assert heading_reader.answer(question, [hit]).abstained
+    # a heading the chunk's text already holds is not read twice
+    repeated = Chunk("c2", "d", "plans.md", "Plans", "Premium plan\n5 TB storage", 0, 25, headings=("Premium plan",))
+    assert section_passage(repeated).text == repeated.text

@@ -30,6 +30,7 @@ from qa.answering.agreement import (
 )
 from qa.answering.base import BaseAnswerer
 from qa.errors import ConfigurationError
+from qa.ingest.chunking import ReaderPassage, reader_passage
 from qa.reader.prediction import SpanPrediction
 from qa.schema import Chunk, Draft, Evidence, Hit
 from qa.text import WORD, content_words, sentence_spans, snap_to_words, tidy_span
@@ -179,17 +180,33 @@ class ReaderAnswerer(BaseAnswerer):
         top = list(hits[: self._max_passages])
         if not top or not question.strip():
             return []
-        texts = [hit.chunk.text for hit in top]
+        passages = [section_passage(hit.chunk) for hit in top]
         first = min(self._first_passages, len(top))
-        predictions = list(self._reader.read(question, texts[:first]))
+        predictions = self._read(question, passages[:first])
         spans = self._score(question, top[:first], predictions)
         # Stopping below the threshold would abstain where the other chunks might still agree.
         settled = max(self._stop_confidence, self.threshold)
         if first < len(top) and not (spans and spans[0].confidence >= settled):
             first = len(top)
-            predictions += self._reader.read(question, texts[len(predictions) :])
+            predictions += self._read(question, passages[len(predictions) :])
             spans = self._score(question, top, predictions)
         return self._refocus(question, top[:first], predictions, spans)
+
+    def _read(self, question: str, passages: Sequence[ReaderPassage]) -> list[SpanPrediction]:
+        """The reader's span of each chunk read behind its context line, as offsets into the chunk.
+
+        A span in the context line (a heading cannot be quoted) leaves that chunk without a span;
+        its no-answer score still counts.
+        """
+        read = self._reader.read(question, [passage.text for passage in passages])
+        predictions: list[SpanPrediction] = []
+        for i, (p, passage) in enumerate(zip(read, passages, strict=True)):
+            span = passage.chunk_span(p.start, p.end) if p.text.strip() else None
+            if span is None:  # no span, or one in the context line
+                predictions.append(SpanPrediction(i, 0, 0, "", -math.inf, p.no_answer_score))
+            else:
+                predictions.append(SpanPrediction(i, *span, p.text, p.score, p.no_answer_score))
+        return predictions
 
     def _refocus(
         self, question: str, top: Sequence[Hit], predictions: Sequence[SpanPrediction], spans: list[ReadSpan]
@@ -325,6 +342,19 @@ class ReaderAnswerer(BaseAnswerer):
             confidence=best.confidence,
             abstained=False,
         )
+
+
+def section_passage(chunk: Chunk) -> ReaderPassage:
+    """What the reader reads of a chunk: its text behind the headings above it that it does not repeat.
+
+    A table row or slide bullet ("5 TB storage") is read with its section ("Premium plan") even when
+    the chunk starts below that heading. The document title is left out: the reader was trained on
+    paragraphs without one, and a title on every passage read draws spans to it
+    (docs/EVALUATION.md, issue 28's second round).
+    """
+    text = chunk.text.casefold()
+    missing = tuple(heading for heading in chunk.headings if heading.casefold() not in text)
+    return reader_passage(replace(chunk, title="", headings=missing))
 
 
 def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[int, int]]:
