@@ -6,9 +6,9 @@ import pytest
 
 from qa import QAService
 from qa.answering import DEFAULT_ANSWER_MODEL, READ_FEATURES, AnswerModel, BaseAnswerer, ReaderAnswerer
-from qa.errors import ConfigurationError, QAError
 from qa.answering.extractive import section_passage
-from qa.schema import Chunk, Draft, Hit, Turn
+from qa.errors import ConfigurationError, QAError
+from qa.schema import Answer, Chunk, Draft, Hit, Turn
 from qa.text import snap_to_words, tidy_span
 
 
@@ -339,6 +339,11 @@ def test_a_how_to_question_is_answered_by_the_sentence_around_the_span() -> None
     draft = answerer.answer("What should I do if my laptop is stolen?", _hits(text))
     assert draft.answer == draft.sentence == "If your laptop is stolen, report it to the IT desk within 24 hours."
     assert [ev.quote for ev in draft.evidence] == [draft.answer]
+    # the reader's short span is the key phrase, highlighted inside the sentence
+    assert draft.highlight is not None and draft.sentence is not None
+    assert draft.sentence[draft.highlight[0] : draft.highlight[1]] == "the IT desk"
+    answer = Answer.from_draft("What should I do if my laptop is stolen?", draft, (), timings={})
+    assert answer.to_dict()["highlight"] == list(draft.highlight)
 
 
 def test_steps_after_a_sentence_ending_in_a_colon_join_the_answer() -> None:
@@ -360,12 +365,17 @@ def test_a_two_part_question_cites_both_adjacent_sentences() -> None:
         "Carried-over days expire on 31 March of the following year.",
     ]
     assert draft.answer == " ".join(ev.quote for ev in draft.evidence)
+    assert draft.highlight is not None and draft.sentence is not None
+    assert draft.sentence[draft.highlight[0] : draft.highlight[1]] == "Up to 5"
     # found from the date's side, the sentence before it joins
     from_date = ReaderAnswerer(PhraseReader("31 March"), threshold=0.5, max_passages=1)
     cited = from_date.answer(
         "How many unused leave days can be carried over, and when do they expire?", _hits(HANDBOOK)
     )
     assert [ev.quote for ev in cited.evidence] == [ev.quote for ev in draft.evidence]
+    # in the second sentence: offsets count the first one and the space joining them
+    assert cited.highlight is not None and cited.sentence is not None
+    assert cited.sentence[cited.highlight[0] : cited.highlight[1]] == "31 March"
 
 
 def test_a_sentence_naming_the_asked_term_is_read_again_when_the_chunk_s_span_came_from_another() -> None:

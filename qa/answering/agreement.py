@@ -13,6 +13,7 @@ the question says                                                   expected
 how many / much / long / often / far / old / big / large / tall /   QUANTITY
 high / fast; what percentage / number / amount / price / cost /
 proportion / share
+how much / what ... with cost / price / fee / pay                   PRICE
 when; what / which year / month / day / date / time / century       DATE
 who / whom / whose; which / what person / company / organisation /  PERSON
 team / manufacturer / supplier / vendor
@@ -23,8 +24,10 @@ anything else                                                       ANY
 ==================================================================  ============
 
 A span agrees (``agrees``) when: QUANTITY -- it holds a number (digits, a number word, a
-frequency such as "annually" or a unit of time: "less than a year"); DATE -- a year, month,
-weekday, time of day, a digit or a word of time ("century", "during", "ago"); PERSON -- it is
+frequency such as "annually" or a unit of time: "less than a year"); PRICE -- a number with a
+currency ("EUR 19", "$5", "40 euros") or "free" (a part number or "3,000 litres" is no price);
+DATE -- a year, month, weekday, time of day, a digit or a word of time ("century", "during",
+"ago"); PERSON -- it is
 not a bare number or date and holds a capitalised word, a word for people or an agent noun
 ("manager", "defendants"); PLACE -- it is not a bare number or date. SENTENCE and ANY take
 anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
@@ -51,6 +54,7 @@ class Expected(Enum):
     """The kind of answer a question asks for."""
 
     QUANTITY = "quantity"
+    PRICE = "price"  # a quantity of money: "How much does it cost?", "What is the late fee?"
     DATE = "date"
     PERSON = "person"
     PLACE = "place"
@@ -202,7 +206,36 @@ def question_parts(question: str) -> list[Expected]:
         asked = later[:1] or asked
     if len(asked) > 1 and words[asked[0][0]] in _SCENE_SETTERS and words[asked[1][0] - 1] not in ("and", "or"):
         asked = asked[1:]
-    return [kind for _, kind in asked] or [Expected.ANY]
+    kinds = [kind for _, kind in asked] or [Expected.ANY]
+    if asked and _asks_money(words, asked[0][0], kinds[0]):
+        kinds[0] = Expected.PRICE
+    return kinds
+
+
+def _asks_money(words: Sequence[str], at: int, kind: Expected) -> bool:
+    """A question about money: "How much does it cost?", "What does Premium cost?", "What is the fee?":
+    a money word in a how-much question or an untyped what-question that names no price itself."""
+    how_much = words[at] == "how" and kind is Expected.QUANTITY and words[at + 1 : at + 2] == ["much"]
+    what = words[at] == "what" and kind in (Expected.ANY, Expected.QUANTITY)
+    rest = words[at:]
+    # "What plan costs EUR 19?" names the price and asks for something else.
+    named = any(is_price(word) or word in _CURRENCIES for word in rest if word != "free")
+    # "How much paid leave ...?": "paid" right after "much" describes what is counted, not a price.
+    asked = rest[2:] if how_much and rest[2:3] == ["paid"] else rest
+    return (how_much or what) and not named and any(word in _MONEY_WORDS for word in asked[1:])
+
+
+# A question about money: "how much" or "what" with one of these asks for a PRICE.
+_MONEY_WORDS = frozenset(_words("cost costs price prices priced fee fees pay pays paid"))
+# A price names its currency (or is free): "EUR 19", "$5", "40 euros", "free of charge".
+_CURRENCIES = frozenset(
+    _words(
+        "eur euro euros usd dollar dollars gbp pound pounds sterling chf franc francs yen yuan rupee rupees "
+        "cent cents penny pence shilling shillings mark marks lira peso pesos rouble roubles ruble rubles "
+        "krona kronor krone kroner guilder guilders ducat ducats free"
+    )
+)
+_CURRENCY_SIGNS = "$€£¥₹₽"
 
 
 _QUESTION_WORDS = frozenset(_words("what which who whom whose when where why how"))
@@ -238,6 +271,16 @@ def is_quantity(text: str) -> bool:
     return any(_has_digit(t) or t.lower() in _NUMBER_WORDS or _singular(t) in _UNITS for t in _tokens(text))
 
 
+def is_price(text: str) -> bool:
+    """The text holds an amount of money: a number with a currency ("EUR 19", "$5", "40 euros"), or
+    "free". A part number ("410-0009") or another quantity ("3,000 litres") is no price."""
+    tokens = _tokens(text)
+    if any(t.lower() == "free" for t in tokens):
+        return True
+    money = any(t.lower() in _CURRENCIES or t[:1] in _CURRENCY_SIGNS or t[-1:] in _CURRENCY_SIGNS for t in tokens)
+    return money and is_quantity(text)
+
+
 def is_date(text: str) -> bool:
     """The text holds a date or time: a digit, a month, a weekday or a word of time ("century", "after")."""
     return any(_has_digit(t) or _month(t) or _singular(t) in _TIME_WORDS for t in _tokens(text))
@@ -256,7 +299,7 @@ def states(expected: Expected, sentence: str) -> bool:
     but does not say when something expires.
     """
     tokens = _tokens(sentence)
-    if expected is Expected.QUANTITY:  # a number that is not part of a date ("31 March", "2024")
+    if expected in (Expected.QUANTITY, Expected.PRICE):  # a number not part of a date ("31 March", "2024")
         return any(
             t.lower() in _NUMBER_WORDS
             or (_has_digit(t) and not _calendar(t) and not any(_month(n) for n in tokens[max(0, i - 1) : i + 2]))
@@ -285,6 +328,8 @@ def agrees(expected: Expected, text: str) -> bool:
     """Whether a candidate answer ``text`` can be of the ``expected`` type."""
     if expected is Expected.QUANTITY:
         return is_quantity(text)
+    if expected is Expected.PRICE:
+        return is_price(text)
     if expected is Expected.DATE:
         return is_date(text)
     if expected in (Expected.PERSON, Expected.PLACE):

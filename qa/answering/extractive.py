@@ -68,7 +68,7 @@ class SpanReader(Protocol):
 #   unmatched        how rare among the chunks read is the rarest question word missing from the span's
 #                    sentence (0: none missing; 1: in no chunk read) -- a swapped word ("Galileo" for
 #                    "Aristotle", "Germany" for "Poland") is rare, a paraphrased one common
-#   typed            1 when the question asks for a number or a date (every span left agrees with it:
+#   typed            1 when the question asks for a number, a price or a date (every span left agrees with it:
 #                    a span of the wrong type is never a candidate), 0 otherwise
 READ_FEATURES = (
     "margin",
@@ -265,7 +265,7 @@ class ReaderAnswerer(BaseAnswerer):
         rarity = _rarity(question_words, [hit.chunk.text for hit in top])
         parts = question_parts(question)
         terms = question_terms(question)
-        typed = float(parts[0] in (Expected.QUANTITY, Expected.DATE))
+        typed = float(parts[0] in (Expected.QUANTITY, Expected.PRICE, Expected.DATE))
         chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms, indexed once
         found: list[tuple[ReadSpan, str]] = []
         for hit, prediction in reads:
