@@ -78,6 +78,13 @@ class AnswerModel(BaseModel):
     )
     timings_ms: dict[str, float]
     retrieval_query: str | None = Field(default=None, description="Only when a follow-up was rewritten.")
+    highlight: list[int] | None = Field(
+        default=None,
+        description=(
+            "Only on a sentence answer (how-to, why, two-part questions) that holds the reader's key "
+            "phrase: [start, end] offsets into `sentence`, sentence[start:end] being the phrase."
+        ),
+    )
     hits: list[dict[str, Any]] | None = Field(default=None, description="Only with include_hits.")
 
 

@@ -122,6 +122,8 @@ class Draft:
     note: str | None = None
     # One flag per evidence item, set by a citation checker (generative answers); None otherwise.
     supported: tuple[bool, ...] | None = None
+    # A sentence answer's key phrase (the reader's short span): [start, end) offsets into ``sentence``.
+    highlight: tuple[int, int] | None = None
 
     @classmethod
     def abstain(cls, *, confidence: float = 0.0, mode: str = "extractive", note: str | None = None) -> Draft:
@@ -174,6 +176,8 @@ class Answer:
     related: tuple[Citation, ...] = ()
     # Feedback, chat history and the gaps list refer to an answer by this id.
     id: str = field(default_factory=lambda: new_answer_id())
+    # A sentence answer's key phrase: ``sentence[start:end]`` (Draft.highlight); None otherwise.
+    highlight: tuple[int, int] | None = None
 
     @classmethod
     def from_draft(
@@ -220,6 +224,7 @@ class Answer:
             message=draft.note if answered else draft.note or ABSTAIN_MESSAGE,
             retrieval_query=query,
             related=() if answered else tuple(related),
+            highlight=draft.highlight if answered else None,
         )
 
     def to_dict(self, *, include_hits: bool = False) -> dict[str, Any]:
@@ -239,6 +244,8 @@ class Answer:
         }
         if self.retrieval_query and self.retrieval_query != self.question:
             data["retrieval_query"] = self.retrieval_query
+        if self.highlight is not None:
+            data["highlight"] = list(self.highlight)
         if include_hits:
             data["hits"] = [hit_to_dict(h) for h in self.hits]
         return data

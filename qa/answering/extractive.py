@@ -341,6 +341,7 @@ class ReaderAnswerer(BaseAnswerer):
             evidence=evidence,
             confidence=best.confidence,
             abstained=False,
+            highlight=None if short else _highlight(best, pieces),
         )
 
 
@@ -381,6 +382,19 @@ def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[in
                 chosen.append(sentences[neighbour])
                 break
     return sorted(set(chosen))
+
+
+def _highlight(span: ReadSpan, pieces: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span's [start, end) in the sentences joined by single spaces; None when it is all of one
+    (nothing to pick out) or outside them."""
+    offset = 0
+    for start, end in pieces:
+        if start <= span.start and span.end <= end:
+            if (span.start, span.end) == (start, end):
+                return None
+            return offset + span.start - start, offset + span.end - start
+        offset += end - start + 1
+    return None
 
 
 def _steps(chunk: Chunk, pieces: Sequence[tuple[int, int]]) -> int:
