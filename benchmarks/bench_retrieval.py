@@ -153,7 +153,16 @@ def metrics(ranks: Sequence[int | None], latencies_ms: Sequence[float] = ()) -> 
     return out
 
 
-def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path | None, threads: int) -> dict:
+def run_set(
+    rs: RetrievalSet,
+    *,
+    embedder: str,
+    query_embedder: str | None,
+    floor_model,
+    floor: bool,
+    model_cache: Path | None,
+    threads: int,
+) -> dict:
     import faiss
 
     from qa import QAService, Settings
@@ -171,6 +180,7 @@ def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path |
             index_dir=Path(tmp) / "index",
             data_dir=Path(tmp) / "data",
             embedding_model=BUNDLED_MODEL if embedder == "packaged" else embedder,
+            embedding_query_model=query_embedder,
             answerer="sentence",
             model_cache_dir=model_cache,
             threads=threads,
@@ -182,7 +192,7 @@ def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path |
         ingest_s = time.perf_counter() - started
         index = service._require_index()
         chunks = index.vectors.chunks()  # type: ignore[attr-defined]
-        texts = [embedding_text(c) for c in chunks]
+        texts = [embedding_text(c) for c in chunks] if floor else []
         started = time.perf_counter()
         floor_vectors = floor_model.embed_documents(texts)
         floor_ingest_s = time.perf_counter() - started
@@ -192,7 +202,8 @@ def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path |
         spans = [(c.source, c.start, c.end) for c in chunks]
         for case in rs.cases[:5]:  # warm up both paths
             service.search(case.question, top_k=TOP)
-            floor_model.embed_query(case.question)
+            if floor:
+                floor_model.embed_query(case.question)
         rows: dict[str, list] = {"system": [], "floor": [], "bm25": []}
         lat: dict[str, list[float]] = {"system": [], "floor": []}
         # One loop per ranking: ONNX Runtime's idle threads would otherwise slow the floor's torch.
@@ -201,7 +212,7 @@ def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path |
             hits = service.search(case.question, top_k=TOP)
             lat["system"].append((time.perf_counter() - t0) * 1000)
             rows["system"].append(first_rank([(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits], case))
-        for case in rs.cases:
+        for case in rs.cases if floor else []:
             t0 = time.perf_counter()
             _, ids = floor_index.search(floor_model.embed_query(case.question)[None, :], TOP)
             lat["floor"].append((time.perf_counter() - t0) * 1000)
@@ -214,12 +225,13 @@ def run_set(rs: RetrievalSet, *, embedder: str, floor_model, model_cache: Path |
         **rs.info,
         "ingest_s": round(ingest_s, 1),
         "floor_ingest_s": round(floor_ingest_s, 1),
-        "ingest_x_floor": round(ingest_s / floor_ingest_s, 2),
         "system": metrics(rows["system"], lat["system"]),
-        "floor": metrics(rows["floor"], lat["floor"]),
         "bm25": metrics(rows["bm25"]),
     }
-    result["query_x_floor"] = round(result["system"]["p50_ms"] / result["floor"]["p50_ms"], 2)
+    if floor:
+        result["floor"] = metrics(rows["floor"], lat["floor"])
+        result["ingest_x_floor"] = round(ingest_s / floor_ingest_s, 2)
+        result["query_x_floor"] = round(result["system"]["p50_ms"] / result["floor"]["p50_ms"], 2)
     return result
 
 
@@ -228,14 +240,16 @@ def print_table(results: dict) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         for ranking in ("system", "floor", "bm25"):
+            if ranking not in r:
+                continue
             m = r[ranking]
-            ratio = r["query_x_floor"] if ranking == "system" else (1.0 if ranking == "floor" else "")
+            ratio = r.get("query_x_floor", "") if ranking == "system" else (1.0 if ranking == "floor" else "")
             print(
                 f"| {name} | {r['questions']} | {ranking} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | "
                 f"{m['recall@20']:.3f} | {m['mrr']:.3f} | {m.get('p50_ms', '')} | {ratio} |"
             )
     for name, r in results.items():
-        print(f"{name}: {r['chunks']} chunks, ingest {r['ingest_s']} s = {r['ingest_x_floor']}x the floor's encode")
+        print(f"{name}: {r['chunks']} chunks, ingest {r['ingest_s']} s = {r.get('ingest_x_floor')}x the floor's encode")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -246,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sets", default="peer,heldout,ood,workplace")
     parser.add_argument("--part", default="test", choices=["test", "fit"], help="heldout units to use")
     parser.add_argument("--embedder", default="packaged", help="'packaged' or a sentence-transformers folder")
+    parser.add_argument("--query-embedder", help="a query encoder folder (QA_EMBEDDING_QUERY_MODEL)")
+    parser.add_argument("--floor", default="peer,heldout,ood,workplace", help="sets that also measure the floor")
     parser.add_argument("--limit", type=int, default=1000, help="seeded questions per set (0: all)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
@@ -278,7 +294,13 @@ def main(argv: list[str] | None = None) -> None:
             continue
         started = time.perf_counter()
         results[name] = run_set(
-            build(), embedder=args.embedder, floor_model=floor_model, model_cache=args.model_cache, threads=args.threads
+            build(),
+            embedder=args.embedder,
+            query_embedder=args.query_embedder,
+            floor_model=floor_model,
+            floor=name in args.floor.split(","),
+            model_cache=args.model_cache,
+            threads=args.threads,
         )
         print(f"{name}: {json.dumps(results[name])} ({time.perf_counter() - started:.0f} s)", flush=True)
     print_table(results)
@@ -287,7 +309,13 @@ def main(argv: list[str] | None = None) -> None:
 
         shipped = Settings(_env_file=None)  # type: ignore[call-arg]
         fusion = {k: v for k, v in shipped.model_dump().items() if k.startswith(("fusion", "rrf", "retrieval"))}
-        meta = {"embedder": args.embedder, "backend": shipped.embedding_backend, "fusion": fusion, "args": vars(args)}
+        meta = {
+            "embedder": args.embedder,
+            "query_embedder": args.query_embedder,
+            "backend": shipped.embedding_backend,
+            "fusion": fusion,
+            "args": vars(args),
+        }
         payload = {"meta": json.loads(json.dumps(meta, default=str)), "results": results}
         args.json.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Embedding: "sentence-transformers" (real model) or "hashing" (deterministic, for tests/demos)
     embedder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
     embedding_model: str = BUNDLED_MODEL
+    # A second sentence-transformers folder that embeds the questions only: a query encoder tuned
+    # against QA_EMBEDDING_MODEL's passage vectors (scripts/train_embedder.py --mode query). The
+    # index holds passage vectors only, so changing it needs no rebuild. None: the same model.
+    embedding_query_model: str | None = None
     embedding_batch_size: int = Field(default=32, gt=0)
     # How the model runs: PyTorch, or ONNX Runtime (fp32, or int8 dynamically quantised), exported
     # from the local model folder on first use into ``models_cache_dir`` (benchmarks/bench_speed.py).

@@ -184,6 +184,40 @@ class OnnxEmbedder(BaseEmbedder):
         return _normalise(out)
 
 
+class QueryTunedEmbedder(BaseEmbedder):
+    """Passages by one model, questions by another tuned against its passage vectors.
+
+    ``model_id`` and ``backend`` are the passage model's, the ones the index manifest checks: the
+    stored vectors do not depend on the query encoder, so swapping it needs no rebuild.
+    """
+
+    def __init__(self, documents: Embedder, queries: Embedder) -> None:
+        if documents.dim != queries.dim:
+            raise ModelNotFoundError(
+                f"The query encoder {queries.model_id!r} makes {queries.dim}-dimensional vectors, the passage "
+                f"model {documents.model_id!r} {documents.dim}. Set QA_EMBEDDING_QUERY_MODEL to a query encoder "
+                "trained for QA_EMBEDDING_MODEL, or unset it."
+            )
+        self._documents = documents
+        self._queries = queries
+        self.model_id = documents.model_id
+        self.backend = documents.backend
+        self.dim = documents.dim
+        self.query_model_id = queries.model_id
+
+    def count_tokens(self, text: str) -> int:
+        """The passage model's token count (it sizes the chunks)."""
+        return self._documents.count_tokens(text)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Passages: the passage model."""
+        return self._documents.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        """A question: the query encoder."""
+        return self._queries.embed_query(text)
+
+
 def _mean_pooled_model(path: Path, backend: str) -> tuple[int, int]:
     """(max tokens, dimension) of a Transformer + mean Pooling + Normalize model folder."""
     import json
@@ -238,14 +272,21 @@ def build_embedder(settings: Settings) -> Embedder:
     from qa.onnx_export import configure_threads
 
     configure_threads(settings.threads)
+    documents = _model_embedder(settings, settings.embedding_model)
+    if settings.embedding_query_model is None:
+        return documents
+    return QueryTunedEmbedder(documents, _model_embedder(settings, settings.embedding_query_model))
+
+
+def _model_embedder(settings: Settings, model: str) -> Embedder:
     if settings.embedding_backend != "torch":
         return OnnxEmbedder(
-            settings.embedding_model,
+            model,
             cache_dir=settings.models_path,
             quantized=settings.embedding_backend == "onnx-int8",
             batch_size=settings.embedding_batch_size,
         )
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(model, batch_size=settings.embedding_batch_size)
 
 
 def _normalise(vectors: Vectors) -> Vectors:

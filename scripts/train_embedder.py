@@ -42,6 +42,32 @@ def latest_checkpoint(out: Path) -> Path | None:
     return done[-1] if done else None
 
 
+def fixed_passage_vectors(texts: list[str], args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The packaged model's vectors of ``texts`` as the product computes them (int8 ONNX), cached in OUT."""
+    import hashlib
+
+    import numpy as np
+
+    from qa.config import BUNDLED_MODEL
+    from qa.embedding import OnnxEmbedder
+    from qa.onnx_export import configure_threads
+
+    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+    cached = args.out / f"passages-{key}.npy"
+    if cached.is_file():
+        return np.load(cached)
+    configure_threads(args.threads)
+    cache_dir = args.model_cache or args.out / "onnx"
+    embedder = OnnxEmbedder(BUNDLED_MODEL, cache_dir=cache_dir, quantized=True)
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    began = time.perf_counter()
+    for start in range(0, len(texts), 512):
+        vectors[start : start + 512] = embedder.embed_documents(texts[start : start + 512])
+        log(args.out, f"passage vectors {start + 512}/{len(texts)} ({time.perf_counter() - began:.0f}s)")
+    np.save(cached, vectors)
+    return vectors
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="reader-train folder (SQuAD-format JSON files)")
@@ -50,9 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--write-split", action="store_true", help="draw and write the split file, then train")
     ap.add_argument("--model", default=None, help="starting model folder (default: the packaged MiniLM)")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--negatives", type=int, default=1, choices=[0, 1, 2], help="hard negatives per question")
+    ap.add_argument("--batch-size", type=int, default=None, help="default 64 (query mode) or 32")
+    ap.add_argument("--negatives", type=int, default=None, choices=[0, 1, 2], help="hard negatives per question")
     ap.add_argument("--max-examples", type=int, default=0, help="train on the first N shuffled examples (0: all)")
+    ap.add_argument(
+        "--unit-fraction",
+        type=float,
+        default=1.0,
+        help="train on a seeded fraction of the training articles, all their questions (fewer passages to embed)",
+    )
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--warmup", type=int, default=50, help="warm-up steps")
@@ -62,7 +94,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint-every", type=int, default=25)
     ap.add_argument("--keep-optimizer", type=int, default=1, help="checkpoints that keep their optimiser state")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--freeze-layers", type=int, default=3, help="freeze the word embeddings and the first N layers")
+    ap.add_argument("--freeze-layers", type=int, default=None, help="freeze the word embeddings and the first N layers")
+    ap.add_argument(
+        "--mode",
+        default="query",
+        choices=["query", "both"],
+        help="query: tune the question encoder against fixed passage vectors of the packaged model; both: one model",
+    )
+    ap.add_argument("--model-cache", type=Path, help="ONNX export folder for the passage vectors (query mode)")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,11 +116,21 @@ def main(argv: list[str] | None = None) -> None:
     from qa.embedding import resolve_model_path
 
     torch.set_num_threads(args.threads)
+    query_mode = args.mode == "query"
+    if args.batch_size is None:
+        args.batch_size = 64 if query_mode else 32
+    if args.negatives is None:
+        args.negatives = 2 if query_mode else 1
+    if args.freeze_layers is None:
+        args.freeze_layers = 0 if query_mode else 3
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.data.glob("*.json"):
         refuse_dev(path)
     split = write_split(args.data, args.seed, 0.10, 0.05, args.split) if args.write_split else read_split(args.split)
     units = units_in(args.data, split, "train")
+    if args.unit_fraction < 1.0:
+        chosen = set(random.Random(args.seed).sample(range(len(units)), round(len(units) * args.unit_fraction)))
+        units = [u for i, u in enumerate(units) if i in chosen]
     t0 = time.perf_counter()
     examples = training_examples(units, args.seed)
     if args.max_examples:
@@ -92,6 +141,14 @@ def main(argv: list[str] | None = None) -> None:
     log(args.out, f"examples {len(examples)} from {len(units)} units in {time.perf_counter() - t0:.0f}s: {counts}")
     run = {"args": {k: str(v) for k, v in vars(args).items()}, "counts": counts}
     (args.out / "run.json").write_text(json.dumps(run, indent=1))
+
+    passage_index: dict[str, int] = {}
+    passage_vectors = None
+    if query_mode:
+        for e in examples:
+            for text in (e["positive"], *e["negatives"]):
+                passage_index.setdefault(text, len(passage_index))
+        passage_vectors = torch.from_numpy(fixed_passage_vectors(list(passage_index), args))
 
     steps_per_epoch = len(examples) // args.batch_size
     total = steps_per_epoch * args.epochs
@@ -142,7 +199,10 @@ def main(argv: list[str] | None = None) -> None:
             elif args.negatives == 2:
                 passages.extend(negs)
         q = encode([e["question"] for e in batch], args.question_len)
-        p = encode(passages, args.passage_len)
+        if passage_vectors is not None:
+            p = passage_vectors[[passage_index[text] for text in passages]]
+        else:
+            p = encode(passages, args.passage_len)
         scores = args.scale * q @ p.T
         # A passage identical to this question's positive elsewhere in the batch is not a negative.
         same = torch.tensor(
