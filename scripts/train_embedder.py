@@ -2,13 +2,22 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 on question -> passage pairs from reader-train (issue 30).
 
     cd /work/i30 && export PYTHONPATH=$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-    nice -n 19 .venv/bin/python -m scripts.train_embedder \
-        --data /work/shared/data/reader-train --out /work/scratch/i30/embedder-run &
+    nohup nice -n 19 .venv/bin/python -m scripts.train_embedder \
+        --data /work/shared/data/reader-train --out /work/scratch/i30/embedder-q --mode query \
+        --unit-fraction 0.25 --epochs 2 --checkpoint-every 20 --model-cache /work/scratch/i30/models &
 
 Loss: MultipleNegativesRankingLoss (in-batch negatives, scale 20, as sentence-transformers) with
 hard negatives per question: BM25's best non-answer passage of the same source and another
-paragraph of the same article (scripts/embedder_data.py). A passage that is some other question's
-positive in the same batch and equals this question's positive is masked, not counted as a negative.
+paragraph of the same article (scripts/embedder_data.py). A passage equal to this question's
+positive elsewhere in the batch is masked, not counted as a negative. Passages are embedded as
+the product embeds a chunk: "title\ntext".
+
+``--mode query`` (default) tunes a question encoder only: every passage is embedded once by the
+packaged model exactly as the product's index holds it (int8 ONNX, cached in OUT), and only the
+questions go through the model being trained. A step then costs a forward and backward pass over
+64 short questions instead of 3x64 passages, which is what two shared cores can afford; the result
+ships as ``QA_EMBEDDING_QUERY_MODEL`` and leaves every index valid. ``--mode both`` tunes one model
+for passages and questions (an index rebuild when shipped; about 10 CPU-seconds a step here).
 
 Held out before training (``scripts/embedder_split.json``, written with ``--write-split``): all of
 COVID-QA (out-of-domain), and per other source a seeded 10% of its articles for evaluation and 5% for
