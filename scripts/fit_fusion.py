@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reader-train", type=Path, required=True)
     parser.add_argument("--embedder", default="packaged", help="'packaged' or a sentence-transformers folder")
+    parser.add_argument("--query-embedder", help="a query encoder folder (QA_EMBEDDING_QUERY_MODEL)")
     parser.add_argument("--limit", type=int, default=0, help="seeded questions (0: all)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
             index_dir=Path(tmp) / "index",
             data_dir=Path(tmp) / "data",
             embedding_model=BUNDLED_MODEL if args.embedder == "packaged" else args.embedder,
+            embedding_query_model=args.query_embedder,
             answerer="sentence",
             model_cache_dir=args.model_cache,
             threads=args.threads,
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         payload = {
             "embedder": args.embedder,
+            "query_embedder": args.query_embedder,
             "questions": len(rows),
             "chunks": len(chunks),
             "sources": rs.info.get("sources"),
