@@ -279,7 +279,8 @@ def print_table(results: dict) -> None:
                 f"{m['recall@20']:.3f} | {m['mrr']:.3f} | {m.get('p50_ms', '')} | {ratio} |"
             )
     for name, r in results.items():
-        print(f"{name}: {r['chunks']} chunks, ingest {r['ingest_s']} s = {r.get('ingest_x_floor')}x the floor's encode")
+        ratio = f" = {r['ingest_x_floor']}x the floor's encode" if "ingest_x_floor" in r else ""
+        print(f"{name}: {r['chunks']} chunks, ingest {r['ingest_s']} s{ratio}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -225,7 +225,10 @@ def _mean_pooled_model(path: Path, backend: str) -> tuple[int, int]:
     try:
         modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text())]
         pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
-        max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"])
+        config = json.loads((path / "sentence_bert_config.json").read_text())
+        if "max_seq_length" not in config:  # sentence-transformers 6 saves it as the tokenizer's limit
+            config = json.loads((path / "tokenizer_config.json").read_text())
+        max_tokens = int(config.get("max_seq_length") or config["model_max_length"])
         dim = int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"])
         mean = bool(pooling.get("pooling_mode_mean_tokens") or pooling.get("pooling_mode") == "mean")
     except (OSError, ValueError, KeyError, TypeError) as exc:
