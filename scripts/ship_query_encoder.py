@@ -3,7 +3,7 @@
 
     cd /work/i30 && export PYTHONPATH=$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     .venv/bin/python -m scripts.ship_query_encoder --checkpoint /work/scratch/i30/embedder-q/checkpoints/step-NNNNNN \
-        --before /work/scratch/i30/bench-fusion.json --after /work/scratch/i30/bench-step-NNNNNN.json
+        --before /work/scratch/i30/bench-fusion.json --after /work/scratch/i30/bench-step-NNNNNN*.json
 
 Refuses unless ``--after`` (bench_retrieval with ``--query-embedder`` the checkpoint) beats
 ``--before`` (the packaged model, same fusion) on every set: higher MRR@20, recall@5 no lower.
@@ -61,11 +61,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--before", type=Path, required=True, help="bench_retrieval JSON of the packaged model")
-    ap.add_argument("--after", type=Path, required=True, help="bench_retrieval JSON of the checkpoint")
+    ap.add_argument("--after", type=Path, nargs="+", required=True, help="bench_retrieval JSON(s) of the checkpoint")
     ap.add_argument("--target", type=Path, default=TARGET)
     args = ap.parse_args(argv)
 
-    before, after = (json.loads(p.read_text()) for p in (args.before, args.after))
+    before = json.loads(args.before.read_text())
+    after: dict = {"results": {}}
+    for path in args.after:
+        after["results"].update(json.loads(path.read_text())["results"])
     reasons = beats(before, after)
     if reasons:
         raise SystemExit("not shipped, the checkpoint does not beat the packaged model: " + "; ".join(reasons))
