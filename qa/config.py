@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     embedding_model: str = BUNDLED_MODEL
     # A second sentence-transformers folder that embeds the questions only: a query encoder tuned
     # against QA_EMBEDDING_MODEL's passage vectors (scripts/train_embedder.py --mode query). The
-    # index holds passage vectors only, so changing it needs no rebuild. None: the same model.
+    # index holds passage vectors only, so changing it needs no rebuild. None: the shipped one in
+    # qa/embedding_weights/query/ when installed (and the passage model is the bundled one), else
+    # the same model; "": the same model.
     embedding_query_model: str | None = None
     embedding_batch_size: int = Field(default=32, gt=0)
     # How the model runs: PyTorch, or ONNX Runtime (fp32, or int8 dynamically quantised), exported

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
 
+# A question encoder tuned for the bundled model's passages (scripts/ship_query_encoder.py), used
+# when present; absent, questions and passages share the bundled model.
+SHIPPED_QUERY_ENCODER = Path(__file__).resolve().parent / "embedding_weights" / "query"
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -105,7 +109,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
-            self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True)
+            self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True).float()
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(
                 f"Could not load embedding model {self.model_id!r} from {self._path!r} offline "
@@ -276,9 +280,21 @@ def build_embedder(settings: Settings) -> Embedder:
 
     configure_threads(settings.threads)
     documents = _model_embedder(settings, settings.embedding_model)
-    if settings.embedding_query_model is None:
+    query_model = query_model_for(settings)
+    if query_model is None:
         return documents
-    return QueryTunedEmbedder(documents, _model_embedder(settings, settings.embedding_query_model))
+    return QueryTunedEmbedder(documents, _model_embedder(settings, query_model))
+
+
+def query_model_for(settings: Settings) -> str | None:
+    """The question encoder: QA_EMBEDDING_QUERY_MODEL ("" for none), else the shipped one when its
+    weights are installed and the passage model is the bundled one it was tuned against."""
+    if settings.embedding_query_model is not None:
+        return settings.embedding_query_model or None
+    shipped = SHIPPED_QUERY_ENCODER
+    if settings.embedding_model == BUNDLED_MODEL and (shipped / "model.safetensors").is_file():
+        return str(shipped)
+    return None
 
 
 def _model_embedder(settings: Settings, model: str) -> Embedder:
@@ -306,7 +322,7 @@ def _export_embedder(model_path: Path, target: Path) -> None:
 
     from qa.onnx_export import export_bert
 
-    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False)
+    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False).float()  # fp16 weights ship
 
     class LastHidden(torch.nn.Module):
         def __init__(self) -> None:

@@ -34,3 +34,19 @@ def test_query_tuned_embedder_embeds_questions_with_the_query_encoder() -> None:
 def test_query_encoder_of_another_dimension_is_refused() -> None:
     with pytest.raises(ModelNotFoundError, match="makes 128-dimensional vectors, the passage model"):
         QueryTunedEmbedder(HashingEmbedder(384), NegatedEmbedder(128))
+
+
+def test_the_shipped_query_encoder_is_used_when_present(tmp_path, monkeypatch) -> None:
+    from qa import embedding
+    from qa.config import Settings
+
+    monkeypatch.setattr(embedding, "SHIPPED_QUERY_ENCODER", tmp_path / "query")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert embedding.query_model_for(settings) is None  # absent: the bundled model embeds questions too
+    (tmp_path / "query").mkdir()
+    (tmp_path / "query" / "model.safetensors").write_bytes(b"weights")
+    assert embedding.query_model_for(settings) == str(tmp_path / "query")
+    assert embedding.query_model_for(settings.model_copy(update={"embedding_query_model": ""})) is None
+    assert embedding.query_model_for(settings.model_copy(update={"embedding_query_model": "/q"})) == "/q"
+    # Tuned against the bundled model's passages: another passage model does not get it.
+    assert embedding.query_model_for(settings.model_copy(update={"embedding_model": str(tmp_path)})) is None
