@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # Embedding: "sentence-transformers" (real model) or "hashing" (deterministic, for tests/demos)
     embedder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
     embedding_model: str = BUNDLED_MODEL
+    # A second sentence-transformers folder that embeds the questions only: a query encoder tuned
+    # against QA_EMBEDDING_MODEL's passage vectors (scripts/train_embedder.py --mode query). The
+    # index holds passage vectors only, so changing it needs no rebuild. None: the shipped one in
+    # qa/embedding_weights/query/ when installed (and the passage model is the bundled one), else
+    # the same model; "": the same model.
+    embedding_query_model: str | None = None
     embedding_batch_size: int = Field(default=32, gt=0)
     # How the model runs: PyTorch, or ONNX Runtime (fp32, or int8 dynamically quantised), exported
     # from the local model folder on first use into ``models_cache_dir`` (benchmarks/bench_speed.py).
@@ -62,6 +68,17 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     top_k: int = Field(default=5, ge=1, le=50)
+    # How the dense and keyword rankings are fused (qa/retrieval/fusion.py): "weighted" adds the
+    # min-max normalised scores, fusion_dense_weight for the dense one; "rrf" is reciprocal rank
+    # fusion with rrf_k. Both values were fitted by scripts/fit_fusion.py (packaged embedder, int8) on
+    # the "fit" articles of scripts/embedder_split.json: 2,042 reader-train questions the embedder
+    # never trained on and no benchmark reports (never SQuAD 2.0 dev). There MRR@20 0.709 and
+    # recall@1 0.628 at weight 0.40, against RRF's 0.660 and 0.562; 0.35-0.45 are within 0.003.
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    fusion_dense_weight: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Added to a chunk holding one of the question's identifiers (E4, CF-300, v2.3.1) exactly. On the
+    # 18 fit questions with one, 0.2 to 0.5 rank alike (and above 0); the smallest of them is kept.
+    fusion_identifier_bonus: float = Field(default=0.2, ge=0.0)
     rrf_k: int = Field(default=60, ge=1)
     # Chunks each retriever (dense, keyword) puts forward before the fusion; also how deep the
     # evaluation searches to rank whole documents.

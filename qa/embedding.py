@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 Vectors = np.ndarray  # shape (n, dim), float32, rows L2-normalised
 
+# A question encoder tuned for the bundled model's passages (scripts/ship_query_encoder.py), used
+# when present; absent, questions and passages share the bundled model.
+SHIPPED_QUERY_ENCODER = Path(__file__).resolve().parent / "embedding_weights" / "query"
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -108,7 +112,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         torch_threads()  # QA_THREADS, now that torch is loaded
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
-            self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True)
+            self._model = SentenceTransformer(self._path, device=self._device, local_files_only=True).float()
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(
                 f"Could not load embedding model {self.model_id!r} from {self._path!r} offline "
@@ -197,6 +201,40 @@ class OnnxEmbedder(BaseEmbedder):
         return _normalise(out)
 
 
+class QueryTunedEmbedder(BaseEmbedder):
+    """Passages by one model, questions by another tuned against its passage vectors.
+
+    ``model_id`` and ``backend`` are the passage model's, the ones the index manifest checks: the
+    stored vectors do not depend on the query encoder, so swapping it needs no rebuild.
+    """
+
+    def __init__(self, documents: Embedder, queries: Embedder) -> None:
+        if documents.dim != queries.dim:
+            raise ModelNotFoundError(
+                f"The query encoder {queries.model_id!r} makes {queries.dim}-dimensional vectors, the passage "
+                f"model {documents.model_id!r} {documents.dim}. Set QA_EMBEDDING_QUERY_MODEL to a query encoder "
+                "trained for QA_EMBEDDING_MODEL, or unset it."
+            )
+        self._documents = documents
+        self._queries = queries
+        self.model_id = documents.model_id
+        self.backend = documents.backend
+        self.dim = documents.dim
+        self.query_model_id = queries.model_id
+
+    def count_tokens(self, text: str) -> int:
+        """The passage model's token count (it sizes the chunks)."""
+        return self._documents.count_tokens(text)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Passages: the passage model."""
+        return self._documents.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        """A question: the query encoder."""
+        return self._queries.embed_query(text)
+
+
 def _mean_pooled_model(path: Path, backend: str) -> tuple[int, int]:
     """(max tokens, dimension) of a Transformer + mean Pooling + Normalize model folder."""
     import json
@@ -204,7 +242,10 @@ def _mean_pooled_model(path: Path, backend: str) -> tuple[int, int]:
     try:
         modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text())]
         pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
-        max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"])
+        config = json.loads((path / "sentence_bert_config.json").read_text())
+        if "max_seq_length" not in config:  # sentence-transformers 6 saves it as the tokenizer's limit
+            config = json.loads((path / "tokenizer_config.json").read_text())
+        max_tokens = int(config.get("max_seq_length") or config["model_max_length"])
         dim = int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"])
         mean = bool(pooling.get("pooling_mode_mean_tokens") or pooling.get("pooling_mode") == "mean")
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -251,14 +292,33 @@ def build_embedder(settings: Settings) -> Embedder:
     from qa.onnx_export import configure_threads
 
     configure_threads(settings.threads)
+    documents = _model_embedder(settings, settings.embedding_model)
+    query_model = query_model_for(settings)
+    if query_model is None:
+        return documents
+    return QueryTunedEmbedder(documents, _model_embedder(settings, query_model))
+
+
+def query_model_for(settings: Settings) -> str | None:
+    """The question encoder: QA_EMBEDDING_QUERY_MODEL ("" for none), else the shipped one when its
+    weights are installed and the passage model is the bundled one it was tuned against."""
+    if settings.embedding_query_model is not None:
+        return settings.embedding_query_model or None
+    shipped = SHIPPED_QUERY_ENCODER
+    if settings.embedding_model == BUNDLED_MODEL and (shipped / "model.safetensors").is_file():
+        return str(shipped)
+    return None
+
+
+def _model_embedder(settings: Settings, model: str) -> Embedder:
     if settings.embedding_backend != "torch":
         return OnnxEmbedder(
-            settings.embedding_model,
+            model,
             cache_dir=settings.models_path,
             quantized=settings.embedding_backend == "onnx-int8",
             batch_size=settings.embedding_batch_size,
         )
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(model, batch_size=settings.embedding_batch_size)
 
 
 def _normalise(vectors: Vectors) -> Vectors:
@@ -275,7 +335,7 @@ def _export_embedder(model_path: Path, target: Path) -> None:
 
     from qa.onnx_export import export_bert
 
-    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False)
+    encoder = AutoModel.from_pretrained(str(model_path), add_pooling_layer=False).float()  # fp16 weights ship
 
     class LastHidden(torch.nn.Module):
         def __init__(self) -> None:

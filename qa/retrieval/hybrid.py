@@ -1,11 +1,12 @@
-"""Hybrid retrieval: dense (vector store) and keyword (BM25) rankings fused with RRF."""
+"""Hybrid retrieval: dense (vector store) and keyword (BM25) rankings, fused by qa/retrieval/fusion.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa.embedding import Embedder
+from qa.retrieval.fusion import FusionConfig, fuse
 from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Hit
 from qa.stores.base import VectorIndex
@@ -16,21 +17,27 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RetrievalConfig:
-    """How many candidates each retriever contributes and the RRF constant (QA_RETRIEVAL_CANDIDATES, QA_RRF_K)."""
+    """How many candidates each retriever contributes (QA_RETRIEVAL_CANDIDATES) and how they are fused."""
 
     candidates: int
-    rrf_k: int
+    fusion: FusionConfig = field(default_factory=FusionConfig)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalConfig:
-        return cls(candidates=settings.retrieval_candidates, rrf_k=settings.rrf_k)
+        fusion = FusionConfig(
+            method=settings.fusion,
+            dense_weight=settings.fusion_dense_weight,
+            identifier_bonus=settings.fusion_identifier_bonus,
+            rrf_k=settings.rrf_k,
+        )
+        return cls(candidates=settings.retrieval_candidates, fusion=fusion)
 
 
 class HybridRetriever:
-    """Reciprocal rank fusion of a dense and a keyword ranking.
+    """A dense and a keyword ranking fused (``qa.retrieval.fusion.fuse``).
 
-    RRF needs no score calibration between the two retrievers; every hit still carries its
-    cosine (``dense_score``), which abstention uses as an absolute relevance signal.
+    Every hit carries its cosine (``dense_score``), which abstention uses as an absolute
+    relevance signal, and its BM25 score when the keyword ranking found it.
     """
 
     def __init__(
@@ -50,11 +57,8 @@ class HybridRetriever:
         candidates = max(self._config.candidates, top_k)
         dense = self._store.search(vector, candidates)
         keyword = self._keyword.search(query, candidates)
-        fused: dict[int, float] = {}
-        for ranking in (dense, keyword):
-            for rank, (position, _score) in enumerate(ranking):
-                fused[position] = fused.get(position, 0.0) + 1.0 / (self._config.rrf_k + rank + 1)
-        best = sorted(fused, key=lambda p: (-fused[p], p))[:top_k]
+        fused = dict(fuse(dense, keyword, self._config.fusion, query=query, text_of=lambda p: chunks[p].text)[:top_k])
+        best = list(fused)
         keyword_scores = dict(keyword)
         cosines = self._store.similarity(vector, best)
         return [

@@ -1,4 +1,4 @@
-"""Qdrant as the store: hybrid search runs inside Qdrant, so no API process holds the corpus.
+"""Qdrant as the store: both searches run inside Qdrant, so no API process holds the corpus.
 
 One collection per full build, ``<collection>-<generation>`` (``manifest.new_generation``, as the
 FAISS files), reached through the alias ``<collection>``; it holds three kinds of points (payload
@@ -40,6 +40,7 @@ from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
 from qa.ingest.chunking import embedding_text
 from qa.retrieval import sparse
+from qa.retrieval.fusion import fuse
 from qa.retrieval.hybrid import RetrievalConfig
 from qa.schema import Chunk, Document, Hit
 from qa.stores.manifest import REBUILD_HINT, IndexConfig, Manifest, check_compatible, new_generation, package_versions
@@ -200,44 +201,55 @@ class QdrantStore:
 
 
 class QdrantSearchIndex:
-    """Searches run in Qdrant: dense and sparse prefetches fused by reciprocal rank fusion."""
+    """Searches run in Qdrant (dense and sparse candidates); the fusion is qa/retrieval/fusion.py's."""
 
     def __init__(self, store: QdrantStore, manifest: Manifest) -> None:
         self.manifest = manifest
         self.store = store
 
     def search(self, query: str, *, top_k: int) -> list[Hit]:
-        """The ``top_k`` chunks for ``query``; ``dense_score`` is the chunk's cosine to the query."""
+        """The ``top_k`` chunks for ``query``; ``dense_score`` is the chunk's cosine to the query.
+
+        Qdrant returns the dense and the keyword candidates (two queries); they are fused
+        here by ``qa.retrieval.fusion.fuse``, the same fusion as the FAISS store's.
+        """
         from qdrant_client import models
 
         store = self.store
         vector = store.embedder.embed_query(query)
         indices, values = sparse.query_vector(query)
-        prefetch = [models.Prefetch(query=vector.tolist(), using=DENSE, limit=max(store.retrieval.candidates, top_k))]
+        limit = max(store.retrieval.candidates, top_k)
+        queries: list[tuple[Any, str]] = [(vector.tolist(), DENSE)]
         if indices:
-            keyword = models.SparseVector(indices=indices, values=values)
-            prefetch.append(models.Prefetch(query=keyword, using=KEYWORD, limit=max(store.retrieval.candidates, top_k)))
+            queries.append((models.SparseVector(indices=indices, values=values), KEYWORD))
         with store.reaching():
-            points = store.client.query_points(
-                store.collection,
-                prefetch=prefetch,
-                # Qdrant scores 1/(k + rank) from rank 0; HybridRetriever 1/(rrf_k + rank + 1): same fusion.
-                query=models.RrfQuery(rrf=models.Rrf(k=store.retrieval.rrf_k + 1)),
-                limit=top_k,
-                with_payload=True,
-                with_vectors=[DENSE],
-            ).points
-        found = [(float(point.score), _chunk(point.payload), point.vector[DENSE]) for point in points]
-        found.sort(key=lambda f: (-f[0], f[1].source, f[1].start))  # ties in seeds order, as the FAISS store
-        return [
-            Hit(
-                chunk=chunk,
-                score=score,
-                rank=rank,
-                dense_score=float(np.asarray(dense, dtype=np.float32) @ vector),
+            responses = [
+                store.client.query_points(
+                    store.collection, query=q, using=using, limit=limit, with_payload=True, with_vectors=[DENSE]
+                )
+                for q, using in queries
+            ]
+        found: dict[str, tuple[Chunk, Any]] = {}  # point id -> (chunk, dense vector)
+        rankings: list[list[tuple[str, float]]] = []
+        for response in responses:
+            rankings.append([(str(point.id), float(point.score)) for point in response.points])
+            for point in response.points:
+                found.setdefault(str(point.id), (_chunk(point.payload), point.vector[DENSE]))
+        # Positions in seeds order, so ties break as in the FAISS store.
+        ids = sorted(found, key=lambda i: (found[i][0].source, found[i][0].start))
+        position = {point_id: p for p, point_id in enumerate(ids)}
+        dense = [(position[i], score) for i, score in rankings[0]]
+        keyword = [(position[i], score) for i, score in rankings[1]] if len(rankings) > 1 else []
+        fused = fuse(dense, keyword, store.retrieval.fusion, query=query, text_of=lambda p: found[ids[p]][0].text)
+        keyword_scores = dict(keyword)
+        hits = []
+        for rank, (p, score) in enumerate(fused[:top_k], start=1):
+            chunk, dense_vector = found[ids[p]]
+            cosine = float(np.asarray(dense_vector, dtype=np.float32) @ vector)
+            hits.append(
+                Hit(chunk=chunk, score=score, rank=rank, dense_score=cosine, keyword_score=keyword_scores.get(p))
             )
-            for rank, (score, chunk, dense) in enumerate(found, start=1)
-        ]
+        return hits
 
     def documents(self) -> list[Document]:
         """Every indexed document, read from Qdrant (sorted by source path)."""

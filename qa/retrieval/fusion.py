@@ -1,0 +1,125 @@
+"""One fusion of the dense and keyword rankings, for every store (FAISS in process, Qdrant remote).
+
+``weighted`` (the default): each ranking's scores are min-max normalised over its own candidates
+(so a cosine and a BM25 score become comparable, 1 for the best, 0 for the last), then
+``dense_weight * dense + (1 - dense_weight) * keyword``; a chunk missing from one ranking gets 0
+there. A chunk that contains one of the query's identifiers (``identifier_tokens``: E4, CF-300,
+v2.3.1, INC-20417) exactly gets ``identifier_bonus`` on top, so a code is not drowned by chunks
+that are merely similar in meaning. ``rrf`` is the earlier reciprocal-rank fusion,
+``1 / (rrf_k + rank)`` summed over the rankings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Ranking = Sequence[tuple[int, float]]  # (position, score), best first
+FusionMethod = Literal["weighted", "rrf"]
+
+# Characters that may join the parts of an identifier: "CF-300", "v2.3.1", "PN_4471/22".
+_JOINERS = frozenset("-._/")
+
+
+@dataclass(frozen=True, slots=True)
+class FusionConfig:
+    """How the two rankings combine (QA_FUSION, QA_FUSION_DENSE_WEIGHT, QA_FUSION_IDENTIFIER_BONUS, QA_RRF_K)."""
+
+    method: FusionMethod = "weighted"
+    dense_weight: float = 0.5
+    identifier_bonus: float = 0.0
+    rrf_k: int = 60
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be between 0 and 1, got {self.dense_weight}.")
+        if self.identifier_bonus < 0:
+            raise ValueError(f"identifier_bonus must be 0 or more, got {self.identifier_bonus}.")
+
+
+def fuse(
+    dense: Ranking,
+    keyword: Ranking,
+    config: FusionConfig,
+    *,
+    query: str = "",
+    text_of: Callable[[int], str] | None = None,
+) -> list[tuple[int, float]]:
+    """Every candidate (position, fused score), best first; ties by position."""
+    fused: dict[int, float] = {}
+    if config.method == "rrf":
+        for ranking in (dense, keyword):
+            for rank, (position, _score) in enumerate(ranking, start=1):
+                fused[position] = fused.get(position, 0.0) + 1.0 / (config.rrf_k + rank)
+    else:
+        for weight, ranking in ((config.dense_weight, dense), (1.0 - config.dense_weight, keyword)):
+            for position, value in _min_max(ranking):
+                fused[position] = fused.get(position, 0.0) + weight * value
+            for position, _ in ranking:
+                fused.setdefault(position, 0.0)
+    if config.identifier_bonus and text_of is not None:
+        wanted = identifier_tokens(query)
+        if wanted:
+            for position in fused:
+                if contains_any_token(text_of(position), wanted):
+                    fused[position] += config.identifier_bonus
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _min_max(ranking: Ranking) -> list[tuple[int, float]]:
+    if not ranking:
+        return []
+    scores = [score for _, score in ranking]
+    low, high = min(scores), max(scores)
+    if high <= low:
+        return [(position, 1.0) for position, _ in ranking]
+    return [(position, (score - low) / (high - low)) for position, score in ranking]
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def identifier_tokens(text: str) -> frozenset[str]:
+    """Lower-cased identifiers in ``text``: runs of letters/digits joined by - . _ / holding a digit
+    and either a letter or a joiner ("E4", "CF-300", "v2.3.1", "2.3.1", "INC-20417"; not "1976").
+
+    One pass over the characters, no regular expression.
+    """
+    found: set[str] = set()
+    start = None
+    n = len(text)
+    for i in range(n + 1):
+        ch = text[i] if i < n else " "
+        inside = _is_word_char(ch) or (
+            ch in _JOINERS and start is not None and i + 1 < n and _is_word_char(text[i + 1])
+        )
+        if inside:
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            token = text[start:i]
+            has_digit = any(c.isdigit() for c in token)
+            if has_digit and (any(c.isalpha() for c in token) or any(c in _JOINERS for c in token)):
+                found.add(token.lower())
+            start = None
+    return frozenset(found)
+
+
+def contains_any_token(text: str, tokens: frozenset[str]) -> bool:
+    """Whether ``text`` holds one of ``tokens`` (lower-cased) as a whole token, not inside a longer one."""
+    lowered = text.lower()
+    for token in tokens:
+        at = lowered.find(token)
+        while at >= 0:
+            end = at + len(token)
+            before = lowered[at - 1] if at else " "
+            after = lowered[end] if end < len(lowered) else " "
+            # "E4" in "E4." or "(E4)" counts; in "E45" or "XE4" it does not; "v2.3" in "v2.3.1" does not.
+            after_joined = after in _JOINERS and end + 1 < len(lowered) and _is_word_char(lowered[end + 1])
+            if not _is_word_char(before) and not _is_word_char(after) and not after_joined and before not in _JOINERS:
+                return True
+            at = lowered.find(token, at + 1)
+    return False
