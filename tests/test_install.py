@@ -4,6 +4,7 @@ way everywhere, and the README's test commands select what they say (issue 14 it
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
 import subprocess
@@ -190,10 +191,13 @@ def test_the_cpu_torch_came_without_cuda_packages() -> None:
 
 def test_make_run_takes_port_and_host() -> None:
     """`make run PORT=8100 HOST=...` serves there (README); without them, the settings decide."""
+    # Run as a top-level make even under `make test` (CI): no inherited flags, no "Entering directory".
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    make = ["make", "--no-print-directory", "-n", "run"]
     dry = subprocess.run(
-        ["make", "-n", "run", "PORT=8100", "HOST=0.0.0.0"], cwd=REPO, capture_output=True, text=True, timeout=30
+        [*make, "PORT=8100", "HOST=0.0.0.0"], cwd=REPO, capture_output=True, text=True, timeout=30, env=env
     )
     assert "qa serve --host '0.0.0.0' --port '8100'" in dry.stdout, dry.stdout + dry.stderr
-    plain = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, timeout=30)
+    plain = subprocess.run(make, cwd=REPO, capture_output=True, text=True, timeout=30, env=env)
     assert plain.stdout.rstrip().endswith("qa serve"), plain.stdout
     assert "make run PORT=8100" in (REPO / "README.md").read_text()

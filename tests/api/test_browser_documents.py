@@ -165,7 +165,7 @@ def row(page: Any, source: str) -> Any:
 
 def wait_for_state(page: Any, source: str, text: str) -> None:
     """Wait until the row of ``source`` shows ``text`` as its state (the panel polls while indexing)."""
-    row(page, source).locator(".state", has_text=text).wait_for(timeout=20_000)
+    row(page, source).locator(".state", has_text=text).wait_for(timeout=60_000)
 
 
 @pytest.mark.parametrize("case", DOCUMENT_CASES, ids=lambda case: case.name)
@@ -204,7 +204,7 @@ def test_upload_ask_cite_delete_through_the_page(page: Any, case: DocumentCase) 
     page.click("#docs-open")
     assert page.locator("#docs").is_visible() and not page.locator("#source").is_visible()
     row(page, source).locator("button.delete").click()
-    row(page, source).wait_for(state="detached", timeout=20_000)
+    row(page, source).wait_for(state="detached", timeout=60_000)
     assert ask(page, case.question).locator(".answer").inner_text() == ABSTAIN
     # Deleted files wait in the trash: restoring one answers again.
     page.click("#docs-open")
