@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -297,6 +297,15 @@ class StreamEvent:
         if isinstance(self.data, tuple):
             return [citation_to_dict(c) for c in self.data]
         return self.data
+
+
+def final_answer(events: Iterable[StreamEvent]) -> Answer:
+    """The Answer of a stream's last event (``done``): ``ask`` derived from ``ask_stream``."""
+    done = None
+    for event in events:
+        done = event.data
+    assert isinstance(done, Answer)  # an answer stream always ends with "done"
+    return done
 
 
 def citation_to_dict(citation: Citation) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from qa.schema import (
     StreamEvent,
     Turn,
     answer_text,
+    final_answer,
     stage_timings,
 )
 from qa.stores import IndexWriter, SearchIndex, Store, build_store
@@ -233,11 +234,7 @@ class QAService:
 
         The final event of ``ask_stream``: one pipeline for whole and streamed answers.
         """
-        done = None
-        for event in self.ask_stream(question, top_k=top_k, history=history):
-            done = event.data
-        assert isinstance(done, Answer)  # ask_stream always ends with "done"
-        return done
+        return final_answer(self.ask_stream(question, top_k=top_k, history=history))
 
     def ask_stream(
         self, question: str, *, top_k: int | None = None, history: Sequence[Turn] = ()

@@ -20,7 +20,7 @@ from api.metrics import Metrics
 from api.models import ERROR_RESPONSES, AskRequest, ChatAnswerModel, ChatRequest, CollectionAnswerModel
 from api.routes.deps import ChatDep, CollectionsDep, MetricsDep, PrincipalDep, collection_for, ready_service
 from qa.errors import QAError
-from qa.schema import Answer, StreamEvent
+from qa.schema import Answer, StreamEvent, final_answer
 from qa.sessions import is_web_session_id
 from qa.validation import validate_question
 
@@ -78,17 +78,9 @@ async def chat(
         stream = sse_events(events, metrics, extra=extra, include_hits=body.include_hits)
         headers = {**SSE_HEADERS, "X-Session-Id": conversation.session_id}
         return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
-    answer = await run_in_threadpool(_last_answer, events)
+    answer = await run_in_threadpool(final_answer, events)
     metrics.observe_answer(answer, collection=collection.name)
     return JSONResponse({**answer.to_dict(include_hits=body.include_hits), **extra})
-
-
-def _last_answer(events: Iterator[StreamEvent]) -> Answer:
-    done = None
-    for event in events:
-        done = event.data
-    assert isinstance(done, Answer)  # ask_stream always ends with "done"
-    return done
 
 
 async def sse_events(

@@ -27,7 +27,7 @@ from qa.collections.library import DEFAULT_COLLECTION
 from qa.collections.registry import CollectionRegistry
 from qa.config import Settings
 from qa.errors import InvalidQuestionError, QAError
-from qa.schema import ABSTAIN_MESSAGE, Answer, StreamEvent, Turn, answer_text, citation_to_dict
+from qa.schema import ABSTAIN_MESSAGE, Answer, StreamEvent, Turn, answer_text, citation_to_dict, final_answer
 from qa.validation import check_control_characters, validate_question
 
 #: The default collection's model id (other collections answer as their own names).
@@ -80,7 +80,7 @@ async def chat_completions(
     if body.stream:
         chunks = stream_chunks(events, metrics, completion_id, created, model=model, collection=collection.name)
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    answer = await run_in_threadpool(_last_answer, events)
+    answer = await run_in_threadpool(final_answer, events)
     metrics.observe_answer(answer, collection=collection.name)
     return {
         "id": completion_id,
@@ -98,14 +98,6 @@ async def chat_completions(
         "status": answer.status,
         "answer_id": answer.id,
     }
-
-
-def _last_answer(events: Iterator[StreamEvent]) -> Answer:
-    done = None
-    for event in events:
-        done = event.data
-    assert isinstance(done, Answer)  # ask_stream always ends with "done"
-    return done
 
 
 def conversation_from_messages(messages: Sequence[ChatMessage], settings: Settings) -> tuple[str, list[Turn]]:

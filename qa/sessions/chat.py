@@ -15,7 +15,7 @@ from typing import Literal
 from qa.answering.conversation import bound_history
 from qa.config import Settings
 from qa.feedback.log import AnswerLog
-from qa.schema import Answer, StreamEvent, Turn
+from qa.schema import Answer, StreamEvent, Turn, final_answer
 from qa.service import QAService
 from qa.sessions.base import Conversation, SessionStore, continue_session, unknown_session
 
@@ -68,11 +68,9 @@ class Chat:
         top_k: int | None = None,
     ) -> Answer:
         """Answer with the conversation's bounded history, then save the turn (no conversation: only log)."""
-        done = None
-        for event in self.ask_stream(service, question, conversation, owner=owner, collection=collection, top_k=top_k):
-            done = event.data
-        assert isinstance(done, Answer)
-        return done
+        return final_answer(
+            self.ask_stream(service, question, conversation, owner=owner, collection=collection, top_k=top_k)
+        )
 
     def ask_stream(
         self,
