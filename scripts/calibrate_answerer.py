@@ -13,13 +13,16 @@ of the 7 held-out SQuAD 2.0 dev articles (``HELD_OUT_ARTICLES``, one document pe
 the reader on the top ``--read`` chunks of every question -- the expensive part, run once and kept
 in ``--rows`` (JSON lines, resumable). Everything after replays the answerer on those rows.
 
-Three kinds of held-out question, none ever trained on against these articles:
+Four kinds of held-out question, none ever trained on against these articles:
 
 * answerable -- SQuAD 2.0 questions of the held-out articles (scored by F1 of the answer);
 * adversarial -- their SQuAD 2.0 unanswerable questions, written against the same paragraph to
   look answerable;
 * out of corpus -- questions from another source (``--out-of-corpus FILE:N``; COVID-QA, which
-  the reader does not train on), the "documents do not say" case a user meets most.
+  the reader does not train on), the "documents do not say" case a user meets most;
+* swapped -- answerable questions of the held-out articles with one number, code or proper name
+  swapped for one no article holds (``swapped_questions``): what a name or code the passage lacks
+  is worth ("the 2nd floor" asked of a procedure that names only the 3rd).
 
 The span model: soft labels (a span's F1 against the gold answers; 0 for the unanswerable kinds),
 each kind weighing the same. The threshold: the best *balanced* score = half the answerable F1
@@ -68,11 +71,13 @@ from qa.answering.extractive import (
 from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import f1_score, spans_overlap
 from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
+from qa.evaluation.testset import EvalCase
 from qa.onnx_export import BACKENDS
+from qa.reader.prediction import SpanPrediction
 from qa.schema import Chunk, Hit
 from scripts.eval_reader import THREADS_HELP
 
-KINDS = ("answerable", "adversarial", "out-of-corpus")
+KINDS = ("answerable", "adversarial", "out-of-corpus", "swapped")
 PASSAGE_COUNTS = (1, 3, 5, 10)
 L2 = 1e-2  # keeps the weights finite when a feature separates the sample
 
@@ -90,6 +95,8 @@ def collect(args: argparse.Namespace) -> None:
     article_of = _article_of(args.squad2)
     questions = [("answerable" if c.answerable else "adversarial", c.id, c.question, c) for c in evalset.cases]
     questions += [("out-of-corpus", qid, question, None) for qid, question in _out_of_corpus(args)]
+    corpus_texts = [f.text.lower() for f in evalset.corpus]
+    questions += [("swapped", qid, question, None) for qid, question in swapped_questions(evalset.cases, corpus_texts)]
     random.Random(args.seed + 1).shuffle(questions)  # kinds interleaved: a partial run is a fair sample
     bounds, texts = paragraph_bounds(evalset.corpus), {f.source: f.text for f in evalset.corpus}
     settings = corpus_settings(Settings(_env_file=None, answerer="sentence"), args.work_dir)  # type: ignore[call-arg]
@@ -109,7 +116,9 @@ def collect(args: argparse.Namespace) -> None:
                 "id": question_id,
                 "kind": kind,
                 # out-of-corpus questions are spread over the folds so leave-one-article-out scores them
-                "article": article_of.get(question_id, HELD_OUT_ARTICLES[number % len(HELD_OUT_ARTICLES)]),
+                "article": article_of.get(
+                    question_id.removesuffix(SWAPPED), HELD_OUT_ARTICLES[number % len(HELD_OUT_ARTICLES)]
+                ),
                 "question": question,
                 "golds": list(case.answers) if case and case.answerable else [],
                 "gold_paragraphs": sorted(gold_paragraphs(case, bounds, texts)) if case and case.answerable else [],
@@ -117,12 +126,62 @@ def collect(args: argparse.Namespace) -> None:
                     [h.chunk.id, h.chunk.source, h.chunk.start, h.chunk.end, h.score, h.dense_score, h.keyword_score]
                     for h in hits
                 ],
-                "preds": [[p.start, p.end, p.text, p.score, p.no_answer_score] for p in predictions],
+                "preds": [
+                    [
+                        p.start,
+                        p.end,
+                        p.text,
+                        p.score,
+                        p.no_answer_score,
+                        [[a.start, a.end, a.text, a.score] for a in p.alternatives],
+                    ]
+                    for p in predictions
+                ],
             }
             out.write(json.dumps(row) + "\n")
             out.flush()
             if number % 20 == 0:
                 print(f"  {number}/{len(questions)} questions, {time.time() - started:.0f}s", file=sys.stderr)
+
+
+SWAPPED = "-swapped"
+
+
+def swapped_questions(cases: Sequence[EvalCase], corpus_texts: Sequence[str]) -> list[tuple[str, str]]:
+    """Unanswerable questions made from answerable ones the way SQuAD 2.0's writers made many of
+    theirs: one number, code or proper name of the question swapped for one of the same kind that
+    no article of the corpus holds ("in 1066" -> "in 1069", "Kuleba" -> another article's name).
+    The answer model then learns what a missing or rival term is worth from the same articles."""
+    names = sorted({_clean(t) for c in cases for t in c.question.split()[1:] if _is_name(_clean(t))})
+    rng = random.Random(7)
+    out = []
+    for case in cases:
+        if not case.answerable:
+            continue
+        tokens = case.question.split()
+        at = [i for i, t in enumerate(tokens) if i > 0 and (_is_name(_clean(t)) or any(c.isdigit() for c in t))]
+        if not at:
+            continue
+        i = rng.choice(at)
+        old = _clean(tokens[i])
+        for _ in range(20):
+            if any(c.isdigit() for c in old):
+                shift = rng.randint(1, 9)
+                new = "".join(str((int(c) + shift) % 10) if c.isdigit() else c for c in old)
+            else:
+                new = rng.choice(names)
+            if new != old and not any(new.lower() in text for text in corpus_texts):
+                out.append((case.id + SWAPPED, " ".join([*tokens[:i], tokens[i].replace(old, new), *tokens[i + 1 :]])))
+                break
+    return out
+
+
+def _clean(token: str) -> str:
+    return token.strip("\"'“”‘’()[]{}.,;:!?").removesuffix("'s")
+
+
+def _is_name(token: str) -> bool:
+    return len(token) > 2 and token[:1].isupper() and token.isalpha()
 
 
 def _article_of(squad2: Path) -> dict[str, str]:
@@ -149,30 +208,34 @@ class ReplayReader:
     """Answers ``read`` from one row's stored predictions: the chunks in stored order, each call
     continuing where the last one stopped (the answerer reads its first chunks, then maybe the rest).
     A passage that is not the next stored chunk (a sentence the answerer reads again alone,
-    ReaderAnswerer._refocus) gets no span: the rows do not hold it."""
+    ReaderAnswerer._refocus) gets no span: the rows do not hold it. Rows collected before the
+    reader kept next-best spans replay without them."""
 
     def __init__(self, row: dict[str, Any], texts: Sequence[str]) -> None:
-        self._predictions = [_Prediction(*p) for p in row["preds"]]
+        self._predictions = [_prediction(n, p) for n, p in enumerate(row["preds"])]
         self._texts = texts
         self.passages_read = 0
 
-    def read(self, question: str, passages: Sequence[str]) -> list[_Prediction]:
+    def read(self, question: str, passages: Sequence[str]) -> list[SpanPrediction]:
         out = []
-        for passage in passages:
+        for i, passage in enumerate(passages):
             n = self.passages_read
             if n < len(self._predictions) and n < len(self._texts) and passage == self._texts[n]:
                 out.append(self._predictions[n])
                 self.passages_read += 1
             else:
-                out.append(_Prediction(0, 0, "", float("-inf"), 0.0))
+                out.append(SpanPrediction(i, 0, 0, "", float("-inf"), 0.0))
         return out
 
 
-class _Prediction:
-    __slots__ = ("end", "no_answer_score", "score", "start", "text")
+def _stored(alternatives: Sequence[SpanPrediction]) -> list[list[Any]]:
+    return [[a.start, a.end, a.text, a.score] for a in alternatives]
 
-    def __init__(self, start: int, end: int, text: str, score: float, no_answer_score: float) -> None:
-        self.start, self.end, self.text, self.score, self.no_answer_score = start, end, text, score, no_answer_score
+
+def _prediction(index: int, stored: list[Any]) -> SpanPrediction:
+    start, end, text, score, no_answer = stored[:5]
+    alternatives = tuple(SpanPrediction(index, a, b, t, sc, no_answer) for a, b, t, sc in (stored[5:6] or [[]])[0])
+    return SpanPrediction(index, start, end, text, score, no_answer, alternatives)
 
 
 class Replay:
@@ -226,7 +289,7 @@ class Replay:
 
 
 def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[tuple[float, ...], float]:
-    """Logistic weights of READ_FEATURES: soft labels (span F1), the three kinds weighing the same."""
+    """Logistic weights of READ_FEATURES: soft labels (span F1), every kind weighing the same."""
     counts = {kind: sum(r["kind"] == kind for r in rows) for kind in KINDS}
     features, labels, weights = [], [], []
     for row, found in zip(rows, spans, strict=True):
@@ -308,6 +371,7 @@ def score(results: list[dict[str, Any]], threshold: float) -> dict[str, float]:
         "cited": 100 * float((answered & cited)[has].mean()) if has.any() else 0.0,
         "adversarial_abstained": 100 * abstained.get("adversarial", 0.0),
         "ooc_abstained": 100 * abstained.get("out-of-corpus", 0.0),
+        "swapped_abstained": 100 * abstained.get("swapped", 0.0),
     }
 
 
@@ -372,8 +436,17 @@ def print_cascade(replay: Replay, model: AnswerModel, passages: int) -> None:
         )
 
 
-COLUMNS = ("always_f1", "always_cited", "f1", "answered", "cited", "adversarial_abstained", "ooc_abstained")
-HEADER = ("always F1", "always cited", "F1", "answered", "cited", "adv. abst.", "OOC abst.")
+COLUMNS = (
+    "always_f1",
+    "always_cited",
+    "f1",
+    "answered",
+    "cited",
+    "adversarial_abstained",
+    "ooc_abstained",
+    "swapped_abstained",
+)
+HEADER = ("always F1", "always cited", "F1", "answered", "cited", "adv. abst.", "OOC abst.", "swap abst.")
 
 
 def main(argv: list[str] | None = None) -> None:

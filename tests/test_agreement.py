@@ -57,8 +57,11 @@ def test_the_question_decides_the_expected_type(question: str, expected: list[Ex
     assert question_parts(question) == expected
 
 
-def test_sentence_questions_are_how_to_why_and_two_part_questions() -> None:
+def test_sentence_questions_are_how_to_why_yes_no_and_two_part_questions() -> None:
     assert is_sentence_question("What should I do if my laptop is stolen?")
+    assert is_sentence_question("Can I take the elevator when the fire alarm goes off?")
+    assert is_sentence_question("Is it okay to lock my laptop in the car?")
+    assert not is_sentence_question("Which floor is the kitchen on?")
     assert is_sentence_question("How many days carry over, and when do they expire?")
     assert not is_sentence_question("How many corvettes is Turkey building?")
 
@@ -111,27 +114,44 @@ def test_the_question_names_codes_names_and_roles_but_not_its_opening() -> None:
     assert question_terms("What should I do if my laptop is stolen?") == []
 
 
-def _features(question: str, sentence: str, chunk: str) -> tuple[float, float, float]:
+def _features(question: str, sentence: str, chunk: str) -> tuple[float, float, float, float]:
+    """(absent, code_absent, outside, conflict)."""
     return term_features(question_terms(question), TermIndex.of(sentence), TermIndex.of(chunk))
 
 
 def test_a_sentence_naming_a_rival_code_conflicts_and_the_asked_one_does_not() -> None:
     chunk = "Error code E4 indicates low water pressure. Error code E7 indicates a failed UV-C lamp."
     question = "What does error code E4 mean?"
-    assert _features(question, "Error code E7 indicates a failed UV-C lamp.", chunk) == (0.0, 1.0, 1.0)
-    assert _features(question, "Error code E4 indicates low water pressure.", chunk) == (0.0, 0.0, 0.0)
-    # a code no passage names is absent
-    assert _features("What does error code E9 mean?", "Error code E4 indicates low pressure.", chunk)[0] == 1.0
+    assert _features(question, "Error code E7 indicates a failed UV-C lamp.", chunk) == (0.0, 0.0, 1.0, 1.0)
+    assert _features(question, "Error code E4 indicates low water pressure.", chunk) == (0.0, 0.0, 0.0, 0.0)
+    # a code no passage names is absent: a code, not a name
+    assert _features("What does error code E9 mean?", "Error code E4 indicates low pressure.", chunk)[:2] == (0.0, 1.0)
     cartridge = "How often should the CF-300 filter cartridge be replaced?"
-    assert _features(cartridge, "The UV-12 lamp should be replaced every 12 months.", "The UV-12 lamp.")[2] == 1.0
+    assert _features(cartridge, "The UV-12 lamp should be replaced every 12 months.", "The UV-12 lamp.")[3] == 1.0
+
+
+def test_an_ordinal_no_passage_names_is_an_absent_code_and_a_missing_name_is_not() -> None:
+    chunk = "The fire warden for the 3rd floor is Jan Kowalski; his deputy is Mia Schulz."
+    assert _features("Who is the fire warden for the 2nd floor?", chunk, chunk) == (0.0, 1.0, 0.0, 1.0)
+    assert _features("Who is the fire warden for the 3rd floor?", chunk, chunk) == (0.0, 0.0, 0.0, 0.0)
+    assert _features("Is Kowalski Polish?", "Kowalski is a warden.", "Kowalski is a warden.") == (1.0, 0.0, 0.0, 0.0)
+
+
+def test_a_head_of_something_is_a_role_and_another_head_its_rival() -> None:
+    terms = {(t.key, t.shape, t.role) for t in question_terms("Who is the head of legal?")}
+    assert terms == {("legal", "head", True)}
+    present = "Present: Sofia Lindqvist (Head of Product, chair), Daniel Okafor (Head of Engineering)."
+    assert _features("Who is the head of legal?", present, present) == (1.0, 0.0, 0.0, 1.0)
+    assert _features("Who is the head of engineering?", present, present) == (0.0, 0.0, 0.0, 0.0)
+    assert {t.key for t in question_terms("Who was the director of the museum?")} == {"museum"}
 
 
 def test_another_minister_is_a_rival_role() -> None:
     question = "Who is the Ukrainian defense minister?"
     kuleba = "Ukrainian Foreign Minister Dmytro Kuleba said in Vilnius on Friday."
     umerov = "Traveling to Istanbul with his defense minister, Rustem Umerov, Zelensky flew."
-    assert _features(question, kuleba, kuleba) == (1.0, 0.0, 1.0)
-    assert _features(question, umerov, "Ukraine needs shells. " + umerov) == (0.0, 0.5, 0.0)
+    assert _features(question, kuleba, kuleba) == (1.0, 0.0, 0.0, 1.0)
+    assert _features(question, umerov, "Ukraine needs shells. " + umerov) == (0.0, 0.0, 0.5, 0.0)
 
 
 def test_a_negated_question_against_a_sentence_without_not() -> None:

@@ -52,6 +52,7 @@ class Prediction:
     text: str
     score: float
     no_answer_score: float
+    alternatives: tuple["Prediction", ...] = ()
 
 
 class ScriptedReader:
@@ -318,8 +319,8 @@ def test_agreement_features_tell_the_asked_code_from_its_rival() -> None:
         s.text: dict(zip(READ_FEATURES, s.features, strict=True))
         for s in answerer.candidates("What does E4 mean?", hits)
     }
-    assert spans["a failed lamp"]["term_conflict"] == 1.0 and spans["a failed lamp"]["term_absent"] == 1.0
-    assert spans["low pressure"]["term_conflict"] == 0.0 and spans["low pressure"]["term_absent"] == 0.0
+    assert spans["a failed lamp"]["term_conflict"] == 1.0 and spans["a failed lamp"]["code_absent"] == 1.0
+    assert spans["low pressure"]["term_conflict"] == 0.0 and spans["low pressure"]["code_absent"] == 0.0
     # a model that weighs the conflict answers the asked code's meaning, though its chunk ranks second
     model = AnswerModel(coef=_coef(margin=1.0, term_conflict=-4.0), intercept=0.0, threshold=0.5)
     weighed = ReaderAnswerer(PhraseReader("a failed lamp", "low pressure"), model=model, threshold=0.5, max_passages=2)

@@ -3,8 +3,9 @@
 import math
 
 from qa.answering.extractive import ReaderAnswerer
+from qa.evaluation.testset import EvalCase
 from qa.schema import Chunk, Hit
-from scripts.calibrate_answerer import ReplayReader, answer_text, span_label
+from scripts.calibrate_answerer import SWAPPED, ReplayReader, answer_text, span_label, swapped_questions
 
 TEXT = "Foreign Minister Dmytro Kuleba spoke. Zelensky flew with his defense minister, Rustem Umerov."
 
@@ -37,3 +38,27 @@ def test_a_sentence_question_is_labelled_and_scored_by_its_sentence() -> None:
     assert span_label(why, span) == 1.0  # the sentence holds the gold answer
     assert span_label(_row("Who spoke?", ["Kuleba"]), span) == 2 * 0.5 * 1 / 1.5  # span F1
     assert span_label(_row("Who spoke?", []), span) == 0.0
+
+
+def test_stored_next_best_spans_replay_as_candidates() -> None:
+    start = TEXT.index("Rustem Umerov")
+    row = _row("Who is the defense minister?", ["Rustem Umerov"])
+    row["preds"][0].append([[start, start + 13, "Rustem Umerov", 2.0]])
+    answerer = ReaderAnswerer(ReplayReader(row, [TEXT]), threshold=0.0, max_passages=1)
+    assert {s.text for s in answerer.candidates(row["question"], [_hit()])} == {"Dmytro Kuleba", "Rustem Umerov"}
+
+
+def test_swapped_questions_name_what_no_article_holds() -> None:
+    cases = [
+        EvalCase("a", "When did the Normans conquer England in 1066?", ("1066",), (), True, "when"),
+        EvalCase("b", "Who advised Zelensky on drones?", ("Umerov",), (), True, "who"),
+        EvalCase("c", "Who was not there?", (), (), False, "who"),
+        EvalCase("d", "Where did Kuleba speak?", ("Vilnius",), (), True, "where"),  # Kuleba: in no article
+    ]
+    corpus = ["the normans conquered england in 1066. zelensky took advice from umerov."]
+    swapped = dict(swapped_questions(cases, corpus))
+    assert set(swapped) == {"a" + SWAPPED, "b" + SWAPPED}
+    originals = {c.id + SWAPPED: c.question.split() for c in cases}
+    for key, question in swapped.items():
+        changed = [new for old, new in zip(originals[key], question.split(), strict=True) if new != old]
+        assert len(changed) == 1 and changed[0].strip("?").lower() not in corpus[0]

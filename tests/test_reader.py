@@ -77,6 +77,26 @@ def test_long_passage_uses_windows(reader):
     assert "baykar" in named.text.lower()
 
 
+def test_next_best_spans_are_kept_apart_from_the_best_one(reader):
+    minutes = (
+        "Present: Sofia Lindqvist (Head of Product, chair), Daniel Okafor (Head of Engineering), "
+        "Priya Natarajan (Head of Customer Support), Tomasz Wrona (Finance Manager)."
+    )
+    (pred,) = reader.read("Who is the head of engineering?", [minutes])
+    spans = [pred, *pred.alternatives]
+    assert len(spans) == 1 + reader.alternatives
+    assert all(minutes[s.start : s.end] == s.text for s in spans)
+    assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
+    # none overlaps a better one, and the asked person is among them for the answerer to weigh
+    assert all(a.end <= b.start or b.end <= a.start for i, a in enumerate(spans) for b in spans[i + 1 :])
+    assert any("Daniel Okafor" in s.text for s in spans)
+    assert reader.read("Who?", [minutes])[0].passage_index == 0
+    (best_only,) = ExtractiveReader(reader.model, reader.tokenizer, reader.config, alternatives=0).read(
+        "Who is the head of engineering?", [minutes]
+    )
+    assert best_only.alternatives == () and (best_only.start, best_only.end) == (pred.start, pred.end)
+
+
 def test_unrelated_question_has_low_confidence(reader):
     related = best_answer(reader.read("Who makes the TB2?", [BAYKAR]))
     unrelated = best_answer(reader.read("What is the boiling point of mercury?", [BAYKAR]))

@@ -19,7 +19,8 @@ who / whom / whose; which / what person / company / organisation /  PERSON
 team / manufacturer / supplier / vendor
 where; what / which city / country / place / town / region / state  PLACE
 why; how do / does / can / could / should / to; what should / what  SENTENCE
-to do / what do I do / what happens
+to do / what do I do / what happens; a yes/no question (it opens
+with is / can / may / do / should / ...: the rule that decides it)
 anything else                                                       ANY
 ==================================================================  ============
 
@@ -206,6 +207,9 @@ def question_parts(question: str) -> list[Expected]:
         asked = later[:1] or asked
     if len(asked) > 1 and words[asked[0][0]] in _SCENE_SETTERS and words[asked[1][0] - 1] not in ("and", "or"):
         asked = asked[1:]
+    if not asked and words and words[0] in _AUXILIARIES:
+        # "Can I take the lift in a fire alarm?": answered by the sentence that rules on it.
+        return [Expected.SENTENCE]
     kinds = [kind for _, kind in asked] or [Expected.ANY]
     if asked and _asks_money(words, asked[0][0], kinds[0]):
         kinds[0] = Expected.PRICE
@@ -260,7 +264,7 @@ def _phrase_at(words: Sequence[str], i: int) -> Expected | None:
 
 
 def is_sentence_question(question: str) -> bool:
-    """Answered by a sentence, not a short span: how-to, why, what-should-I-do, or two questions in one."""
+    """Answered by a sentence, not a short span: how-to, why, what-should-I-do, yes/no, or two questions in one."""
     parts = question_parts(question)
     return len(parts) > 1 or parts[0] is Expected.SENTENCE
 
@@ -397,10 +401,23 @@ def question_terms(question: str) -> list[Term]:
         elif i > 0 and token[0].isupper() and token.isalpha() and lower not in _MODIFIER_STOP:
             terms.setdefault(_name_key(token), Term(_name_key(token), ""))
         if lower in _ROLE_HEADS and i > 0:
-            modifier = tokens[i - 1].lower()
-            if modifier.isalpha() and modifier not in _MODIFIER_STOP and modifier not in _ROLE_HEADS:
+            for modifier in _role_modifiers(tokens, i):
                 terms[modifier] = Term(modifier, lower, role=True)
     return list(terms.values())
+
+
+def _role_modifiers(tokens: Sequence[str], at: int) -> list[str]:
+    """What the role noun at ``at`` is a role of: the word before it ("defense minister") and the
+    word after "of" ("head of legal", "director of the museum")."""
+    found: list[str] = []
+    before = tokens[at - 1].lower() if at > 0 else ""
+    if before.isalpha() and before not in _MODIFIER_STOP and before not in _ROLE_HEADS:
+        found.append(before)
+    if at + 2 < len(tokens) and tokens[at + 1].lower() == "of":
+        after = tokens[at + 3] if tokens[at + 2].lower() == "the" and at + 3 < len(tokens) else tokens[at + 2]
+        if after.isalpha() and after.lower() not in _MODIFIER_STOP:
+            found.append(after.lower())
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,8 +442,8 @@ class TermIndex:
                 keys.add(_name_key(token))
             if _is_code(token):
                 shapes.setdefault(shape(token), set()).add(lower)
-            if lower in _ROLE_HEADS and i > 0 and tokens[i - 1].isalpha():
-                roles.setdefault(lower, set()).add(tokens[i - 1].lower())
+            if lower in _ROLE_HEADS:
+                roles.setdefault(lower, set()).update(_role_modifiers(tokens, i))
         return cls(
             frozenset(keys),
             {k: frozenset(v) for k, v in shapes.items()},
@@ -464,21 +481,28 @@ def negation_mismatch(question: str, sentence: str) -> float:
     return float(negated(first_question(question)) and not negated(sentence))
 
 
-def term_features(terms: Sequence[Term], sentence: TermIndex, chunk: TermIndex) -> tuple[float, float, float]:
-    """(absent, outside, conflict) for a candidate: 1.0 when its chunk lacks one of the question's
-    terms, the share of them in the chunk but not in the answer's sentence, and 1.0 when the
-    sentence names a rival of a term it lacks (all 0.0 for a question naming nothing specific)."""
+def term_features(terms: Sequence[Term], sentence: TermIndex, chunk: TermIndex) -> tuple[float, float, float, float]:
+    """(absent, code_absent, outside, conflict) for a candidate: 1.0 when its chunk lacks one of the
+    question's names or roles; 1.0 when it lacks one of its codes or numbers (an identifier has no
+    paraphrase: "the 2nd floor" asked of a chunk about the 3rd); the share of the terms in the chunk
+    but not in the answer's sentence; and 1.0 when the sentence names a rival of a term it lacks
+    (all 0.0 for a question naming nothing specific)."""
     if not terms:
-        return 0.0, 0.0, 0.0
-    absent = conflict = 0.0
+        return NO_TERMS
+    absent = code_absent = conflict = 0.0
     outside = 0
     for term in terms:
         if sentence.has(term):
             continue
         if chunk.has(term):
             outside += 1
+        elif term.shape and not term.role:
+            code_absent = 1.0
         else:
             absent = 1.0
         if sentence.rival(term):
             conflict = 1.0
-    return absent, outside / len(terms), conflict
+    return absent, code_absent, outside / len(terms), conflict
+
+
+NO_TERMS = (0.0, 0.0, 0.0, 0.0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from qa.answering.agreement import (
+    NO_TERMS,
     Expected,
     TermIndex,
     agrees,
@@ -49,6 +50,8 @@ class SpanReader(Protocol):
 # turns them into the probability that the span is a right answer, so spans of different chunks
 # compare on one scale:
 #   margin           span score - that chunk's no-answer score (the reader's own has-answer evidence)
+#   runner_up        how far the span scores below its chunk's best span (0 for the best; the reader's
+#                    next-best spans of a chunk are candidates too: SpanPrediction.alternatives)
 #   shared_log_prob  span score - logsumexp of every span and no-answer score of the chunks read
 #                    (a softmax shared across the chunks of one question)
 #   log_rank         log of the chunk's retrieval rank (1 = best)
@@ -59,8 +62,10 @@ class SpanReader(Protocol):
 #   proximity        how close to the span those words are: each found one counts
 #                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
 #                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
-#   term_absent      1 when the span's chunk lacks one of the question's specific terms (codes, numbers,
-#                    proper names, roles: qa.answering.agreement)
+#   term_absent      1 when the span's chunk (with its headings) lacks one of the question's proper names
+#                    or roles (qa.answering.agreement)
+#   code_absent      1 when it lacks one of the question's codes or numbers (E12, "2nd floor", 2.2):
+#                    an identifier has no paraphrase, a name often has one ("Ukrainian" for "Ukraine")
 #   term_outside     share of them in the chunk but not in the span's sentence (tied to it, not in it)
 #   term_conflict    1 when the sentence names a rival of the same shape instead of an asked term
 #                    (E7 for E4, UV-12 for CF-300, the foreign minister for the defense minister)
@@ -72,11 +77,13 @@ class SpanReader(Protocol):
 #                    a span of the wrong type is never a candidate), 0 otherwise
 READ_FEATURES = (
     "margin",
+    "runner_up",
     "shared_log_prob",
     "log_rank",
     "idf_overlap",
     "proximity",
     "term_absent",
+    "code_absent",
     "term_outside",
     "term_conflict",
     "negation",
@@ -170,7 +177,7 @@ class ReaderAnswerer(BaseAnswerer):
         self._stop_confidence = stop_confidence
 
     def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
-        """One span per chunk read that has one, the likeliest answer first.
+        """The reader's spans of the chunks read (its best and next-best ones), the likeliest answer first.
 
         The reader reads the top ``first_passages`` chunks; only when their likeliest answer is
         below ``stop_confidence`` (or ``threshold``, if higher) does it read the rest of the top
@@ -204,8 +211,13 @@ class ReaderAnswerer(BaseAnswerer):
             span = passage.chunk_span(p.start, p.end) if p.text.strip() else None
             if span is None:  # no span, or one in the context line
                 predictions.append(SpanPrediction(i, 0, 0, "", -math.inf, p.no_answer_score))
-            else:
-                predictions.append(SpanPrediction(i, *span, p.text, p.score, p.no_answer_score))
+                continue
+            alternatives = tuple(
+                SpanPrediction(i, *where, alt.text, alt.score, alt.no_answer_score)
+                for alt in p.alternatives
+                if (where := passage.chunk_span(alt.start, alt.end)) is not None
+            )
+            predictions.append(SpanPrediction(i, *span, p.text, p.score, p.no_answer_score, alternatives))
         return predictions
 
     def _refocus(
@@ -266,11 +278,9 @@ class ReaderAnswerer(BaseAnswerer):
         parts = question_parts(question)
         terms = question_terms(question)
         typed = float(parts[0] in (Expected.QUANTITY, Expected.PRICE, Expected.DATE))
-        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms, indexed once
+        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms (with its headings), indexed once
         found: list[tuple[ReadSpan, str]] = []
-        for hit, prediction in reads:
-            if not prediction.text.strip():
-                continue  # the reader found no valid span in this chunk
+        for hit, best, prediction in _with_alternatives(reads):
             chunk = hit.chunk
             start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
             if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
@@ -282,11 +292,16 @@ class ReaderAnswerer(BaseAnswerer):
             margin = max(-MARGIN_CLIP, min(MARGIN_CLIP, prediction.score - prediction.no_answer_score))
             features = (
                 margin,
+                min(MARGIN_CLIP, best.score - prediction.score),
                 prediction.score - normaliser,
                 math.log(positions[hit.chunk.id]),
                 _weighted_share(idf, sentence),
                 _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
-                *(term_features(terms, TermIndex.of(sentence), _index(chunk_terms, chunk.text)) if terms else NO_TERMS),
+                *(
+                    term_features(terms, TermIndex.of(sentence), _chunk_terms(chunk_terms, chunk))
+                    if terms
+                    else NO_TERMS
+                ),
                 negation_mismatch(question, sentence),
                 max((rarity[w] for w in rarity.keys() - content_words(sentence)), default=0.0),
                 typed,
@@ -412,14 +427,22 @@ def _text(chunk: Chunk, piece: tuple[int, int]) -> str:
     return chunk.text[piece[0] - chunk.start : piece[1] - chunk.start]
 
 
-NO_TERMS = (0.0, 0.0, 0.0)
-
-
-def _index(cache: dict[str, TermIndex], text: str) -> TermIndex:
-    found = cache.get(text)
+def _chunk_terms(cache: dict[str, TermIndex], chunk: Chunk) -> TermIndex:
+    """The terms of a chunk with its headings ("3rd floor" in a table's header row), indexed once."""
+    found = cache.get(chunk.id)
     if found is None:
-        found = cache[text] = TermIndex.of(text)
+        found = cache[chunk.id] = TermIndex.of(" \n".join((*chunk.headings, chunk.text)))
     return found
+
+
+def _with_alternatives(
+    reads: Sequence[tuple[Hit, SpanPrediction]],
+) -> Iterator[tuple[Hit, SpanPrediction, SpanPrediction]]:
+    """(hit, the chunk's best span, a span) for every span read: the best ones and their alternatives."""
+    for hit, best in reads:
+        if best.text.strip():  # else the reader found no valid span in this chunk
+            for prediction in (best, *best.alternatives):
+                yield hit, best, prediction
 
 
 def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,17 +90,32 @@ class OnnxQAModel:
         return start, end
 
 
+# Next-best spans kept per passage beside the best one: the answerer picks among them by type and
+# terms ("Who is the head of engineering?" when the reader's best span is the head of product).
+ALTERNATIVES = 2
+# Spans looked at per span kept: most of a window's likeliest spans overlap its best one.
+CANDIDATES_PER_SPAN = 8
+
+
 class ExtractiveReader:
     """Span-extraction reader. Use :meth:`load` to build it from shipped weights."""
 
     def __init__(
-        self, model: Any, tokenizer: Any, config: ReaderConfig, *, batch_size: int = 32, quantized: bool = False
+        self,
+        model: Any,
+        tokenizer: Any,
+        config: ReaderConfig,
+        *,
+        batch_size: int = 32,
+        quantized: bool = False,
+        alternatives: int = ALTERNATIVES,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.config = config
         self.batch_size = batch_size
         self.quantized = quantized
+        self.alternatives = alternatives  # next-best spans kept per passage (SpanPrediction.alternatives)
         self._windows = Windows(tokenizer, max_len=config.max_len, stride=config.stride)
 
     @property
@@ -230,24 +246,33 @@ class ExtractiveReader:
         s_m = np.where(ctx, start_logits, np.float32(-np.inf))
         e_m = np.where(ctx, end_logits, np.float32(-np.inf))
         scores = np.where(band[None], s_m[:, :, None] + e_m[:, None, :], np.float32(-np.inf)).reshape(n_win, -1)
-        flat_idx = scores.argmax(axis=1)
-        flat_best = scores[np.arange(n_win), flat_idx]
+        # Each window's likeliest spans; overlapping ones are dropped below, so look a few deeper.
+        depth = min(scores.shape[1], (1 + self.alternatives) * CANDIDATES_PER_SPAN)
+        top = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
         null_scores = (start_logits[:, 0] + end_logits[:, 0]).tolist()
-        best: dict[int, tuple[float, int, int]] = {}
+        found: dict[int, list[tuple[float, int, int]]] = {}
         null: dict[int, float] = {}
         mapping = enc["overflow_to_sample_mapping"]
-        for w, (sc, flat, na) in enumerate(zip(flat_best.tolist(), flat_idx.tolist(), null_scores, strict=True)):
+        for w in range(n_win):
             p = int(mapping[w])
-            null[p] = min(null.get(p, float("inf")), na)
-            i, j = divmod(flat, L)
-            if math.isfinite(sc) and (p not in best or sc > best[p][0]):
-                offs = enc["offset_mapping"][w]
-                best[p] = (sc, offs[i][0], offs[j][1])
+            null[p] = min(null.get(p, float("inf")), null_scores[w])
+            offs = enc["offset_mapping"][w]
+            for flat in top[w].tolist():
+                sc = float(scores[w, flat])
+                if math.isfinite(sc):
+                    i, j = divmod(flat, L)
+                    found.setdefault(p, []).append((sc, offs[i][0], offs[j][1]))
         out = []
         for p, text in enumerate(passages):
-            if p in best:
-                sc, a, b = best[p]
-                out.append(SpanPrediction(p, a, b, text[a:b], sc, null.get(p, float("inf"))))
+            chosen: list[tuple[float, int, int]] = []
+            for sc, a, b in sorted(found.get(p, ()), key=lambda span: -span[0]):
+                if len(chosen) > self.alternatives:
+                    break
+                if all(b <= c or d <= a for _, c, d in chosen):  # no overlap with a better span
+                    chosen.append((sc, a, b))
+            if chosen:
+                spans = [SpanPrediction(p, a, b, text[a:b], sc, null.get(p, float("inf"))) for sc, a, b in chosen]
+                out.append(replace(spans[0], alternatives=tuple(spans[1:])))
             else:
                 out.append(SpanPrediction(p, 0, 0, "", float("-inf"), null.get(p, float("inf"))))
         return out

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 class SpanPrediction:
     """Best span in one passage. ``start``/``end`` are character offsets in that passage.
 
-    A passage with no valid span has ``text == ""`` and ``score == -inf``.
+    A passage with no valid span has ``text == ""`` and ``score == -inf``. ``alternatives`` are the
+    reader's next-best spans of the same passage, best first, none overlapping a better one (the
+    other name in "Sofia (Head of Product), Daniel (Head of Engineering)"): the answerer weighs
+    them with their type and terms. Empty when the reader was asked for the best span only.
     """
 
     passage_index: int
@@ -18,6 +21,7 @@ class SpanPrediction:
     text: str
     score: float  # start_logit + end_logit of the span
     no_answer_score: float  # [CLS] start+end logit (min over the passage's windows)
+    alternatives: tuple[SpanPrediction, ...] = ()
 
     @property
     def margin(self) -> float:
