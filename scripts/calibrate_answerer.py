@@ -471,6 +471,7 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="percent of answerable questions the threshold must still answer (0 = best balanced score)",
     )
+    ap.add_argument("--quick", action="store_true", help="estimates for the shipped chunk count only, no cascade table")
     ap.add_argument("--write", action="store_true", help="store the fit in reader_config.json")
     args = ap.parse_args(argv)
 
@@ -489,7 +490,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"questions: {json.dumps(kinds)}")
     print("\nleave-one-article-out, by chunks read (answerable: F1, answered, gold paragraph cited; %)")
     print(f"| chunks | {' | '.join(HEADER)} |\n|---|{'---|' * len(HEADER)}")
-    for count in sorted({*PASSAGE_COUNTS, passages}):
+    for count in [passages] if args.quick else sorted({*PASSAGE_COUNTS, passages}):
         if count <= args.read:
             r = score(leave_one_article_out(replay, count, args.target_answered), READER_DECISION)
             print(f"| {count} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS) + " |")
@@ -501,7 +502,8 @@ def main(argv: list[str] | None = None) -> None:
         r = score(results, threshold)
         mark = "*" if threshold == model.threshold else ""
         print(f"| {threshold:.4g}{mark} | " + " | ".join(f"{r[k]:.1f}" for k in COLUMNS[2:]) + " |")
-    print_cascade(replay, shipped_model(args.weights) or model, passages)
+    if not args.quick:
+        print_cascade(replay, shipped_model(args.weights) or model, passages)
     chosen = dict(zip(READ_FEATURES, model.coef, strict=True))
     print(f"\nchosen: {json.dumps({**chosen, 'intercept': model.intercept, 'threshold': model.threshold})}")
     if args.write:

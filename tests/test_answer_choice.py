@@ -37,10 +37,6 @@ def test_an_error_code_is_answered_from_its_own_line_not_its_neighbours(service:
     assert "E4" in answer.citations[0].quote
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the answer model weighs a rival code (E1 for E9) but not enough to abstain (0.18 > 0.1466)",
-)
 def test_a_code_no_document_names_abstains(service: QAService) -> None:
     answer = service.ask("What does error code E9 mean?")
     assert answer.status == "abstained", (answer.answer, answer.confidence)

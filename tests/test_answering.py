@@ -415,3 +415,44 @@ def test_the_reader_reads_a_chunk_with_its_section_and_never_answers_from_the_he
     # a heading the chunk's text already holds is not read twice
     repeated = Chunk("c2", "d", "plans.md", "Plans", "Premium plan\n5 TB storage", 0, 25, headings=("Premium plan",))
     assert section_passage(repeated).text == repeated.text
+
+
+def test_one_answer_read_with_wider_boundaries_adds_up_and_a_reading_over_two_answers_goes_last() -> None:
+    text = "Traveling to Istanbul with his defense minister, Rustem Umerov, Zelensky flew on."
+    # overlapping chunks of one document, the reader reading the name wider in the first
+    hits = [
+        Hit(chunk=Chunk(f"c{rank}", "d", "doc.txt", "Doc", text, 0, len(text)), score=1.0, rank=rank)
+        for rank in (1, 2, 3)
+    ]
+    wide, narrow = "Rustem Umerov, Zelensky", "Rustem Umerov"
+
+    class Readings:
+        def __init__(self, *phrases: tuple[str, float]) -> None:
+            self.phrases = phrases
+
+        def read(self, question: str, passages):  # type: ignore[no-untyped-def]
+            return [
+                Prediction(text.index(phrase), text.index(phrase) + len(phrase), phrase, score, 0.0)
+                for (phrase, score), _ in zip(self.phrases, passages, strict=False)
+            ]
+
+    two = ReaderAnswerer(Readings((wide, 3.0), (narrow, 3.0)), threshold=0.0, max_passages=2)
+    spans = two.candidates("Who is the defense minister?", hits[:2])
+    assert {s.text for s in spans} == {wide, narrow}
+    assert spans[0].confidence == spans[1].confidence > max(s.probability for s in spans)
+    # the wide reading also holds another, less likely answer: it is a list, so the name alone goes first
+    three = ReaderAnswerer(Readings((wide, 3.0), (narrow, 2.0), ("Zelensky", 1.0)), threshold=0.0, max_passages=3)
+    assert three.candidates("Who is the defense minister?", hits)[0].text == narrow
+
+
+def test_an_answer_whose_sentence_names_a_rival_goes_after_one_above_the_threshold_that_does_not() -> None:
+    hits = _hits("Error code E7 indicates a failed lamp.", "Error code E4 indicates low pressure.")
+    reader = PhraseReader("a failed lamp", "low pressure")
+    # the rival's span scores higher (first chunk), both clear the threshold
+    answerer = ReaderAnswerer(reader, model=AnswerModel(_coef(margin=1.0), 0.0, 0.5), threshold=0.5, max_passages=2)
+    spans = answerer.candidates("What does E4 mean?", hits)
+    assert [s.text for s in spans] == ["low pressure", "a failed lamp"]
+    # below the threshold nothing is settled: the likeliest goes first
+    strict = ReaderAnswerer(reader, model=AnswerModel(_coef(margin=1.0), 0.0, 0.99), threshold=0.99, max_passages=2)
+    first = strict.candidates("What does E4 mean?", hits)
+    assert first[0].confidence >= first[1].confidence

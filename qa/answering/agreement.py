@@ -37,11 +37,14 @@ expected type per part (``question_parts``).
 
 **Names and identifiers.** ``question_terms`` lists the specific things a question names: codes
 and model numbers (E4, CF-300, v2.3), numbers and years, proper names not opening the question
-(Kuleba, Ukrainian) and roles ("defense minister": a modifier before a role noun). ``term_features``
-says how a candidate's sentence stands to them: how many are absent from its chunk, how many are
-in the chunk but outside the sentence, and whether the sentence names a *different* term of the
-same shape instead of the asked one (E7 for E4, UV-12 for CF-300, 1067 for 1066, the foreign
-minister for the defense minister). They are features of the answer model, not a veto.
+(Kuleba, Ukrainian) and roles ("defense minister": a modifier before a role noun; "head of legal":
+the word after "of"). ``term_features`` says how a candidate's sentence stands to them: whether a
+name or role is absent from its chunk, whether a code or number is (an identifier has no
+paraphrase), how many are in the chunk but outside the sentence, and whether the sentence names a
+*different* term of the same shape instead of the asked one (E7 for E4, UV-12 for CF-300, 1067 for
+1066, the foreign minister for the defense minister). They are features of the answer model, not a
+veto; among answers above the threshold, one whose sentence names a rival goes after one whose
+sentence does not (``ReaderAnswerer``).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class SpanReader(Protocol):
 #   proximity        how close to the span those words are: each found one counts
 #                    exp(-words between / PROXIMITY_WORDS) ("his defense minister, [Rustem Umerov]"
 #                    beats "Ukraine ... Foreign Minister [Dmytro Kuleba]" for the defense minister)
-#   term_absent      1 when the span's chunk (with its headings) lacks one of the question's proper names
+#   term_absent      1 when the span's chunk (with its title and headings) lacks one of the question's proper names
 #                    or roles (qa.answering.agreement)
 #   code_absent      1 when it lacks one of the question's codes or numbers (E12, "2nd floor", 2.2):
 #                    an identifier has no paraphrase, a name often has one ("Ukrainian" for "Ukraine")
@@ -90,6 +90,7 @@ READ_FEATURES = (
     "unmatched",
     "typed",
 )
+CONFLICT = READ_FEATURES.index("term_conflict")
 PROXIMITY_WORDS = 4.0
 # P(span is right) = 0.5: the span and "no answer" score alike, the reader's own decision point.
 READER_DECISION = 0.5
@@ -319,6 +320,7 @@ class ReaderAnswerer(BaseAnswerer):
                 confidence=0.0,
             )
             found.append((span, _answer_key(span.text)))
+        found, lists = _nested_as_one(found)
         # One answer found in several places: P(some span of it is right), the places taken as
         # independent. Overlapping chunks share sentences; a span read twice is one place.
         places: dict[tuple[str, int, int], tuple[str, float]] = {}
@@ -329,7 +331,23 @@ class ReaderAnswerer(BaseAnswerer):
         for key, probability in places.values():
             missed[key] = missed.get(key, 1.0) * (1.0 - probability)
         spans = [replace(span, confidence=1.0 - missed[key]) for span, key in found]
-        return sorted(spans, key=lambda span: (-span.confidence, -span.probability))
+        # One answer read with several boundaries shares its confidence: its likeliest reading goes
+        # first, unless that reading runs on over another answer ("Rustem Umerov, Zelensky").
+        return sorted(
+            spans,
+            key=lambda span: (
+                not self._settled(span),
+                -span.confidence,
+                (span.hit.chunk.doc_id, span.start, span.end) in lists,
+                -span.probability,
+            ),
+        )
+
+    def _settled(self, span: ReadSpan) -> bool:
+        """Above the threshold and its sentence names no rival of an asked term: such an answer
+        goes before one whose sentence names E7 for E4 or the foreign minister for the defense
+        minister, however the two confidences compare (with none, the likeliest goes first)."""
+        return span.confidence >= self.threshold and span.features[CONFLICT] == 0.0
 
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         """The likeliest answer with its sentence as evidence, at once; abstains below the threshold.
@@ -428,11 +446,33 @@ def _text(chunk: Chunk, piece: tuple[int, int]) -> str:
 
 
 def _chunk_terms(cache: dict[str, TermIndex], chunk: Chunk) -> TermIndex:
-    """The terms of a chunk with its headings ("3rd floor" in a table's header row), indexed once."""
+    """The terms of a chunk with its document's title and its headings ("Ledgerly" in the title of the
+    FAQ, "3rd floor" in a table's header row), indexed once."""
     found = cache.get(chunk.id)
     if found is None:
-        found = cache[chunk.id] = TermIndex.of(" \n".join((*chunk.headings, chunk.text)))
+        found = cache[chunk.id] = TermIndex.of(" \n".join((chunk.title, *chunk.headings, chunk.text)))
     return found
+
+
+def _nested_as_one(
+    found: list[tuple[ReadSpan, str]],
+) -> tuple[list[tuple[ReadSpan, str]], set[tuple[str, int, int]]]:
+    """A span that holds shorter spans of the same document ("that the incoming water pressure is
+    too low" around "too low") is the likeliest of them read with wider boundaries: it takes that
+    one's key, so the readings add up as one answer. Also returned: the spans that hold spans of two
+    answers or more ("Rustem Umerov, Zelensky"), a list rather than an answer, by place."""
+    keyed: list[tuple[ReadSpan, str]] = []
+    lists: set[tuple[str, int, int]] = set()
+    for span, key in sorted(found, key=lambda item: item[0].end - item[0].start):
+        inside = [
+            (other.probability, inner_key)
+            for other, inner_key in keyed
+            if other.hit.chunk.doc_id == span.hit.chunk.doc_id and span.start <= other.start and other.end <= span.end
+        ]
+        keyed.append((span, max(inside)[1] if inside else key))
+        if len({inner_key for _, inner_key in inside}) > 1:
+            lists.add((span.hit.chunk.doc_id, span.start, span.end))
+    return keyed, lists
 
 
 def _with_alternatives(
