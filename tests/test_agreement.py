@@ -8,6 +8,7 @@ from qa.answering.agreement import (
     Expected,
     TermIndex,
     agrees,
+    complete_date,
     is_sentence_question,
     negation_mismatch,
     question_parts,
@@ -39,6 +40,15 @@ from qa.answering.agreement import (
         ("How do I reset my password?", [Expected.SENTENCE]),
         ("Why has the Rhine been shortened?", [Expected.SENTENCE]),
         ("What does error code E4 mean?", [Expected.ANY]),
+        # identifiers, addresses and emails; "what is the X" reads as "what X"
+        ("Which version brought dark mode?", [Expected.CODE]),
+        ("Which part number do I order for a new cartridge?", [Expected.CODE]),
+        ("What is the phone number of the hotline?", [Expected.CODE]),
+        ("What part of the Rhine flows north?", [Expected.ANY]),
+        ("Which address should I give the fire brigade?", [Expected.PLACE]),
+        ("What is the email address of the service desk?", [Expected.EMAIL]),
+        ("What is the date of the next meeting?", [Expected.DATE]),
+        ("What is the name of the river?", [Expected.ANY]),
         # two questions in one: one part each
         (
             "How many unused leave days can be carried over, and when do they expire?",
@@ -70,6 +80,12 @@ def test_sentence_questions_are_how_to_why_yes_no_and_two_part_questions() -> No
     ("expected", "text", "agreed"),
     [
         (Expected.QUANTITY, "Tuzla shipyards", False),
+        (Expected.CODE, "2.4.0", True),
+        (Expected.CODE, "Bank feeds for 12 more banks", True),
+        (Expected.CODE, "- Dark mode for the web app", False),
+        (Expected.PLACE, "112", False),
+        (Expected.EMAIL, "servicedesk@northgate.example", True),
+        (Expected.EMAIL, "extension 4400", False),
         (Expected.QUANTITY, "800,000", True),
         (Expected.QUANTITY, "four", True),
         (Expected.QUANTITY, "every 6 months", True),
@@ -138,12 +154,16 @@ def test_an_ordinal_no_passage_names_is_an_absent_code_and_a_missing_name_is_not
 
 
 def test_a_head_of_something_is_a_role_and_another_head_its_rival() -> None:
-    terms = {(t.key, t.shape, t.role) for t in question_terms("Who is the head of legal?")}
-    assert terms == {("legal", "head", True)}
+    terms = {(t.key, t.shape, t.role, t.after_of) for t in question_terms("Who is the head of legal?")}
+    assert terms == {("legal", "head", True, True)}
     present = "Present: Sofia Lindqvist (Head of Product, chair), Daniel Okafor (Head of Engineering)."
     assert _features("Who is the head of legal?", present, present) == (1.0, 0.0, 0.0, 1.0)
     assert _features("Who is the head of engineering?", present, present) == (0.0, 0.0, 0.0, 0.0)
     assert {t.key for t in question_terms("Who was the director of the museum?")} == {"museum"}
+    # a modifier after "of" is no rival of one before the role noun, and either kind finds the role
+    chief = "Tanaghrisson, a chief of the Mingo, threatened the French."
+    assert _features("What native chief threatened Marin?", chief, chief)[3] == 0.0
+    assert TermIndex.of("the engineering head").has(question_terms("Who is the head of engineering?")[0])
 
 
 def test_another_minister_is_a_rival_role() -> None:
@@ -173,3 +193,19 @@ def test_typing_is_linear_on_long_input() -> None:
 
     small, large = timed(500), timed(10_000)
     assert large < 60 * max(small, 1e-4)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "completed"),
+    [
+        ("Version 2.3.1 was released on 3 March 2026.", "March 2026", "3 March 2026"),
+        ("The fire alarm is tested every Wednesday at 11:00; a test", "11:00", "Wednesday at 11:00"),
+        ("the 21st January 2027 meeting", "January 2027", "21st January 2027"),
+        ("Page 3\nMarch 2026 was busy", "March 2026", "March 2026"),  # not across a line
+        ("In March 2026 we", "March 2026", "March 2026"),
+        ("it was 2024 at 11:00", "11:00", "11:00"),
+    ],
+)
+def test_a_date_span_is_completed_with_the_day_it_leaves_out(text: str, span: str, completed: str) -> None:
+    start = text.index(span)
+    assert text[complete_date(text, start, start + len(span)) : start + len(span)] == completed

@@ -18,20 +18,25 @@ when; what / which year / month / day / date / time / century       DATE
 who / whom / whose; which / what person / company / organisation /  PERSON
 team / manufacturer / supplier / vendor
 where; what / which city / country / place / town / region / state  PLACE
+/ address / location / street / venue / building
+what / which version / code / ticket / serial; what / which part /  CODE
+model / phone / ticket / order / invoice number
+what / which email                                                  EMAIL
 why; how do / does / can / could / should / to; what should / what  SENTENCE
 to do / what do I do / what happens; a yes/no question (it opens
 with is / can / may / do / should / ...: the rule that decides it)
 anything else                                                       ANY
 ==================================================================  ============
 
-A span agrees (``agrees``) when: QUANTITY -- it holds a number (digits, a number word, a
-frequency such as "annually" or a unit of time: "less than a year"); PRICE -- a number with a
+"What is the X" reads as "what X". A span agrees (``agrees``) when: QUANTITY -- it holds a number
+(digits, a number word, a frequency such as "annually" or a unit of time: "less than a year"); PRICE -- a number with a
 currency ("EUR 19", "$5", "40 euros") or "free" (a part number or "3,000 litres" is no price);
 DATE -- a year, month, weekday, time of day, a digit or a word of time ("century", "during",
 "ago"); PERSON -- it is
 not a bare number or date and holds a capitalised word, a word for people or an agent noun
-("manager", "defendants"); PLACE -- it is not a bare number or date. SENTENCE and ANY take
-anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
+("manager", "defendants"); PLACE -- it is not a bare number or date; CODE -- it holds a token with a
+digit or two capitals (2.4.0, E3, 300-0142, +49 421 555 0190); EMAIL -- it holds an "@". SENTENCE
+and ANY take anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
 question that asks two things ("How many days carry over, and when do they expire?") has one
 expected type per part (``question_parts``).
 
@@ -62,6 +67,8 @@ class Expected(Enum):
     DATE = "date"
     PERSON = "person"
     PLACE = "place"
+    CODE = "code"  # an identifier: a version, an error code, a part or phone number
+    EMAIL = "email"
     SENTENCE = "sentence"
     ANY = "any"
 
@@ -95,7 +102,18 @@ TYPE_TABLE: tuple[tuple[tuple[str, ...], Expected], ...] = (
         for w in _words("person company organisation organization team manufacturer supplier vendor firm")
     ),
     (("where",), Expected.PLACE),
-    *(((q, w), Expected.PLACE) for q in ("what", "which") for w in _words("city country place town region state")),
+    *(
+        ((q, w), Expected.PLACE)
+        for q in ("what", "which")
+        for w in _words("city country place town region state address location street venue building")
+    ),
+    *(((q, w), Expected.CODE) for q in ("what", "which") for w in _words("version code ticket serial")),
+    *(
+        ((q, w, "number"), Expected.CODE)
+        for q in ("what", "which")
+        for w in _words("part model serial phone telephone fax ticket order invoice")
+    ),
+    *(((q, w), Expected.EMAIL) for q in ("what", "which") for w in ("email", "e-mail")),
     (("why",), Expected.SENTENCE),
     *((("how", w), Expected.SENTENCE) for w in _words("do does can could should to")),
     (("what", "should"), Expected.SENTENCE),
@@ -260,8 +278,24 @@ _PREPOSITIONS = frozenset(_words("in on at by of for from to with since until du
 
 
 def _phrase_at(words: Sequence[str], i: int) -> Expected | None:
-    for phrase, kind in _BY_FIRST.get(words[i], ()):
-        if tuple(words[i : i + len(phrase)]) == phrase:
+    """The table's type for the phrase at ``i``; "what is the" reads as "what" ("What is the
+    address of ...?" as "what address")."""
+    found = _table_phrase(words[i], words, i + 1)
+    copula = i + 2 < len(words) and words[i + 1] in _COPULAS and words[i + 2] in _DETERMINERS
+    if found is None and copula and words[i] in ("what", "which"):
+        found = _table_phrase(words[i], words, i + 3)
+    return found
+
+
+_COPULAS = frozenset(_words("is was are were"))
+_DETERMINERS = frozenset(_words("the a an your our my"))
+
+
+def _table_phrase(first: str, words: Sequence[str], rest: int) -> Expected | None:
+    """The type of the table phrase that opens with ``first`` and goes on with ``words[rest:]``
+    (looked at only as far as the longest phrase reaches)."""
+    for phrase, kind in _BY_FIRST.get(first, ()):
+        if tuple(words[rest : rest + len(phrase) - 1]) == phrase[1:]:
             return kind
     return None
 
@@ -317,6 +351,37 @@ def states(expected: Expected, sentence: str) -> bool:
     return True
 
 
+def complete_date(text: str, start: int, end: int) -> int:
+    """The start of a date span widened over the day it leaves out: "[March 2026]" after "3" ->
+    "3 March 2026", "[11:00]" after "Wednesday at" -> "Wednesday at 11:00" (same line only)."""
+    first = text[start:end].split(" ", 1)[0]
+    before = _words_before(text, start, 2)
+    day = before[-1] if before else (start, "")
+    if _month(first.strip(",")) and len(day[1]) <= 4 and day[1].rstrip(".").rstrip("stndrh").isdigit():
+        return day[0]
+    clock = ":" in first and _has_digit(first)
+    if clock and len(before) == 2 and before[1][1].lower() == "at" and _singular(before[0][1]) in _WEEKDAYS:
+        return before[0][0]
+    return start
+
+
+def _words_before(text: str, at: int, count: int) -> list[tuple[int, str]]:
+    """Up to ``count`` space-separated words right before ``at`` on its line, as (start, word)."""
+    words: list[tuple[int, str]] = []
+    end = at
+    while len(words) < count:
+        while end > 0 and text[end - 1] == " ":
+            end -= 1
+        begin = end
+        while begin > 0 and text[begin - 1] not in " \n":
+            begin -= 1
+        if begin == end:
+            break
+        words.insert(0, (begin, text[begin:end]))
+        end = begin
+    return words
+
+
 def _calendar(token: str) -> bool:
     lower = token.lower()
     if _month(token) or _singular(lower) in _WEEKDAYS:
@@ -339,6 +404,10 @@ def agrees(expected: Expected, text: str) -> bool:
         return is_price(text)
     if expected is Expected.DATE:
         return is_date(text)
+    if expected is Expected.CODE:
+        return any(_is_code(t) for t in _tokens(text))
+    if expected is Expected.EMAIL:
+        return any("@" in t for t in _tokens(text))
     if expected in (Expected.PERSON, Expected.PLACE):
         tokens = _tokens(text)
         bare = all(_has_digit(t) or _month(t) or t.lower() in _NUMBER_WORDS for t in tokens)
@@ -371,6 +440,7 @@ class Term:
     key: str
     shape: str  # "" for proper names (every capitalised word has one shape: no rivals)
     role: bool = False  # a role's modifier ("defense" of "defense minister"); shape = the head noun
+    after_of: bool = False  # a role's modifier after "of" ("legal" of "head of legal")
 
 
 def shape(token: str) -> str:
@@ -404,32 +474,35 @@ def question_terms(question: str) -> list[Term]:
         elif i > 0 and token[0].isupper() and token.isalpha() and lower not in _MODIFIER_STOP:
             terms.setdefault(_name_key(token), Term(_name_key(token), ""))
         if lower in _ROLE_HEADS and i > 0:
-            for modifier in _role_modifiers(tokens, i):
-                terms[modifier] = Term(modifier, lower, role=True)
+            for modifier, after_of in _role_modifiers(tokens, i):
+                terms[modifier] = Term(modifier, lower, role=True, after_of=after_of)
     return list(terms.values())
 
 
-def _role_modifiers(tokens: Sequence[str], at: int) -> list[str]:
+def _role_modifiers(tokens: Sequence[str], at: int) -> list[tuple[str, bool]]:
     """What the role noun at ``at`` is a role of: the word before it ("defense minister") and the
-    word after "of" ("head of legal", "director of the museum")."""
-    found: list[str] = []
+    word after "of" ("head of legal", "director of the museum"), each with whether it follows "of"."""
+    found: list[tuple[str, bool]] = []
     before = tokens[at - 1].lower() if at > 0 else ""
     if before.isalpha() and before not in _MODIFIER_STOP and before not in _ROLE_HEADS:
-        found.append(before)
+        found.append((before, False))
     if at + 2 < len(tokens) and tokens[at + 1].lower() == "of":
         after = tokens[at + 3] if tokens[at + 2].lower() == "the" and at + 3 < len(tokens) else tokens[at + 2]
         if after.isalpha() and after.lower() not in _MODIFIER_STOP:
-            found.append(after.lower())
+            found.append((after.lower(), True))
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class TermIndex:
-    """The keys a text holds: codes by exact text, names by their first letters, roles by head noun."""
+    """The keys a text holds: codes by exact text, names by their first letters, roles by head noun
+    (and by whether the modifier follows "of": only a modifier of the same kind is a rival, so "a
+    chief of the Mingo" is no rival of "the native chief", "Head of Product" is of "head of legal")."""
 
     keys: frozenset[str]
     codes_by_shape: dict[str, frozenset[str]]
     role_modifiers: dict[str, frozenset[str]]
+    role_rivals: dict[tuple[str, bool], frozenset[str]]
 
     @classmethod
     def of(cls, text: str) -> TermIndex:
@@ -438,6 +511,7 @@ class TermIndex:
         keys: set[str] = set()
         shapes: dict[str, set[str]] = {}
         roles: dict[str, set[str]] = {}
+        rivals: dict[tuple[str, bool], set[str]] = {}
         for i, token in enumerate(tokens):
             lower = token.lower()
             keys.add(lower)
@@ -446,15 +520,18 @@ class TermIndex:
             if _is_code(token):
                 shapes.setdefault(shape(token), set()).add(lower)
             if lower in _ROLE_HEADS:
-                roles.setdefault(lower, set()).update(_role_modifiers(tokens, i))
+                for modifier, after_of in _role_modifiers(tokens, i):
+                    roles.setdefault(lower, set()).add(modifier)
+                    rivals.setdefault((lower, after_of), set()).add(modifier)
         return cls(
             frozenset(keys),
             {k: frozenset(v) for k, v in shapes.items()},
             {k: frozenset(v) for k, v in roles.items()},
+            {k: frozenset(v) for k, v in rivals.items()},
         )
 
     def has(self, term: Term) -> bool:
-        """The term stands in the text (a role: its modifier before its head noun)."""
+        """The term stands in the text (a role: its modifier before its head noun or after its "of")."""
         if term.role:
             return term.key in self.role_modifiers.get(term.shape, frozenset())
         return term.key in self.keys
@@ -462,7 +539,7 @@ class TermIndex:
     def rival(self, term: Term) -> bool:
         """The text names another term of the same shape (E7 for E4; the foreign minister)."""
         if term.role:
-            return bool(self.role_modifiers.get(term.shape, frozenset()) - {term.key})
+            return bool(self.role_rivals.get((term.shape, term.after_of), frozenset()) - {term.key})
         return bool(term.shape) and bool(self.codes_by_shape.get(term.shape, frozenset()) - {term.key})
 
 

@@ -22,6 +22,7 @@ from qa.answering.agreement import (
     Expected,
     TermIndex,
     agrees,
+    complete_date,
     is_sentence_question,
     negation_mismatch,
     question_parts,
@@ -284,6 +285,8 @@ class ReaderAnswerer(BaseAnswerer):
         for hit, best, prediction in _with_alternatives(reads):
             chunk = hit.chunk
             start, end = tidy_span(chunk.text, *snap_to_words(chunk.text, prediction.start, prediction.end))
+            if parts[0] is Expected.DATE:  # "[March 2026]" after "3": the whole date
+                start = complete_date(chunk.text, start, end)
             if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
                 continue  # a span of the wrong type (a place for "how many") is never the answer
             around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
