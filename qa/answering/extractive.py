@@ -280,7 +280,7 @@ class ReaderAnswerer(BaseAnswerer):
         parts = question_parts(question)
         terms = question_terms(question)
         typed = float(parts[0] in (Expected.QUANTITY, Expected.PRICE, Expected.DATE))
-        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms (with its headings), indexed once
+        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms (with its title and headings), indexed once
         found: list[tuple[ReadSpan, str]] = []
         for hit, best, prediction in _with_alternatives(reads):
             chunk = hit.chunk
