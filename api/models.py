@@ -81,7 +81,7 @@ class AnswerModel(BaseModel):
     highlight: list[int] | None = Field(
         default=None,
         description=(
-            "Only on a sentence answer (how-to, why, two-part questions) that holds the reader's key "
+            "Only on a sentence answer (how-to, why, yes/no, two-part questions) that holds the reader's key "
             "phrase: [start, end] offsets into `sentence`, sentence[start:end] being the phrase."
         ),
     )

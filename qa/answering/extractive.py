@@ -355,8 +355,8 @@ class ReaderAnswerer(BaseAnswerer):
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         """The likeliest answer with its sentence as evidence, at once; abstains below the threshold.
 
-        A how-to, why or what-should-I-do question (``Expected.SENTENCE``) is answered by the
-        span's sentence itself, with the steps after it when it ends in a colon; a question that asks
+        A how-to, why, what-should-I-do or yes/no question (``Expected.SENTENCE``) is answered by
+        the span's sentence itself, with the steps after it when it ends in a colon; a question that asks
         two things is answered by the sentence and the adjacent one that holds the other part
         (each cited).
         """
