@@ -107,3 +107,38 @@ def test_a_typed_seed_question_gets_a_span_of_its_type_a_sentence_or_an_abstenti
     expected = question_parts(row["question"])[0]
     is_sentence = answer.answer == " ".join(c.quote for c in answer.citations)
     assert is_sentence or agrees(expected, answer.answer or ""), (expected, answer.answer)
+
+
+WORKPLACE = REPO / "tests/data/workplace"
+WORKPLACE_TYPED = [
+    row
+    for row in map(json.loads, (WORKPLACE / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+    if row["type"] in ("how many", "when", "who")
+]
+
+
+@pytest.fixture(scope="module")
+def workplace(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[QAService]:  # type: ignore[no-untyped-def]
+    """The default configuration over the workplace set's eight documents."""
+    root = tmp_path_factory.mktemp("workplace")
+    seeds = root / "seeds"
+    shutil.copytree(WORKPLACE / "documents", seeds)
+    service = QAService(settings_under(root, seeds_dir=seeds), embedder=real_embedder)
+    service.ingest()
+    yield service
+
+
+def test_every_how_many_when_and_who_question_of_the_workplace_set_gets_its_type_or_a_sentence(
+    workplace: QAService,
+) -> None:
+    assert len(WORKPLACE_TYPED) >= 40
+    off: list[tuple[str, str | None]] = []
+    for row in WORKPLACE_TYPED:
+        answer = workplace.ask(row["question"])
+        if answer.status == "abstained":
+            continue
+        parts = question_parts(row["question"])
+        is_sentence = answer.answer == " ".join(c.quote for c in answer.citations)
+        if not (is_sentence or agrees(parts[0], answer.answer or "")):
+            off.append((row["question"], answer.answer))
+    assert not off, off
