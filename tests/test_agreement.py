@@ -81,7 +81,8 @@ def test_sentence_questions_are_how_to_why_yes_no_and_two_part_questions() -> No
     [
         (Expected.QUANTITY, "Tuzla shipyards", False),
         (Expected.CODE, "2.4.0", True),
-        (Expected.CODE, "Bank feeds for 12 more banks", True),
+        (Expected.CODE, "Bank feeds for 12 more banks", False),
+        (Expected.CODE, "extension 4400", True),
         (Expected.CODE, "- Dark mode for the web app", False),
         (Expected.PLACE, "112", False),
         (Expected.EMAIL, "servicedesk@northgate.example", True),

@@ -358,6 +358,18 @@ def test_steps_after_a_sentence_ending_in_a_colon_join_the_answer() -> None:
     ]
 
 
+def test_steps_after_a_heading_line_join_the_answer_and_a_full_sentence_takes_none() -> None:
+    text = "If you discover a fire\n1. Press the alarm call point.\n2. Call 112.\n\nDrills are held twice a year."
+    answerer = ReaderAnswerer(PhraseReader("If you discover a fire"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("What should I do if I discover a fire?", _hits(text))
+    steps = ["If you discover a fire", "1. Press the alarm call point.", "2. Call 112."]
+    assert [ev.quote for ev in draft.evidence] == steps
+    full = "If you discover a fire, press the alarm call point.\n1. Drills are held twice a year."
+    answerer = ReaderAnswerer(PhraseReader("press the alarm call point"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("What should I do if I discover a fire?", _hits(full))
+    assert [ev.quote for ev in draft.evidence] == ["If you discover a fire, press the alarm call point."]
+
+
 def test_a_two_part_question_cites_both_adjacent_sentences() -> None:
     answerer = ReaderAnswerer(PhraseReader("Up to 5"), threshold=0.5, max_passages=1)
     draft = answerer.answer("How many unused leave days can be carried over, and when do they expire?", _hits(HANDBOOK))

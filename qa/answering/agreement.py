@@ -35,7 +35,8 @@ DATE -- a year, month, weekday, time of day, a digit or a word of time ("century
 "ago"); PERSON -- it is
 not a bare number or date and holds a capitalised word, a word for people or an agent noun
 ("manager", "defendants"); PLACE -- it is not a bare number or date; CODE -- it holds a token with a
-digit or two capitals (2.4.0, E3, 300-0142, +49 421 555 0190); EMAIL -- it holds an "@". SENTENCE
+digit or two capitals (2.4.0, E3, 300-0142, +49 421 555 0190, 4400; a bare number under 1000 is
+a count); EMAIL -- it holds an "@". SENTENCE
 and ANY take anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
 question that asks two things ("How many days carry over, and when do they expire?") has one
 expected type per part (``question_parts``).
@@ -404,8 +405,8 @@ def agrees(expected: Expected, text: str) -> bool:
         return is_price(text)
     if expected is Expected.DATE:
         return is_date(text)
-    if expected is Expected.CODE:
-        return any(_is_code(t) for t in _tokens(text))
+    if expected is Expected.CODE:  # "12 more banks" holds a number, not an identifier
+        return any(_is_code(t) and not (t.isdigit() and len(t) < 4) for t in _tokens(text))
     if expected is Expected.EMAIL:
         return any("@" in t for t in _tokens(text))
     if expected in (Expected.PERSON, Expected.PLACE):

@@ -397,7 +397,8 @@ def section_passage(chunk: Chunk) -> ReaderPassage:
 def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[int, int]]:
     """Document offsets of the sentences that answer a sentence question or a two-part one.
 
-    The span's sentence; the list items after it when it ends in a colon (the steps); for each
+    The span's sentence; the list items after it when it ends in a colon or is a line without a full
+    stop, a heading (the steps); for each
     part its sentence does not answer (a date for "and when ...?"), the next or else the previous
     sentence of the chunk when that one does.
     """
@@ -407,7 +408,8 @@ def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[in
     if at is None:
         return [(span.sentence_start, span.sentence_end)]
     chosen = [(span.sentence_start, span.sentence_end)]
-    if _text(chunk, chosen[0]).rstrip().endswith(":"):
+    # "If your laptop is stolen:" or a heading line ("If you discover a fire") introduces the steps.
+    if not _text(chunk, chosen[0]).rstrip().endswith((".", "!", "?")):
         chosen += sentences[at + 1 : at + 1 + MAX_STEPS]
         chosen = chosen[: 1 + _steps(chunk, chosen[1:])]
     for part in parts:
