@@ -42,6 +42,7 @@ from qa.answering.agreement import (
         ("What does error code E4 mean?", [Expected.ANY]),
         # identifiers, addresses and emails; "what is the X" reads as "what X"
         ("Which version brought dark mode?", [Expected.CODE]),
+        ("What voltage does the UV-12 lamp run on?", [Expected.QUANTITY]),
         ("Which part number do I order for a new cartridge?", [Expected.CODE]),
         ("What is the phone number of the hotline?", [Expected.CODE]),
         ("What part of the Rhine flows north?", [Expected.ANY]),

@@ -12,7 +12,8 @@ the question says                                                   expected
 ==================================================================  ============
 how many / much / long / often / far / old / big / large / tall /   QUANTITY
 high / fast; what percentage / number / amount / price / cost /
-proportion / share
+proportion / share / size / voltage / weight / temperature / height /
+length / width / depth / distance / capacity / pressure / speed
 how much / what ... with cost / price / fee / pay                   PRICE
 when; what / which year / month / day / date / time / century       DATE
 who / whom / whose; which / what person / company / organisation /  PERSON
@@ -90,7 +91,10 @@ TYPE_TABLE: tuple[tuple[tuple[str, ...], Expected], ...] = (
     *(
         ((q, w), Expected.QUANTITY)
         for q in ("what", "which")
-        for w in _words("percentage percent number amount price cost proportion share fraction size")
+        for w in _words(
+            "percentage percent number amount price cost proportion share fraction size voltage weight "
+            "temperature height length width depth distance capacity pressure speed"
+        )
     ),
     (("when",), Expected.DATE),
     *(((q, w), Expected.DATE) for q in ("what", "which") for w in _words("year month day date time century decade")),
