@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.answering.agreement import is_sentence_question
+from qa.answering.agreement import clean_token, is_sentence_question
 from qa.answering.extractive import (
     DEFAULT_ANSWER_MODEL,
     READ_FEATURES,
@@ -152,18 +152,18 @@ def swapped_questions(cases: Sequence[EvalCase], corpus_texts: Sequence[str]) ->
     theirs: one number, code or proper name of the question swapped for one of the same kind that
     no article of the corpus holds ("in 1066" -> "in 1069", "Kuleba" -> another article's name).
     The answer model then learns what a missing or rival term is worth from the same articles."""
-    names = sorted({_clean(t) for c in cases for t in c.question.split()[1:] if _is_name(_clean(t))})
+    names = sorted({clean_token(t) for c in cases for t in c.question.split()[1:] if _is_name(clean_token(t))})
     rng = random.Random(7)
     out = []
     for case in cases:
         if not case.answerable:
             continue
         tokens = case.question.split()
-        at = [i for i, t in enumerate(tokens) if i > 0 and (_is_name(_clean(t)) or any(c.isdigit() for c in t))]
+        at = [i for i, t in enumerate(tokens) if i > 0 and (_is_name(clean_token(t)) or any(c.isdigit() for c in t))]
         if not at:
             continue
         i = rng.choice(at)
-        old = _clean(tokens[i])
+        old = clean_token(tokens[i])
         for _ in range(20):
             if any(c.isdigit() for c in old):
                 shift = rng.randint(1, 9)
@@ -174,10 +174,6 @@ def swapped_questions(cases: Sequence[EvalCase], corpus_texts: Sequence[str]) ->
                 out.append((case.id + SWAPPED, " ".join([*tokens[:i], tokens[i].replace(old, new), *tokens[i + 1 :]])))
                 break
     return out
-
-
-def _clean(token: str) -> str:
-    return token.strip("\"'“”‘’()[]{}.,;:!?").removesuffix("'s")
 
 
 def _is_name(token: str) -> bool:

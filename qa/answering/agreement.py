@@ -186,10 +186,11 @@ _MODIFIER_STOP = frozenset(
 
 def _tokens(text: str) -> list[str]:
     """Whitespace tokens with surrounding punctuation stripped (possessive 's too); empty ones dropped."""
-    return [token for token in map(_clean, text.split()) if token]
+    return [token for token in map(clean_token, text.split()) if token]
 
 
-def _clean(raw: str) -> str:
+def clean_token(raw: str) -> str:
+    """A whitespace token without surrounding punctuation or a possessive 's."""
     token = raw.strip(_PUNCTUATION)
     return token[:-2] if token.endswith(("'s", "’s")) else token
 
@@ -214,7 +215,7 @@ def question_parts(question: str) -> list[Expected]:
     after_clause: list[bool] = []  # the word follows a comma, "and", "or" or "but"
     after_break = False
     for raw in first_question(question).split():
-        token = _clean(raw)
+        token = clean_token(raw)
         if token:
             after_clause.append(after_break or (bool(words) and words[-1] in ("and", "or", "but")))
             words.append(token.lower())

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from api import create_app
 from qa.feedback.export import export_cases
-from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, ask
+from tests.api.test_browser import CHROMIUM, ask
+from tests.api.test_browser import browser as browser  # the module-scoped Chromium fixture
 from tests.support import LiveServer, fast_service, fast_settings
 
 pytestmark = [
@@ -21,16 +22,6 @@ pytestmark = [
 ]
 
 HR_DOC = "Leave policy\n\nEvery employee gets 27 days of paid annual leave each year.\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
