@@ -220,6 +220,18 @@ def section_number(line: str) -> int:
     return len(parts)
 
 
+def is_item_label(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the number that opens its line's section or list item ("6.1" of
+    "6.1 Every document ...", "4" of "4. Stop work"): structure, never an answer."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    line_end = text.find("\n", end)
+    line = text[start : len(text) if line_end < 0 else line_end]
+    label = line.partition(" ")[0]
+    return section_number(line) > 0 and text[start:end].rstrip(".") == label.rstrip(".")
+
+
 def _starts_item(line: str) -> bool:
     if is_heading(line) or line.startswith(_LIST_MARKERS):
         return True

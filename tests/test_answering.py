@@ -312,6 +312,14 @@ def test_a_span_of_the_wrong_type_is_never_the_answer_the_next_of_the_right_type
     assert answerer.answer("Which shipyards did Zelensky visit?", hits[:1]).answer == "Tuzla shipyards"
 
 
+def test_a_section_number_is_never_the_answer() -> None:
+    hits = _hits("6.1 Every document belongs to one of four classes.\nRestricted: salaries and health data.")
+    answerer = ReaderAnswerer(PhraseReader("6.1", "Restricted"), threshold=0.5, max_passages=1)
+    assert answerer.answer("Which data class do salary documents belong to?", hits).abstained
+    answerer = ReaderAnswerer(PhraseReader("Restricted"), threshold=0.5, max_passages=1)
+    assert answerer.answer("Which data class do salary documents belong to?", hits).answer == "Restricted"
+
+
 def test_agreement_features_tell_the_asked_code_from_its_rival() -> None:
     hits = _hits("Error code E7 indicates a failed lamp.", "Error code E4 indicates low pressure.")
     answerer = ReaderAnswerer(PhraseReader("a failed lamp", "low pressure"), threshold=0.0, max_passages=2)

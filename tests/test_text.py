@@ -3,7 +3,17 @@ list item or table cell."""
 
 from __future__ import annotations
 
-from qa.text import block_spans, clip_to_block, join_wrapped_lines, section_number, sentence_spans, tidy_span
+import pytest
+
+from qa.text import (
+    block_spans,
+    clip_to_block,
+    is_item_label,
+    join_wrapped_lines,
+    section_number,
+    sentence_spans,
+    tidy_span,
+)
 
 MANUAL = (
     "Troubleshooting\n"
@@ -85,3 +95,13 @@ def test_a_span_across_table_cells_keeps_one_cell() -> None:
     # A bar in prose is not a cell boundary.
     prose = "Use the pipe character (|) to chain commands."
     assert clip_to_block(prose, 4, 30) == (4, 30)
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("6.1", True), ("4", True), ("4.", True), ("12", False), ("2.2", False)],
+)
+def test_an_item_label_is_the_number_that_opens_a_section_or_list_item(label: str, expected: bool) -> None:
+    text = "Intro\n6.1 Every document belongs to a class:\n4. Stop work at once.\n12 months of support\nVersion 2.2."
+    start = text.index(label)
+    assert is_item_label(text, start, start + len(label)) is expected
