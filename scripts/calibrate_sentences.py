@@ -6,13 +6,16 @@ spans fall below its threshold; the sentence model then answers with the likelie
 chunks read when that sentence's probability reaches the sentence threshold. This script fits both
 on questions of that form (``is_sentence_question``: "Why did ...", "How do I ...", "Can I ...",
 "Is the ...") from reader-train sources, asked end to end (retrieval, the shipped reader and span
-model, the packaged embedder) of an index of their articles:
+model, the packaged embedder) of an index of their articles, each question of its own article's
+chunks (the retrieved ones of that document: "Does the company share my data?" is asked of one
+privacy policy, as a user asks it of their own documents, not of 60 policies at once):
 
 * answerable -- sentence questions of ``--source FILE:N`` articles (N per file; several files),
   taken only from articles no reader training run has seen (``scripts.make_ood_set.seen_contexts``);
 * swapped -- the same questions with one name or number swapped for one no article holds
   (``calibrate_answerer.swapped_questions``): the documents do not settle them;
-* out of corpus -- sentence questions of ``--out-of-corpus FILE:N`` (another topic altogether).
+* out of corpus -- sentence questions of ``--out-of-corpus FILE:N`` (another topic altogether),
+  each asked of a seeded article of the corpus.
 
 Label: the sentence is a right answer by bench_quality's rule for sentence questions (it holds a gold
 answer, or its token F1 with one reaches ``SENTENCE_OVERLAP_F1``; 0 for every sentence of an
@@ -57,9 +60,10 @@ from qa.embedding import Embedder
 from qa.evaluation.importers import import_squad, read_squad, squad_questions
 from qa.evaluation.metrics import answer_correct, f1_score
 from qa.evaluation.testset import CorpusFile, EvalCase
-from scripts.calibrate_answerer import fit_logistic, read_rows, swapped_questions
+from scripts.calibrate_answerer import SWAPPED, fit_logistic, read_rows, swapped_questions
 
 KINDS = ("answerable", "swapped", "out-of-corpus")
+SEARCH_DEPTH = 300  # chunks retrieved before keeping those of the question's own document
 
 THRESHOLDS = tuple(round(0.02 * i, 2) for i in range(1, 50))
 
@@ -122,23 +126,29 @@ def collect(args: argparse.Namespace) -> None:
     from qa.evaluation.runner import corpus_settings, write_corpus
     from qa.service import QAService
 
-    questions: list[tuple[str, str, str, list[str]]] = []  # kind, id, question, golds
+    questions: list[tuple[str, str, str, list[str], str]] = []  # kind, id, question, golds, document
     corpus: list[CorpusFile] = []
     for spec in args.source:
         cases, files = held_out_cases(args.reader_train, args.squad2, spec, args.seed)
         corpus += files
-        questions += [("answerable", c.id, c.question, list(c.answers)) for c in cases]
+        prefix = Path(spec.rpartition(":")[0]).stem
+        document = {c.id: f"{prefix}-{c.evidence[0].source}" for c in cases}
+        questions += [("answerable", c.id, c.question, list(c.answers), document[c.id]) for c in cases]
         texts = [f.text.lower() for f in files]
-        questions += [("swapped", qid, q, []) for qid, q in swapped_questions(cases, texts)]
+        questions += [
+            ("swapped", qid, q, [], document[qid.removesuffix(SWAPPED)]) for qid, q in swapped_questions(cases, texts)
+        ]
     if args.out_of_corpus:
         name, _, count = args.out_of_corpus.rpartition(":")
         others = [(q.id, q.question) for _, _, q in squad_questions(read_squad(args.reader_train / name))]
         others = [(qid, q) for qid, q in others if is_sentence_question(q)]
-        random.Random(args.seed).shuffle(others)
-        questions += [("out-of-corpus", f"ooc:{qid}", q, []) for qid, q in others[: int(count)]]
+        rng = random.Random(args.seed)
+        rng.shuffle(others)
+        documents = sorted({q[4] for q in questions})
+        questions += [("out-of-corpus", f"ooc:{qid}", q, [], rng.choice(documents)) for qid, q in others[: int(count)]]
     random.Random(args.seed + 1).shuffle(questions)  # kinds and sources interleaved: a partial run is a fair sample
     if args.limit:  # a seeded sample of the answerable ones; every unanswerable one
-        keep = {qid for kind, qid, _, _ in questions if kind == "answerable"}
+        keep = {qid for kind, qid, *_ in questions if kind == "answerable"}
         keep = set(sorted(keep, key=lambda qid: random.Random(f"{args.seed}{qid}").random())[: args.limit])
         questions = [q for q in questions if q[0] != "answerable" or q[1] in keep]
     settings = corpus_settings(Settings(_env_file=None), args.work_dir)  # type: ignore[call-arg]
@@ -152,10 +162,12 @@ def collect(args: argparse.Namespace) -> None:
     done = {row["id"] for row in read_rows(args.rows)} if args.rows.exists() else set()
     sources = sorted({Path(spec.rpartition(":")[0]).stem for spec in args.source})
     with args.rows.open("a", encoding="utf-8") as out:
-        for number, (kind, question_id, question, golds) in enumerate(questions):
+        for number, (kind, question_id, question, golds, document) in enumerate(questions):
             if question_id in done:
                 continue
-            hits = service.search(question, top_k=answerer.max_passages)
+            # asked of its own document: "Do you share my data?" means this policy, not any of 60
+            hits = [hit for hit in service.search(question, top_k=SEARCH_DEPTH) if hit.chunk.source == document]
+            hits = hits[: answerer.max_passages]
             span = answerer.span_answer(question, hits)
             sentences = sentence_features(question, hits, embedder)
             source = question_id.partition(":")[0]
@@ -165,6 +177,7 @@ def collect(args: argparse.Namespace) -> None:
                 # out-of-corpus questions are spread over the folds so leave-one-source-out scores them
                 "article": source if source in sources else sources[number % len(sources)],
                 "question": question,
+                "document": document,
                 "golds": golds,
                 "span_answered": not span.abstained,
                 "span_answer": span.answer,
