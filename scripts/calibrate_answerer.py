@@ -64,10 +64,10 @@ from qa.answering.extractive import (
     DEFAULT_ANSWER_MODEL,
     READ_FEATURES,
     READER_DECISION,
+    AnswerModel,
     ReaderAnswerer,
     ReadSpan,
 )
-from qa.answering.logistic import AnswerModel
 from qa.evaluation.importers import read_squad, squad_questions
 from qa.evaluation.metrics import f1_score, spans_overlap
 from qa.evaluation.reader_alone import HELD_OUT_ARTICLES
@@ -253,11 +253,6 @@ class Replay:
             for row in rows
         ]
 
-    @property
-    def hits(self) -> list[list[Hit]]:
-        """Per row, the stored hits as the answerer saw them."""
-        return self._hits
-
     def subset(self, indices: Sequence[int]) -> Replay:
         """The replay of the rows at ``indices`` only."""
         sub = Replay([], {})
@@ -298,13 +293,6 @@ def fit_model(rows: list[dict[str, Any]], spans: list[list[ReadSpan]]) -> tuple[
             features.append(span.features)
             labels.append(span_label(row, span))
             weights.append(1.0 / (counts[row["kind"]] * len(found)))
-    return fit_logistic(features, labels, weights)
-
-
-def fit_logistic(
-    features: Sequence[Sequence[float]], labels: Sequence[float], weights: Sequence[float]
-) -> tuple[tuple[float, ...], float]:
-    """L2-regularised logistic weights and intercept for (soft) ``labels``, each row weighing ``weights``."""
     x = np.hstack([np.asarray(features, dtype=float), np.ones((len(features), 1))])
     y, s = np.asarray(labels), np.asarray(weights) / np.sum(weights) * len(weights)
     w = np.zeros(x.shape[1])

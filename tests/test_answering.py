@@ -312,6 +312,15 @@ def test_a_span_of_the_wrong_type_is_never_the_answer_the_next_of_the_right_type
     assert answerer.answer("Which shipyards did Zelensky visit?", hits[:1]).answer == "Tuzla shipyards"
 
 
+def test_a_sentence_that_only_restates_a_why_question_answers_nothing() -> None:
+    hits = _hits("2.3 Passwords are not changed on a schedule. Change a password at once if it leaks.")
+    answerer = ReaderAnswerer(PhraseReader("not changed on a schedule"), threshold=0.5, max_passages=1)
+    assert answerer.answer("Why are passwords not changed on a schedule?", hits).abstained
+    # the same sentence answers a question it says more than
+    draft = answerer.answer("Should I change my password regularly?", hits)
+    assert not draft.abstained and "schedule" in (draft.answer or "")
+
+
 def test_a_section_number_is_never_the_answer() -> None:
     hits = _hits("6.1 Every document belongs to one of four classes.\nRestricted: salaries and health data.")
     answerer = ReaderAnswerer(PhraseReader("6.1", "Restricted"), threshold=0.5, max_passages=1)

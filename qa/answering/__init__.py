@@ -7,10 +7,6 @@
     spans           short-answer heuristics for it (a name for "who", a number for "how many")
     extractive      ``ReaderAnswerer``: the trained reader's spans scored on one scale
                     (``AnswerModel`` over ``READ_FEATURES``), agreeing chunks added up
-    sentence_choice ``SentenceChooser``: a sentence answer for a how-to, why or yes/no question the
-                    reader has no span for (a logistic model over ``SENTENCE_FEATURES``)
-    logistic        ``AnswerModel``: the logistic model with a threshold both of them use
-    lexical         word statistics over the chunks read (idf shares, rarity, chunk terms)
     agreement       does a span agree with the question: the expected answer type (a table:
                     a number for "how many", a date for "when"), the names and codes it asks about
     generative      ``GenerativeAnswerer``: an OpenAI-compatible LLM, offline answerer as fallback
@@ -26,25 +22,22 @@ from qa.answering.base import Answerer, BaseAnswerer
 from qa.answering.extractive import (
     DEFAULT_ANSWER_MODEL,
     READ_FEATURES,
+    AnswerModel,
     ReaderAnswerer,
     ReadSpan,
     SpanReader,
 )
-from qa.answering.logistic import AnswerModel
 from qa.answering.sentence import DEFAULT_SENTENCE_THRESHOLD, SentenceAnswerer
-from qa.answering.sentence_choice import SENTENCE_FEATURES, SentenceChooser
 
 __all__ = [
     "DEFAULT_ANSWER_MODEL",
     "DEFAULT_SENTENCE_THRESHOLD",
     "READ_FEATURES",
-    "SENTENCE_FEATURES",
     "AnswerModel",
     "Answerer",
     "BaseAnswerer",
     "ReadSpan",
     "ReaderAnswerer",
     "SentenceAnswerer",
-    "SentenceChooser",
     "SpanReader",
 ]

@@ -31,9 +31,6 @@ from qa.answering.agreement import (
     term_features,
 )
 from qa.answering.base import BaseAnswerer
-from qa.answering.lexical import chunk_idf, chunk_terms, rarest_missing, rarity, says_more, weighted_share
-from qa.answering.logistic import AnswerModel
-from qa.answering.sentence_choice import SentenceChooser
 from qa.errors import ConfigurationError
 from qa.ingest.chunking import ReaderPassage, reader_passage
 from qa.reader.prediction import SpanPrediction
@@ -102,6 +99,20 @@ READER_DECISION = 0.5
 MARGIN_CLIP = 12.0
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerModel:
+    """Logistic weights over ``READ_FEATURES`` and the abstention threshold on the answer probability."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        """P(span is right) for one span's features."""
+        z = self.intercept + sum(w * x for w, x in zip(self.coef, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
 # Without fitted weights (no reader_config.json "answerer"): the reader's own per-chunk decision,
 # sigmoid(margin), span beats no-answer at READER_DECISION.
 DEFAULT_ANSWER_MODEL = AnswerModel(
@@ -154,10 +165,8 @@ class ReaderAnswerer(BaseAnswerer):
         first_passages: int | None = None,
         stop_confidence: float = 1.0,
         model: AnswerModel = DEFAULT_ANSWER_MODEL,
-        sentences: SentenceChooser | None = None,
     ) -> None:
         self._reader = reader
-        self._sentences = sentences
         self.model = model
         if len(self.model.coef) != len(READ_FEATURES):
             raise ConfigurationError(
@@ -168,11 +177,6 @@ class ReaderAnswerer(BaseAnswerer):
         self._max_passages = max_passages
         self._first_passages = max_passages if first_passages is None else max(1, first_passages)
         self._stop_confidence = stop_confidence
-
-    @property
-    def max_passages(self) -> int:
-        """How many of the top chunks it reads at most."""
-        return self._max_passages
 
     def candidates(self, question: str, hits: Sequence[Hit]) -> list[ReadSpan]:
         """The reader's spans of the chunks read (its best and next-best ones), the likeliest answer first.
@@ -271,12 +275,12 @@ class ReaderAnswerer(BaseAnswerer):
         scores = [p.score for _, p in reads if p.text.strip()] + [p.no_answer_score for _, p in reads]
         normaliser = _logsumexp([s for s in scores if math.isfinite(s)])
         question_words = content_words(question)
-        idf = chunk_idf(question_words, [hit.chunk.text for hit in top])
-        rarities = rarity(question_words, [hit.chunk.text for hit in top])
+        idf = _chunk_idf(question_words, [hit.chunk.text for hit in top])
+        rarity = _rarity(question_words, [hit.chunk.text for hit in top])
         parts = question_parts(question)
         terms = question_terms(question)
         typed = float(parts[0] in (Expected.QUANTITY, Expected.PRICE, Expected.DATE))
-        term_cache: dict[str, TermIndex] = {}  # each chunk's terms (with its title and headings), indexed once
+        chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms (with its title and headings), indexed once
         found: list[tuple[ReadSpan, str]] = []
         for hit, best, prediction in _with_alternatives(reads):
             chunk = hit.chunk
@@ -297,11 +301,15 @@ class ReaderAnswerer(BaseAnswerer):
                 min(MARGIN_CLIP, best.score - prediction.score),
                 prediction.score - normaliser,
                 math.log(positions[hit.chunk.id]),
-                weighted_share(idf, sentence),
+                _weighted_share(idf, sentence),
                 _proximity(question_words, chunk.text[sentence_start:start], chunk.text[end:sentence_end]),
-                *(term_features(terms, TermIndex.of(sentence), chunk_terms(term_cache, chunk)) if terms else NO_TERMS),
+                *(
+                    term_features(terms, TermIndex.of(sentence), _chunk_terms(chunk_terms, chunk))
+                    if terms
+                    else NO_TERMS
+                ),
                 negation_mismatch(question, sentence),
-                rarest_missing(rarities, sentence),
+                max((rarity[w] for w in rarity.keys() - content_words(sentence)), default=0.0),
                 typed,
             )
             span = ReadSpan(
@@ -349,23 +357,6 @@ class ReaderAnswerer(BaseAnswerer):
     def answer_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Draft]:
         """The likeliest answer with its sentence as evidence, at once; abstains below the threshold.
 
-        The reader's answer (``span_answer``); when it abstains on a how-to, why or yes/no question,
-        the sentence the sentence model (``SentenceChooser``, if fitted) finds likely enough.
-        """
-        draft = self.span_answer(question, hits)
-        if draft.abstained and self._sentences is not None and is_sentence_question(question):
-            chosen = self._sentences.choose(question, hits[: self._max_passages])
-            if chosen is not None:  # no span for it, but a sentence that rules on it ("Never use the lifts ...")
-                chunk = chosen.hit.chunk
-                where = (chosen.start, chosen.end)
-                draft = _sentence_draft(
-                    chunk, answer_sentences(chunk, where, where, question_parts(question)), chosen.probability, None
-                )
-        yield draft
-
-    def span_answer(self, question: str, hits: Sequence[Hit]) -> Draft:
-        """The reader's likeliest answer, or an abstention below the threshold.
-
         A how-to, why, what-should-I-do or yes/no question (``Expected.SENTENCE``) is answered by
         the span's sentence itself, with the steps after it when it ends in a colon, unless that only
         restates the question; a question that asks two things is answered by the sentence and the
@@ -374,39 +365,24 @@ class ReaderAnswerer(BaseAnswerer):
         spans = self.candidates(question, hits)
         parts = question_parts(question)
         short = not is_sentence_question(question)
-        if not short:  # a sentence that only restates the question answers nothing
-            spans = [span for span in spans if says_more(question, " ".join(_span_sentences(span, parts)))]
+        if not short:  # "Passwords are not changed on a schedule." answers no "Why are passwords not changed ...?"
+            spans = [span for span in spans if _says_more(question, span.hit.chunk, answer_sentences(span, parts))]
         if not spans or spans[0].confidence < self.threshold:
-            return Draft.abstain(confidence=spans[0].confidence if spans else 0.0)
+            yield Draft.abstain(confidence=spans[0].confidence if spans else 0.0)
+            return
         best = spans[0]
+        pieces = [(best.sentence_start, best.sentence_end)] if short else answer_sentences(best, parts)
         chunk = best.hit.chunk
-        if not short:
-            pieces = _span_pieces(best, parts)
-            return _sentence_draft(chunk, pieces, best.confidence, _highlight(best, pieces))
-        evidence = Evidence(chunk=chunk, start=best.sentence_start, end=best.sentence_end, score=best.confidence)
-        return Draft(
-            answer=best.text, sentence=evidence.quote, evidence=(evidence,), confidence=best.confidence, abstained=False
+        evidence = tuple(Evidence(chunk=chunk, start=s, end=e, score=best.confidence) for s, e in pieces)
+        quotes = " ".join(ev.quote for ev in evidence)
+        yield Draft(
+            answer=best.text if short else quotes,
+            sentence=quotes,
+            evidence=evidence,
+            confidence=best.confidence,
+            abstained=False,
+            highlight=None if short else _highlight(best, pieces),
         )
-
-
-def _span_pieces(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[int, int]]:
-    """The document offsets of what a sentence question's answer built on ``span`` quotes."""
-    return answer_sentences(span.hit.chunk, (span.start, span.end), (span.sentence_start, span.sentence_end), parts)
-
-
-def _span_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[str]:
-    return [_text(span.hit.chunk, piece) for piece in _span_pieces(span, parts)]
-
-
-def _sentence_draft(
-    chunk: Chunk, pieces: Sequence[tuple[int, int]], confidence: float, highlight: tuple[int, int] | None
-) -> Draft:
-    """An answer that is the cited sentences themselves (a how-to, why or yes/no question)."""
-    evidence = tuple(Evidence(chunk=chunk, start=s, end=e, score=confidence) for s, e in pieces)
-    quotes = " ".join(ev.quote for ev in evidence)
-    return Draft(
-        answer=quotes, sentence=quotes, evidence=evidence, confidence=confidence, abstained=False, highlight=highlight
-    )
 
 
 def section_passage(chunk: Chunk) -> ReaderPassage:
@@ -422,22 +398,20 @@ def section_passage(chunk: Chunk) -> ReaderPassage:
     return reader_passage(replace(chunk, title="", headings=missing))
 
 
-def answer_sentences(
-    chunk: Chunk, span: tuple[int, int], sentence: tuple[int, int], parts: Sequence[Expected]
-) -> list[tuple[int, int]]:
+def answer_sentences(span: ReadSpan, parts: Sequence[Expected]) -> list[tuple[int, int]]:
     """Document offsets of the sentences that answer a sentence question or a two-part one.
 
-    ``span`` and ``sentence`` are document offsets of the answer and of the sentence(s) around it.
-    The sentence; the list items after it when it ends in a colon or is a line without a full
+    The span's sentence; the list items after it when it ends in a colon or is a line without a full
     stop, a heading (the steps); for each
     part its sentence does not answer (a date for "and when ...?"), the next or else the previous
     sentence of the chunk when that one does.
     """
+    chunk = span.hit.chunk
     sentences = [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]
-    at = next((i for i, (s, e) in enumerate(sentences) if s < span[1] and span[0] < e), None)
+    at = next((i for i, (s, e) in enumerate(sentences) if s < span.end and span.start < e), None)
     if at is None:
-        return [sentence]
-    chosen = [sentence]
+        return [(span.sentence_start, span.sentence_end)]
+    chosen = [(span.sentence_start, span.sentence_end)]
     # "If your laptop is stolen:" or a heading line ("If you discover a fire") introduces the steps.
     if not _text(chunk, chosen[0]).rstrip().endswith((".", "!", "?")):
         chosen += sentences[at + 1 : at + 1 + MAX_STEPS]
@@ -476,8 +450,23 @@ def _steps(chunk: Chunk, pieces: Sequence[tuple[int, int]]) -> int:
     return count
 
 
+def _says_more(question: str, chunk: Chunk, pieces: Sequence[tuple[int, int]]) -> bool:
+    """Whether the sentences at ``pieces`` have a content word the question lacks: one that only
+    restates the question answers nothing."""
+    return bool(content_words(" ".join(_text(chunk, piece) for piece in pieces)) - content_words(question))
+
+
 def _text(chunk: Chunk, piece: tuple[int, int]) -> str:
     return chunk.text[piece[0] - chunk.start : piece[1] - chunk.start]
+
+
+def _chunk_terms(cache: dict[str, TermIndex], chunk: Chunk) -> TermIndex:
+    """The terms of a chunk with its document's title and its headings ("Ledgerly" in the title of the
+    FAQ, "3rd floor" in a table's header row), indexed once."""
+    found = cache.get(chunk.id)
+    if found is None:
+        found = cache[chunk.id] = TermIndex.of(" \n".join((chunk.title, *chunk.headings, chunk.text)))
+    return found
 
 
 def _nested_as_one(
@@ -509,6 +498,27 @@ def _with_alternatives(
         if best.text.strip():  # else the reader found no valid span in this chunk
             for prediction in (best, *best.alternatives):
                 yield hit, best, prediction
+
+
+def _chunk_idf(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
+    """Each word's share of the words' summed inverse document frequency over ``chunks`` (smoothed:
+    a word in all of them keeps some weight); the shares add up to 1."""
+    chunk_words = [content_words(text) for text in chunks]
+    idf = {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) for word in words}
+    total = sum(idf.values())
+    return {word: value / total for word, value in idf.items()} if total > 0 else {}
+
+
+def _rarity(words: set[str], chunks: Sequence[str]) -> dict[str, float]:
+    """Each word's inverse document frequency over ``chunks``, scaled to [0, 1] (1: in none of them)."""
+    chunk_words = [content_words(text) for text in chunks]
+    top = math.log((len(chunks) + 1) / 0.5)
+    return {word: math.log((len(chunks) + 1) / (0.5 + sum(word in c for c in chunk_words))) / top for word in words}
+
+
+def _weighted_share(weights: dict[str, float], text: str) -> float:
+    """The summed weight of the words found among the content words of ``text``."""
+    return sum(weights[word] for word in content_words(text) & weights.keys())
 
 
 def _proximity(words: set[str], before: str, after: str) -> float:

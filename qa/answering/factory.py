@@ -10,7 +10,6 @@ from qa.answering.sentence import DEFAULT_SENTENCE_THRESHOLD, SentenceAnswerer
 from qa.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from qa.answering.sentence_choice import SentenceChooser
     from qa.config import Settings
     from qa.embedding import Embedder
 
@@ -33,8 +32,7 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
         max_passages=settings.top_k,
     )
     if settings.answerer in ("auto", "reader"):
-        from qa.answering.extractive import READ_FEATURES, ReaderAnswerer
-        from qa.answering.logistic import AnswerModel
+        from qa.answering.extractive import READ_FEATURES, AnswerModel, ReaderAnswerer
         from qa.onnx_export import configure_threads
         from qa.reader.artifacts import answerer_calibration
         from qa.reader.inference import load_default_reader
@@ -56,7 +54,6 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
                 max_passages=settings.reader_passages,
                 first_passages=settings.reader_first_passages,
                 stop_confidence=settings.reader_stop_confidence,
-                sentences=_sentence_chooser(embedder),
             )
         elif settings.answerer == "reader":
             raise ConfigurationError("The trained reader's weights are not installed; set QA_ANSWERER=sentence.")
@@ -65,16 +62,3 @@ def build_answerer(settings: Settings, embedder: Embedder) -> Answerer:
 
         return build_generative_answerer(settings, embedder=embedder, fallback=offline)
     return offline
-
-
-def _sentence_chooser(embedder: Embedder) -> SentenceChooser | None:
-    """The sentence model stored beside the reader's weights, when fitted for these features and on
-    (a threshold of 1.0 or more: the fit found no threshold at which it is trusted)."""
-    from qa.answering.logistic import AnswerModel
-    from qa.answering.sentence_choice import SENTENCE_FEATURES, SentenceChooser
-    from qa.reader.artifacts import answerer_calibration
-
-    calibration = answerer_calibration(model="sentences")
-    if calibration is None or calibration.features != SENTENCE_FEATURES or calibration.threshold >= 1.0:
-        return None
-    return SentenceChooser(embedder, AnswerModel(calibration.coef, calibration.intercept, calibration.threshold))

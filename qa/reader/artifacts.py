@@ -82,14 +82,11 @@ def update_reader_config(updates: dict[str, Any], weights_dir: str | Path | None
     return path
 
 
-def answerer_calibration(
-    weights_dir: str | Path | None = None, *, model: str = "answerer"
-) -> AnswererCalibration | None:
-    """A model and threshold stored for these weights: the span model scripts/calibrate_answerer.py
-    fits (``"answerer"``) or the sentence model scripts/calibrate_sentences.py fits (``"sentences"``)."""
+def answerer_calibration(weights_dir: str | Path | None = None) -> AnswererCalibration | None:
+    """The span model and threshold scripts/calibrate_answerer.py stored for these weights."""
     try:
         stored = json.loads((weights_dir_or_default(weights_dir) / CONFIG_NAME).read_text(encoding="utf-8"))
-        fitted = stored[model]
+        fitted = stored["answerer"]
         return AnswererCalibration(
             features=tuple(str(name) for name in fitted["features"]),
             coef=tuple(float(w) for w in fitted["coef"]),
