@@ -229,7 +229,8 @@ def is_item_label(text: str, start: int, end: int) -> bool:
     line_end = text.find("\n", end)
     line = text[start : len(text) if line_end < 0 else line_end]
     label = line.partition(" ")[0]
-    return section_number(line) > 0 and text[start:end].rstrip(".") == label.rstrip(".")
+    # "6.1" or "4." numbers a section; a bare "10" ("10 Downing Street") is content.
+    return "." in label and section_number(line) > 0 and text[start:end].rstrip(".") == label.rstrip(".")
 
 
 def _starts_item(line: str) -> bool:

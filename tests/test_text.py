@@ -99,9 +99,9 @@ def test_a_span_across_table_cells_keeps_one_cell() -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("6.1", True), ("4", True), ("4.", True), ("12", False), ("2.2", False)],
+    [("6.1", True), ("4", True), ("4.", True), ("12", False), ("2.2", False), ("10", False)],
 )
 def test_an_item_label_is_the_number_that_opens_a_section_or_list_item(label: str, expected: bool) -> None:
-    text = "Intro\n6.1 Every document belongs to a class:\n4. Stop work at once.\n12 months of support\nVersion 2.2."
+    text = "Intro\n6.1 Every document is in a class:\n4. Stop work.\n12 months of support\nVersion 2.2.\n10 Main St."
     start = text.index(label)
     assert is_item_label(text, start, start + len(label)) is expected
