@@ -40,8 +40,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa import QAService
 
 KS = (1, 5, 20)
 TOP = max(KS)
@@ -164,6 +168,27 @@ def metrics(ranks: Sequence[int | None], latencies_ms: Sequence[float] = ()) -> 
     return out
 
 
+def set_service(rs: RetrievalSet, folder: Path, **settings: Any) -> QAService:
+    """A service over the set's documents written into ``folder``/seeds (unchanged files kept, so
+    their embeddings are reused), its index beside them; ``settings`` override the defaults."""
+    from qa import QAService, Settings
+
+    seeds = folder / "seeds"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for name, data in rs.files.items():
+        if not (seeds / name).is_file() or (seeds / name).read_bytes() != data:
+            (seeds / name).write_bytes(data)
+    return QAService(
+        Settings(
+            seeds_dir=seeds,
+            index_dir=folder / "index",
+            data_dir=folder / "data",
+            **{"answerer": "sentence", **settings},
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    )
+
+
 def run_set(
     rs: RetrievalSet,
     *,
@@ -177,7 +202,6 @@ def run_set(
 ) -> dict:
     import faiss
 
-    from qa import QAService, Settings
     from qa.config import BUNDLED_MODEL
     from qa.ingest.chunking import embedding_text
     from qa.retrieval.keyword import KeywordIndex
@@ -187,23 +211,14 @@ def run_set(
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-retrieval-"))
         else:  # kept between runs: an unchanged corpus is not embedded again (the passage model decides)
             tmp = str(work_dir / f"{rs.name}-{hashlib.sha256(embedder.encode()).hexdigest()[:8]}")
-        seeds = Path(tmp) / "seeds"
-        seeds.mkdir(parents=True, exist_ok=True)
-        for name, data in rs.files.items():
-            if not (seeds / name).is_file() or (seeds / name).read_bytes() != data:
-                (seeds / name).write_bytes(data)
-        settings = Settings(
-            seeds_dir=seeds,
-            index_dir=Path(tmp) / "index",
-            data_dir=Path(tmp) / "data",
+        service = set_service(
+            rs,
+            Path(tmp),
             embedding_model=BUNDLED_MODEL if embedder == "packaged" else embedder,
             embedding_query_model=query_embedder,
-            answerer="sentence",
             model_cache_dir=model_cache,
             threads=threads,
-            _env_file=None,  # type: ignore[call-arg]
         )
-        service = QAService(settings)
         record = Path(tmp) / "ingest.json"
         built_before = work_dir is not None and record.is_file()
         started = time.perf_counter()

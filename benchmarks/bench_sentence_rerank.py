@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_retrieval import RetrievalSet, first_rank, heldout_set, peer_set, workplace_set
+from benchmarks.bench_retrieval import RetrievalSet, first_rank, heldout_set, peer_set, set_service, workplace_set
 
 KS = (1, 5)
 # One candidate chunk: (holds the answer, fused score, the chunk's cosine, its best sentence's cosine).
@@ -32,24 +32,10 @@ Candidate = tuple[bool, float, float, float]
 
 def candidates(rs: RetrievalSet, work_dir: Path, depth: int) -> list[list[Candidate]]:
     """Per question, the shipped top ``depth`` chunks with their scores."""
-    from qa import QAService, Settings
     from qa.config import BUNDLED_MODEL
     from qa.text import sentence_spans
 
-    seeds = work_dir / rs.name / "seeds"
-    seeds.mkdir(parents=True, exist_ok=True)
-    for name, data in rs.files.items():
-        if not (seeds / name).is_file() or (seeds / name).read_bytes() != data:
-            (seeds / name).write_bytes(data)
-    settings = Settings(
-        seeds_dir=seeds,
-        index_dir=work_dir / rs.name / "index",
-        data_dir=work_dir / rs.name / "data",
-        embedding_model=BUNDLED_MODEL,
-        answerer="sentence",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    service = QAService(settings)
+    service = set_service(rs, work_dir / rs.name, embedding_model=BUNDLED_MODEL)
     service.ingest()
     vectors: dict[str, np.ndarray] = {}  # each distinct sentence embedded once
     out = []

@@ -507,8 +507,7 @@ class TermIndex:
 
     keys: frozenset[str]
     codes_by_shape: dict[str, frozenset[str]]
-    role_modifiers: dict[str, frozenset[str]]
-    role_rivals: dict[tuple[str, bool], frozenset[str]]
+    role_rivals: dict[tuple[str, bool], frozenset[str]]  # (head noun, after "of") -> modifiers
 
     @classmethod
     def of(cls, text: str) -> TermIndex:
@@ -516,7 +515,6 @@ class TermIndex:
         tokens = _tokens(text)
         keys: set[str] = set()
         shapes: dict[str, set[str]] = {}
-        roles: dict[str, set[str]] = {}
         rivals: dict[tuple[str, bool], set[str]] = {}
         for i, token in enumerate(tokens):
             lower = token.lower()
@@ -527,19 +525,17 @@ class TermIndex:
                 shapes.setdefault(shape(token), set()).add(lower)
             if lower in _ROLE_HEADS:
                 for modifier, after_of in _role_modifiers(tokens, i):
-                    roles.setdefault(lower, set()).add(modifier)
                     rivals.setdefault((lower, after_of), set()).add(modifier)
         return cls(
             frozenset(keys),
             {k: frozenset(v) for k, v in shapes.items()},
-            {k: frozenset(v) for k, v in roles.items()},
             {k: frozenset(v) for k, v in rivals.items()},
         )
 
     def has(self, term: Term) -> bool:
         """The term stands in the text (a role: its modifier before its head noun or after its "of")."""
         if term.role:
-            return term.key in self.role_modifiers.get(term.shape, frozenset())
+            return any(term.key in self.role_rivals.get((term.shape, after_of), ()) for after_of in (False, True))
         return term.key in self.keys
 
     def rival(self, term: Term) -> bool:
