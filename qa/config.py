@@ -70,14 +70,19 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50)
     # How the dense and keyword rankings are fused (qa/retrieval/fusion.py): "weighted" adds the
     # min-max normalised scores, fusion_dense_weight for the dense one; "rrf" is reciprocal rank
-    # fusion with rrf_k. Both values were fitted by scripts/fit_fusion.py (packaged embedder, int8) on
-    # the "fit" articles of scripts/embedder_split.json: 2,042 reader-train questions the embedder
-    # never trained on and no benchmark reports (never SQuAD 2.0 dev). There MRR@20 0.709 and
-    # recall@1 0.628 at weight 0.40, against RRF's 0.660 and 0.562; 0.35-0.45 are within 0.003.
+    # fusion with rrf_k. A chunk's dense score is fusion_sentence_weight times its best sentence's
+    # cosine plus the rest times its whole vector's (qa/retrieval/sentences.py). The weights were
+    # fitted together by scripts/fit_fusion.py (packaged embedder, int8) on the "fit" articles of
+    # scripts/embedder_split.json: 2,042 reader-train questions the embedder never trained on and no
+    # benchmark reports (never SQuAD 2.0 dev). There MRR@20 0.727 and recall@1 0.650 at sentence
+    # weight 1.0 and dense weight 0.55 (0.7 to 1.0 within 0.002), against 0.710 / 0.629 with the
+    # whole chunk's cosine alone (sentence weight 0) and RRF's 0.654 / 0.550.
     fusion: Literal["weighted", "rrf"] = "weighted"
-    fusion_dense_weight: float = Field(default=0.4, ge=0.0, le=1.0)
+    fusion_dense_weight: float = Field(default=0.55, ge=0.0, le=1.0)
+    fusion_sentence_weight: float = Field(default=1.0, ge=0.0, le=1.0)
     # Added to a chunk holding one of the question's identifiers (E4, CF-300, v2.3.1) exactly. On the
-    # 18 fit questions with one, 0.2 to 0.5 rank alike (and above 0); the smallest of them is kept.
+    # 18 fit questions with one, 0 to 0.5 rank alike; 0.2 is kept for the codes of manuals and
+    # tickets, which the fit articles hardly have.
     fusion_identifier_bonus: float = Field(default=0.2, ge=0.0)
     rrf_k: int = Field(default=60, ge=1)
     # Chunks each retriever (dense, keyword) puts forward before the fusion; also how deep the

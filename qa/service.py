@@ -6,6 +6,7 @@ one answering pipeline.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -23,10 +24,11 @@ from qa.errors import (
     IndexMismatchError,
     IndexNotReadyError,
 )
-from qa.ingest.chunking import chunk_documents, embedding_text
+from qa.ingest.chunking import chunk_documents
 from qa.ingest.loading import LoadResult
 from qa.ingest.run import EmbedFunction, IngestReport, embed_in_batches, ingest_lock
 from qa.onnx_export import export_recipe
+from qa.retrieval.sentences import embed_chunks
 from qa.schema import (
     Answer,
     Document,
@@ -167,14 +169,13 @@ class QAService:
             max_tokens=self.settings.chunk_max_tokens,
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
-        texts = [embedding_text(c) for c in new_chunks]
-        new_vectors = (
-            embed(texts)
-            if embed
-            else embed_in_batches(
-                self.embedder, texts, batch_size=self.settings.embedding_batch_size, show_progress=show_progress
-            )
+        embed_texts = embed or functools.partial(
+            embed_in_batches,
+            self.embedder,
+            batch_size=self.settings.embedding_batch_size,
+            show_progress=show_progress,
         )
+        new_vectors = embed_chunks(new_chunks, embed_texts, dim=self.embedder.dim)
         if previous and not (added or updated or removed):
             logger.info("Index is up to date (%d files).", len(unchanged))
             chunk_count = previous.chunk_count

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Fit the fusion's dense weight and identifier bonus (qa/retrieval/fusion.py) on held-out questions.
+"""Fit the fusion's sentence weight, dense weight and identifier bonus (qa/retrieval/fusion.py) on held-out questions.
 
     cd /work/i30 && export PYTHONPATH=$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     nice -n 5 .venv/bin/python -m scripts.fit_fusion --reader-train /work/shared/data/reader-train \
@@ -8,9 +8,11 @@
 The questions are those of the ``fit`` units of scripts/embedder_split.json: reader-train articles
 the embedder was never trained on and that no benchmark reports (never SQuAD 2.0 dev). Their
 articles are ingested with the shipped settings and embedder; for every question the dense and
-keyword candidates (``QA_RETRIEVAL_CANDIDATES`` each) are kept, then every weight on a grid is
-scored by MRR@20 of the chunk holding the gold answer span (ties: recall@1, then the weight nearer
-0.5). The best values go into qa/config.py's defaults by hand, with this run's figures beside them.
+keyword candidates (``QA_RETRIEVAL_CANDIDATES`` each) are kept with each candidate's chunk and
+best-sentence cosines, then every (sentence weight, dense weight) on a grid (identifier bonus
+0.2), and then every bonus at the best pair, is scored by MRR@20 of the chunk holding the gold
+answer span (ties: recall@1, then the weights nearer 0.5). The best values go into qa/config.py's
+defaults by hand, with this run's figures beside them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from benchmarks.bench_retrieval import first_rank, heldout_set, metrics
 
 WEIGHTS = [round(0.05 * i, 2) for i in range(21)]
+SENTENCE_WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 BONUSES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 
 
@@ -42,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from qa import QAService, Settings
     from qa.config import BUNDLED_MODEL
-    from qa.retrieval.fusion import FusionConfig, fuse
+    from qa.ingest.chunking import embedding_text
+    from qa.retrieval.fusion import FusionConfig, blend_dense, fuse
     from qa.retrieval.keyword import KeywordIndex
 
     rs = heldout_set(args.reader_train, "fit", args.limit, args.seed)
@@ -68,39 +72,55 @@ def main(argv: list[str] | None = None) -> None:
         index = service._require_index()
         vectors = index.vectors  # type: ignore[attr-defined]
         chunks = vectors.chunks()
-        keyword = KeywordIndex([c.text for c in chunks])
+        keyword = KeywordIndex([embedding_text(c) for c in chunks])  # as the store indexes them
         embedder = service.embedder
         candidates = settings.retrieval_candidates
         rows = []
         for case in rs.cases:
-            dense = vectors.search(embedder.embed_query(case.question), candidates)
-            rows.append((case, dense, keyword.search(case.question, candidates)))
+            query = embedder.embed_query(case.question)
+            found = keyword.search(case.question, candidates)
+            union = sorted({p for p, _ in vectors.search(query, candidates)} | {p for p, _ in found})
+            cosines = (union, vectors.similarity(query, union), vectors.sentence_similarity(query, union))
+            rows.append((case, cosines, found))
         print(f"{len(rows)} questions, {len(chunks)} chunks in {time.perf_counter() - started:.0f} s", flush=True)
 
     spans = [(c.source, c.start, c.end) for c in chunks]
 
     def score(config: FusionConfig) -> dict:
         ranks = []
-        for case, dense, kw in rows:
+        for case, cosines, kw in rows:
+            dense = blend_dense(*cosines, config)
             fused = fuse(dense, kw, config, query=case.question, text_of=lambda p: chunks[p].text)[:20]
             ranks.append(first_rank([spans[p] for p, _ in fused], case))
         return metrics(ranks)
 
+    def ranked(g: dict) -> tuple:
+        return (g["mrr"], g["recall@1"], -abs(g["dense_weight"] - 0.5), -abs(g["sentence_weight"] - 0.5))
+
     grid = []
-    for bonus in BONUSES:
+    for sentence_weight in SENTENCE_WEIGHTS:
         for weight in WEIGHTS:
-            m = score(FusionConfig(dense_weight=weight, identifier_bonus=bonus))
-            grid.append({"dense_weight": weight, "identifier_bonus": bonus, **m})
-    best = max(grid, key=lambda g: (g["mrr"], g["recall@1"], -abs(g["dense_weight"] - 0.5), -g["identifier_bonus"]))
+            config = FusionConfig(dense_weight=weight, identifier_bonus=0.2, sentence_weight=sentence_weight)
+            grid.append(
+                {"sentence_weight": sentence_weight, "dense_weight": weight, "identifier_bonus": 0.2, **score(config)}
+            )
+    pair = max(grid, key=ranked)
+    for bonus in BONUSES:
+        if bonus != 0.2:
+            config = FusionConfig(
+                dense_weight=pair["dense_weight"], identifier_bonus=bonus, sentence_weight=pair["sentence_weight"]
+            )
+            grid.append({**pair, "identifier_bonus": bonus, **score(config)})
+    best = max(grid, key=lambda g: (*ranked(g), -g["identifier_bonus"]))
     rrf = score(FusionConfig(method="rrf"))
     from qa.retrieval.fusion import identifier_tokens
 
     with_ids = sum(bool(identifier_tokens(case.question)) for case, _, _ in rows)
     print(f"RRF (k=60): {rrf}")
     for g in grid:
-        if g["identifier_bonus"] == best["identifier_bonus"]:
+        if g["identifier_bonus"] == best["identifier_bonus"] and g["sentence_weight"] in (0.0, best["sentence_weight"]):
             shown = {k: g[k] for k in ("mrr", "recall@1", "recall@5")}
-            print(f"dense_weight {g['dense_weight']:.2f}: {shown}")
+            print(f"sentence_weight {g['sentence_weight']:.1f} dense_weight {g['dense_weight']:.2f}: {shown}")
     print(f"best: {best}  ({with_ids} of {len(rows)} questions hold an identifier)")
     if args.json:
         payload = {

@@ -70,7 +70,7 @@ def test_ask_shows_the_closest_passages_when_it_abstains(cli_env: Settings) -> N
     assert result.output.strip() == "The documents don't cover this."
 
 
-EMPTY_BARS = (": 0chunk [", ": 0it [", "| 0/0 [")  # tqdm with nothing to count
+EMPTY_BARS = (": 0text [", ": 0chunk [", ": 0it [", "| 0/0 [")  # tqdm with nothing to count
 
 
 def test_no_debug_line_and_no_empty_progress_bar_in_any_command_at_a_terminal(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_no_debug_line_and_no_empty_progress_bar_in_any_command_at_a_terminal(tm
         "chat": run_in_terminal([*qa, "chat"], env=env, cwd=tmp_path, stdin_text=f"{TB2_QUESTION}\n\n"),
         "doctor": run_in_terminal([*qa, "doctor"], env=env, cwd=tmp_path),
     }
-    assert "Embedding chunks: 100%" in runs["ingest (new)"]  # a bar where there is work
+    assert "Embedding sentences: 100%" in runs["ingest (new)"]  # a bar where there is work
     assert "Index is up to date" in runs["ingest (nothing to do)"]
     assert "Baykar" in runs["ask"] and "Baykar" in runs["chat"]
     for name, output in runs.items():

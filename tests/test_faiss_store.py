@@ -5,9 +5,10 @@ import pytest
 
 from qa import HashingEmbedder, QAService, Settings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
+from qa.retrieval.sentences import ChunkVectors
 from qa.schema import Chunk
 from qa.stores.faiss_store import FaissVectors
-from qa.stores.manifest import IndexConfig, read_manifest
+from qa.stores.manifest import FORMAT_VERSION, IndexConfig, read_manifest
 
 CONFIG = IndexConfig(model_id="m", dim=4, chunk_max_tokens=10, chunk_overlap_sentences=1)
 
@@ -17,7 +18,7 @@ def _store() -> FaissVectors:
         Chunk(id=f"c{i}", doc_id="d", source="a.txt", title="A", text=f"t{i}", start=i, end=i + 1) for i in range(3)
     ]
     vectors = np.eye(3, 4, dtype=np.float32)
-    return FaissVectors(chunks, vectors, dim=4)
+    return FaissVectors(chunks, ChunkVectors.single_sentences(vectors), dim=4)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_only_the_committed_generation_remains(tmp_path: Path) -> None:
     manifest = _store().save(tmp_path, config=CONFIG, files={})
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(
-        ["manifest.json", manifest.artifacts["vectors"]["file"], manifest.artifacts["chunks"]["file"]]
+        ["manifest.json", *(manifest.artifacts[name]["file"] for name in ("vectors", "chunks", "sentences"))]
     )
 
 
@@ -121,7 +122,9 @@ def test_chunk_pages_survive_save_and_load(tmp_path: Path) -> None:
         Chunk(id="c0", doc_id="d", source="a.pdf", title="A", text="t0", start=0, end=2, page=1),
         Chunk(id="c1", doc_id="d", source="a.txt", title="A", text="t1", start=0, end=2),
     ]
-    FaissVectors(chunks, np.eye(2, 4, dtype=np.float32), dim=4).save(tmp_path, config=CONFIG, files={})
+    FaissVectors(chunks, ChunkVectors.single_sentences(np.eye(2, 4, dtype=np.float32)), dim=4).save(
+        tmp_path, config=CONFIG, files={}
+    )
     store, _ = FaissVectors.load(tmp_path, expected=CONFIG)
     assert [c.page for c in store.chunks()] == [1, None]
 
@@ -131,9 +134,9 @@ def test_an_index_in_the_old_format_says_to_rebuild(tmp_path: Path) -> None:
 
     _store().save(tmp_path, config=CONFIG, files={})
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
-    manifest["format_version"] = 1
+    manifest["format_version"] = 2
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(IndexMismatchError, match=r"format 1.*qa ingest --rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"format 2.*qa ingest --rebuild"):
         FaissVectors.load(tmp_path, expected=CONFIG)
 
 
@@ -144,10 +147,10 @@ def test_ingest_rebuilds_an_old_format_index_by_itself(fake_settings: Settings) 
     service.ingest()
     path = fake_settings.index_dir / "manifest.json"
     manifest = json.loads(path.read_text("utf-8"))
-    manifest["format_version"] = 1
+    manifest["format_version"] = 2
     path.write_text(json.dumps(manifest), "utf-8")
     report = QAService(fake_settings, embedder=HashingEmbedder()).ingest()
-    assert report.rebuilt and read_manifest(fake_settings.index_dir).format_version == 2
+    assert report.rebuilt and read_manifest(fake_settings.index_dir).format_version == FORMAT_VERSION
 
 
 def test_an_index_from_before_heading_paths_is_refused_then_rebuilt(fake_settings: Settings) -> None:

@@ -88,9 +88,7 @@ def _matches(shown: Any, actual: Any) -> bool:
 
 
 @pytest.mark.e2e
-def test_the_command_line_examples_print_what_the_readme_shows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_command_line_examples_print_what_the_readme_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in settings_env(settings_under(tmp_path)).items():
         if name.startswith("QA_"):
             monkeypatch.setenv(name, value)

@@ -13,7 +13,8 @@ from qa.batching import longest_first_batches
 from qa.embedding import Embedder
 from qa.ingest.loading import SkippedFile
 
-#: Embeds chunk texts in order: the service's embedder by default, a Ray pool with `qa ingest --ray`.
+#: Embeds texts in order (a chunk's sentences and context line, qa/retrieval/sentences.py): the
+#: service's embedder by default, a Ray pool with `qa ingest --ray`.
 EmbedFunction = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -49,8 +50,8 @@ def embed_in_batches(
     from tqdm import tqdm
 
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    # Nothing to embed (an up-to-date index): no bar at all, not an empty "0chunk" one.
-    with tqdm(total=len(texts), desc="Embedding chunks", unit="chunk", disable=not (show_progress and texts)) as bar:
+    # Nothing to embed (an up-to-date index): no bar at all, not an empty "0text" one.
+    with tqdm(total=len(texts), desc="Embedding sentences", unit="text", disable=not (show_progress and texts)) as bar:
         for rows in longest_first_batches([len(text) for text in texts], batch_size):
             vectors[rows] = embedder.embed_documents([texts[i] for i in rows])
             bar.update(len(rows))

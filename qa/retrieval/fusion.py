@@ -7,11 +7,16 @@ there. A chunk that contains one of the query's identifiers (``identifier_tokens
 v2.3.1, INC-20417) exactly gets ``identifier_bonus`` on top, so a code is not drowned by chunks
 that are merely similar in meaning. ``rrf`` is the earlier reciprocal-rank fusion,
 ``1 / (rrf_k + rank)`` summed over the rankings.
+
+The dense score of a candidate is ``blend_dense``: ``sentence_weight`` times the cosine of its best
+sentence (qa/retrieval/sentences.py) plus the rest times the chunk vector's cosine, computed for
+every candidate of either ranking (so a chunk found by its keywords alone still gets its dense
+score, not 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,16 +29,20 @@ _JOINERS = frozenset("-._/")
 
 @dataclass(frozen=True, slots=True)
 class FusionConfig:
-    """How the two rankings combine (QA_FUSION, QA_FUSION_DENSE_WEIGHT, QA_FUSION_IDENTIFIER_BONUS, QA_RRF_K)."""
+    """How the two rankings combine (QA_FUSION, QA_FUSION_DENSE_WEIGHT, QA_FUSION_IDENTIFIER_BONUS, QA_RRF_K,
+    QA_FUSION_SENTENCE_WEIGHT)."""
 
     method: FusionMethod = "weighted"
     dense_weight: float = 0.5
     identifier_bonus: float = 0.0
     rrf_k: int = 60
+    sentence_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be between 0 and 1, got {self.dense_weight}.")
+        if not 0.0 <= self.sentence_weight <= 1.0:
+            raise ValueError(f"sentence_weight must be between 0 and 1, got {self.sentence_weight}.")
         if self.identifier_bonus < 0:
             raise ValueError(f"identifier_bonus must be 0 or more, got {self.identifier_bonus}.")
 
@@ -65,6 +74,18 @@ def fuse(
                 if contains_any_token(text_of(position), wanted):
                     fused[position] += config.identifier_bonus
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def blend_dense(
+    positions: Sequence[int], chunk_cosines: Iterable[float], sentence_cosines: Iterable[float], config: FusionConfig
+) -> list[tuple[int, float]]:
+    """The dense ranking of ``positions``: each one's blend of its best-sentence and chunk cosines, best first."""
+    weight = config.sentence_weight
+    scored = [
+        (position, weight * float(best) + (1.0 - weight) * float(whole))
+        for position, whole, best in zip(positions, chunk_cosines, sentence_cosines, strict=True)
+    ]
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
 
 
 def _min_max(ranking: Ranking) -> list[tuple[int, float]]:

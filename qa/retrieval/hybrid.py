@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa.embedding import Embedder
-from qa.retrieval.fusion import FusionConfig, fuse
+from qa.retrieval.fusion import FusionConfig, blend_dense, fuse
 from qa.retrieval.keyword import KeywordIndex
 from qa.schema import Hit
 from qa.stores.base import VectorIndex
@@ -29,6 +29,7 @@ class RetrievalConfig:
             dense_weight=settings.fusion_dense_weight,
             identifier_bonus=settings.fusion_identifier_bonus,
             rrf_k=settings.rrf_k,
+            sentence_weight=settings.fusion_sentence_weight,
         )
         return cls(candidates=settings.retrieval_candidates, fusion=fusion)
 
@@ -36,8 +37,9 @@ class RetrievalConfig:
 class HybridRetriever:
     """A dense and a keyword ranking fused (``qa.retrieval.fusion.fuse``).
 
-    Every hit carries its cosine (``dense_score``), which abstention uses as an absolute
-    relevance signal, and its BM25 score when the keyword ranking found it.
+    Every candidate of either ranking is scored by ``blend_dense`` (its best sentence's and its
+    chunk vector's cosine); a hit carries that blend (``dense_score``) and its BM25 score when the
+    keyword ranking found it.
     """
 
     def __init__(
@@ -55,19 +57,23 @@ class HybridRetriever:
             return []
         vector = self._embedder.embed_query(query)
         candidates = max(self._config.candidates, top_k)
-        dense = self._store.search(vector, candidates)
         keyword = self._keyword.search(query, candidates)
-        fused = dict(fuse(dense, keyword, self._config.fusion, query=query, text_of=lambda p: chunks[p].text)[:top_k])
-        best = list(fused)
-        keyword_scores = dict(keyword)
-        cosines = self._store.similarity(vector, best)
+        union = sorted({p for p, _ in self._store.search(vector, candidates)} | {p for p, _ in keyword})
+        dense = blend_dense(
+            union,
+            self._store.similarity(vector, union),
+            self._store.sentence_similarity(vector, union),
+            self._config.fusion,
+        )
+        fused = fuse(dense, keyword, self._config.fusion, query=query, text_of=lambda p: chunks[p].text)[:top_k]
+        dense_scores, keyword_scores = dict(dense), dict(keyword)
         return [
             Hit(
                 chunk=chunks[position],
-                score=fused[position],
+                score=score,
                 rank=rank,
-                dense_score=float(cosine),
+                dense_score=dense_scores[position],
                 keyword_score=keyword_scores.get(position),
             )
-            for rank, (position, cosine) in enumerate(zip(best, cosines, strict=True), start=1)
+            for rank, (position, score) in enumerate(fused, start=1)
         ]

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.retrieval.sentences import ChunkVectors
 from qa.schema import Chunk, Document, Hit
 from qa.stores.manifest import IndexConfig, Manifest
 
@@ -25,6 +26,10 @@ class VectorIndex(Protocol):
 
     def similarity(self, query: np.ndarray, positions: Sequence[int]) -> np.ndarray:
         """Cosine between ``query`` and the chunks at ``positions``."""
+        ...
+
+    def sentence_similarity(self, query: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+        """For each chunk at ``positions``, the cosine between ``query`` and its closest sentence."""
         ...
 
 
@@ -53,8 +58,8 @@ class IndexWriter(Protocol):
         """Drop every chunk (and document) of these source files."""
         ...
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Add chunks with their vectors (row i belongs to ``chunks[i]``); same id replaces."""
+    def upsert(self, chunks: Sequence[Chunk], vectors: ChunkVectors) -> None:
+        """Add chunks with their vectors (chunk i's are ``vectors``' i-th); same id replaces."""
         ...
 
     def commit(self, *, files: dict[str, str], documents: Sequence[Document]) -> Manifest:

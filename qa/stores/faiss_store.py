@@ -3,8 +3,9 @@
 On disk (``index_dir``)::
 
     manifest.json                    the commit point: model, chunking, files, artifact checksums
-    vectors-<generation>.faiss       inner-product index of L2-normalised vectors (flat, or HNSW past
-                                     ``exact_max_chunks``)
+    vectors-<generation>.faiss       inner-product index of L2-normalised chunk vectors (flat, or HNSW
+                                     past ``exact_max_chunks``)
+    sentences-<generation>.npz       every chunk's sentence vectors (float16) and their counts
     chunks-<generation>.jsonl        one Chunk per line, in vector order
     documents-<generation>.jsonl     one Document per line, in seeds order
 
@@ -19,6 +20,7 @@ either the old manifest with its files or the new one with its files: never a mi
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from collections.abc import Collection, Sequence
@@ -33,6 +35,7 @@ from qa.errors import IndexCorruptError
 from qa.ingest.chunking import embedding_text
 from qa.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from qa.retrieval.keyword import KeywordIndex
+from qa.retrieval.sentences import ChunkVectors, best_sentence_cosines
 from qa.schema import Chunk, Document, Hit
 from qa.stores.files import atomic_write_bytes, file_sha256, read_artifact, remove_stale_generations
 from qa.stores.manifest import (
@@ -76,27 +79,35 @@ class FaissVectors:
     is approximate (recall@10 >= 0.95 at efSearch=256 up to 1M vectors, measured in
     benchmarks/bench_faiss_ann.py) and far faster on millions of chunks. ``exact_max_chunks=None``
     keeps it exact at any size; a loaded generation keeps the kind it was saved with.
-    The vectors are kept once, inside the FAISS index.
+    The chunk vectors are kept once, inside the FAISS index; the sentence vectors beside it in
+    float16 (only a chunk's best sentence is asked for, and only for the fusion's candidates).
     """
 
     def __init__(
-        self, chunks: Sequence[Chunk], vectors: np.ndarray, *, dim: int, exact_max_chunks: int | None = None
+        self, chunks: Sequence[Chunk], vectors: ChunkVectors, *, dim: int, exact_max_chunks: int | None = None
     ) -> None:
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         approximate = exact_max_chunks is not None and len(chunks) > exact_max_chunks
+        index = build_faiss_index(
+            np.ascontiguousarray(vectors.chunks.reshape(-1, dim), dtype=np.float32), dim=dim, approximate=approximate
+        )
+        self._set(chunks, index, vectors.sentences, vectors.counts, dim=dim)
+
+    def _set(self, chunks: Sequence[Chunk], index: Any, sentences: np.ndarray, counts: np.ndarray, *, dim: int) -> None:
         self.dim = dim
         self._chunks = list(chunks)
-        self._index = build_faiss_index(
-            np.ascontiguousarray(vectors.reshape(-1, dim), dtype=np.float32), dim=dim, approximate=approximate
-        )
+        self._index = index
+        self._sentences = np.asarray(sentences, dtype=np.float16).reshape(-1, dim)
+        self._counts = np.asarray(counts, dtype=np.int64)
+        self._offsets = np.concatenate([[0], np.cumsum(self._counts)]).astype(np.int64)
 
     @classmethod
-    def _from_index(cls, chunks: Sequence[Chunk], index: Any, *, dim: int) -> FaissVectors:
+    def _from_index(
+        cls, chunks: Sequence[Chunk], index: Any, sentences: np.ndarray, counts: np.ndarray, *, dim: int
+    ) -> FaissVectors:
         loaded = cls.__new__(cls)
-        loaded.dim = dim
-        loaded._chunks = list(chunks)
-        loaded._index = index
+        loaded._set(chunks, index, sentences, counts, dim=dim)
         if hasattr(index, "hnsw"):
             index.hnsw.efSearch = HNSW_EF_SEARCH
         return loaded
@@ -109,11 +120,12 @@ class FaissVectors:
     def chunks(self) -> Sequence[Chunk]:
         return self._chunks
 
-    def vectors(self) -> np.ndarray:
-        """All vectors, row i belonging to ``chunks()[i]``."""
+    def vectors(self) -> ChunkVectors:
+        """All vectors, chunk i's belonging to ``chunks()[i]``."""
         if not self._chunks:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._index.reconstruct_n(0, len(self._chunks)), dtype=np.float32)
+            return ChunkVectors.empty(self.dim)
+        whole = np.asarray(self._index.reconstruct_n(0, len(self._chunks)), dtype=np.float32)
+        return ChunkVectors(whole, self._sentences.astype(np.float32), self._counts)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self._chunks:
@@ -127,6 +139,9 @@ class FaissVectors:
         rows = self._index.reconstruct_batch(np.asarray(positions, dtype=np.int64))
         return np.asarray(rows, dtype=np.float32) @ query.astype(np.float32)
 
+    def sentence_similarity(self, query: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+        return best_sentence_cosines(query, self._sentences, self._offsets, positions)
+
     # Persistence -------------------------------------------------------------------------
 
     def save(
@@ -137,7 +152,7 @@ class FaissVectors:
         files: dict[str, str],
         extra_artifacts: dict[str, bytes] | None = None,
     ) -> Manifest:
-        """Write a new generation (plus ``extra_artifacts``) and commit it by replacing the manifest."""
+        """Write a new generation (plus ``extra_artifacts``, JSON lines) and commit it by replacing the manifest."""
         import faiss
 
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -147,9 +162,14 @@ class FaissVectors:
         atomic_write_bytes(index_dir / vectors_file, faiss.serialize_index(self._index).tobytes())
         chunk_lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in self._chunks)
         atomic_write_bytes(index_dir / chunks_file, chunk_lines.encode("utf-8"))
+        sentences_file = f"sentences-{generation}.npz"
+        packed = io.BytesIO()
+        np.savez(packed, sentences=self._sentences, counts=self._counts)
+        atomic_write_bytes(index_dir / sentences_file, packed.getvalue())
         artifacts = {
             "vectors": {"file": vectors_file, "sha256": file_sha256(index_dir / vectors_file)},
             "chunks": {"file": chunks_file, "sha256": file_sha256(index_dir / chunks_file)},
+            "sentences": {"file": sentences_file, "sha256": file_sha256(index_dir / sentences_file)},
         }
         for name, data in (extra_artifacts or {}).items():
             extra_file = f"{name}-{generation}.jsonl"
@@ -178,17 +198,22 @@ class FaissVectors:
             check_compatible(manifest.config, expected)
         vector_bytes = read_artifact(index_dir, manifest, "vectors")
         chunk_bytes = read_artifact(index_dir, manifest, "chunks")
+        sentence_bytes = read_artifact(index_dir, manifest, "sentences")
         try:
             index = faiss.deserialize_index(np.frombuffer(vector_bytes, dtype=np.uint8))
             chunks = [Chunk(**json.loads(line)) for line in chunk_bytes.decode("utf-8").splitlines() if line]
-        except (RuntimeError, ValueError, TypeError) as exc:
+            with np.load(io.BytesIO(sentence_bytes), allow_pickle=False) as packed:
+                sentences, counts = packed["sentences"], packed["counts"]
+        except (RuntimeError, ValueError, TypeError, KeyError, OSError) as exc:
             raise IndexCorruptError(f"The index files are unreadable ({exc}). {REBUILD_HINT}") from None
-        if len(chunks) != manifest.chunk_count or index.ntotal != len(chunks):
+        if len(chunks) != manifest.chunk_count or index.ntotal != len(chunks) or len(counts) != len(chunks):
             raise IndexCorruptError(
-                f"The index holds {index.ntotal} vectors for {len(chunks)} chunks, the manifest says "
-                f"{manifest.chunk_count}. {REBUILD_HINT}"
+                f"The index holds {index.ntotal} vectors and {len(counts)} sentence groups for {len(chunks)} "
+                f"chunks, the manifest says {manifest.chunk_count}. {REBUILD_HINT}"
             )
-        return cls._from_index(chunks, index, dim=manifest.config.dim), manifest
+        if int(counts.sum()) != len(sentences):
+            raise IndexCorruptError(f"The sentence vectors do not match their counts. {REBUILD_HINT}")
+        return cls._from_index(chunks, index, sentences, counts, dim=manifest.config.dim), manifest
 
 
 class FaissSearchIndex:
@@ -225,22 +250,20 @@ class FaissWriter:
         self._config = config
         self._exact_max_chunks = exact_max_chunks
         self._chunks: list[Chunk] = list(previous.chunks()) if previous else []
-        self._vectors = previous.vectors() if previous else np.zeros((0, config.dim), dtype=np.float32)
+        self._vectors = previous.vectors() if previous else ChunkVectors.empty(config.dim)
 
     def delete_sources(self, sources: Collection[str]) -> None:
         """Drop the chunks of these source files."""
         self._keep([i for i, c in enumerate(self._chunks) if c.source not in sources])
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def upsert(self, chunks: Sequence[Chunk], vectors: ChunkVectors) -> None:
         """Add chunks; an existing chunk with the same id is replaced."""
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         ids = {c.id for c in chunks}
         self._keep([i for i, c in enumerate(self._chunks) if c.id not in ids])
         self._chunks.extend(chunks)
-        self._vectors = np.concatenate(
-            [self._vectors, np.asarray(vectors, dtype=np.float32).reshape(-1, self._config.dim)]
-        )
+        self._vectors = ChunkVectors.concat([self._vectors, vectors], self._config.dim)
 
     def commit(self, *, files: dict[str, str], documents: Sequence[Document]) -> Manifest:
         """Write the generation (chunks in seeds order) and commit it by replacing the manifest."""
@@ -251,7 +274,7 @@ class FaissWriter:
         )
         generation = FaissVectors(
             [self._chunks[i] for i in ranked],
-            self._vectors[ranked],
+            self._vectors.take(ranked),
             dim=self._config.dim,
             exact_max_chunks=self._exact_max_chunks,
         )
@@ -266,7 +289,7 @@ class FaissWriter:
     def _keep(self, positions: list[int]) -> None:
         if len(positions) != len(self._chunks):
             self._chunks = [self._chunks[i] for i in positions]
-            self._vectors = self._vectors[positions]
+            self._vectors = self._vectors.take(positions)
 
 
 class FaissFileStore:

@@ -63,7 +63,7 @@ def file_sha256(path: Path) -> str:
 def remove_stale_generations(index_dir: Path, *, keep: str) -> None:
     """Delete artifact files of generations other than ``keep`` and temp files a crash left behind."""
     for path in index_dir.iterdir():
-        stale_artifact = path.name.endswith((".faiss", ".jsonl")) and keep not in path.name
+        stale_artifact = path.name.endswith((".faiss", ".jsonl", ".npz")) and keep not in path.name
         leftover_temp = path.name.startswith(".") and path.name.endswith(".tmp")
         if stale_artifact or leftover_temp:
             path.unlink(missing_ok=True)

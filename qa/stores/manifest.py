@@ -17,7 +17,8 @@ from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
 from qa.ingest.chunking import CHUNKING_VERSION
 
 #: 2: chunks carry ``page`` and follow paragraphs (line-wrapped text joined), documents carry ``pages``.
-FORMAT_VERSION = 2
+#: 3: every chunk keeps a vector per sentence, and its own vector is their mean (qa/retrieval/sentences.py).
+FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
 REBUILD_HINT = "Run `qa ingest --rebuild` to rebuild it from the seeds folder."
 #: Packages whose versions every manifest records (a store adds its own, e.g. qdrant-client).
@@ -74,7 +75,7 @@ class Manifest:
         if manifest.format_version != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"The index is in format {manifest.format_version}; this version reads format {FORMAT_VERSION} "
-                f"(chunks now carry page numbers and follow paragraphs). {REBUILD_HINT}"
+                f"(every chunk now keeps a vector per sentence). {REBUILD_HINT}"
             )
         return manifest
 

@@ -4,7 +4,9 @@ One collection per full build, ``<collection>-<generation>`` (``manifest.new_gen
 FAISS files), reached through the alias ``<collection>``; it holds three kinds of points (payload
 ``kind``):
 
-    chunk      dense vector "dense" + sparse BM25 vector "keyword" (IDF applied by Qdrant)
+    chunk      dense vector "dense", its sentences' vectors "sentences" (a multivector, not
+               indexed: read back for the fusion's candidates) + sparse BM25 vector "keyword"
+               (IDF applied by Qdrant)
     document   no vectors; the Document (served by GET /api/documents/{id})
     manifest   no vectors; the Manifest JSON (model, chunking, per-file hashes)
 
@@ -40,8 +42,9 @@ from qa.embedding import Embedder
 from qa.errors import ConfigurationError, IndexCorruptError, IndexNotReadyError
 from qa.ingest.chunking import embedding_text
 from qa.retrieval import sparse
-from qa.retrieval.fusion import fuse
+from qa.retrieval.fusion import blend_dense, fuse
 from qa.retrieval.hybrid import RetrievalConfig
+from qa.retrieval.sentences import ChunkVectors
 from qa.schema import Chunk, Document, Hit
 from qa.stores.manifest import REBUILD_HINT, IndexConfig, Manifest, check_compatible, new_generation, package_versions
 
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from qa.config import Settings
 
 DENSE = "dense"
+SENTENCES = "sentences"
 KEYWORD = "keyword"
 UPSERT_BATCH = 256
 _NAMESPACE = uuid.UUID("5b0f3c1e-8f7a-4e39-9a53-6f1d2c0e7b41")
@@ -171,7 +175,18 @@ class QdrantStore:
         with self.reaching():
             self.client.create_collection(
                 name,
-                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                vectors_config={
+                    DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                    # Only read back for the candidates, never searched: no HNSW graph (m=0), and
+                    # kept on disk (about 5 per chunk would triple the RAM per point).
+                    SENTENCES: models.VectorParams(
+                        size=dim,
+                        distance=models.Distance.COSINE,
+                        on_disk=True,
+                        multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                        hnsw_config=models.HnswConfigDiff(m=0),
+                    ),
+                },
                 sparse_vectors_config={KEYWORD: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 shard_number=self.shards,
                 replication_factor=self.replication_factor,
@@ -208,10 +223,11 @@ class QdrantSearchIndex:
         self.store = store
 
     def search(self, query: str, *, top_k: int) -> list[Hit]:
-        """The ``top_k`` chunks for ``query``; ``dense_score`` is the chunk's cosine to the query.
+        """The ``top_k`` chunks for ``query``; ``dense_score`` is ``blend_dense``'s score.
 
-        Qdrant returns the dense and the keyword candidates (two queries); they are fused
-        here by ``qa.retrieval.fusion.fuse``, the same fusion as the FAISS store's.
+        Qdrant returns the dense and the keyword candidates (two queries) with their chunk and
+        sentence vectors; they are scored and fused here by ``qa.retrieval.fusion``, the same
+        fusion as the FAISS store's.
         """
         from qdrant_client import models
 
@@ -225,31 +241,45 @@ class QdrantSearchIndex:
         with store.reaching():
             responses = [
                 store.client.query_points(
-                    store.collection, query=q, using=using, limit=limit, with_payload=True, with_vectors=[DENSE]
+                    store.collection,
+                    query=q,
+                    using=using,
+                    limit=limit,
+                    with_payload=True,
+                    with_vectors=[DENSE, SENTENCES],
                 )
                 for q, using in queries
             ]
-        found: dict[str, tuple[Chunk, Any]] = {}  # point id -> (chunk, dense vector)
+        found: dict[str, Any] = {}  # point id -> point
         rankings: list[list[tuple[str, float]]] = []
         for response in responses:
             rankings.append([(str(point.id), float(point.score)) for point in response.points])
             for point in response.points:
-                found.setdefault(str(point.id), (_chunk(point.payload), point.vector[DENSE]))
+                found.setdefault(str(point.id), point)
+        chunks = {point_id: _chunk(point.payload) for point_id, point in found.items()}
         # Positions in seeds order, so ties break as in the FAISS store.
-        ids = sorted(found, key=lambda i: (found[i][0].source, found[i][0].start))
+        ids = sorted(found, key=lambda i: (chunks[i].source, chunks[i].start))
+        query_vector = np.asarray(vector, dtype=np.float32)
+        dense = blend_dense(
+            range(len(ids)),
+            [float(np.asarray(found[i].vector[DENSE], dtype=np.float32) @ query_vector) for i in ids],
+            [float((np.asarray(found[i].vector[SENTENCES], dtype=np.float32) @ query_vector).max()) for i in ids],
+            store.retrieval.fusion,
+        )
         position = {point_id: p for p, point_id in enumerate(ids)}
-        dense = [(position[i], score) for i, score in rankings[0]]
         keyword = [(position[i], score) for i, score in rankings[1]] if len(rankings) > 1 else []
-        fused = fuse(dense, keyword, store.retrieval.fusion, query=query, text_of=lambda p: found[ids[p]][0].text)
-        keyword_scores = dict(keyword)
-        hits = []
-        for rank, (p, score) in enumerate(fused[:top_k], start=1):
-            chunk, dense_vector = found[ids[p]]
-            cosine = float(np.asarray(dense_vector, dtype=np.float32) @ vector)
-            hits.append(
-                Hit(chunk=chunk, score=score, rank=rank, dense_score=cosine, keyword_score=keyword_scores.get(p))
+        fused = fuse(dense, keyword, store.retrieval.fusion, query=query, text_of=lambda p: chunks[ids[p]].text)
+        dense_scores, keyword_scores = dict(dense), dict(keyword)
+        return [
+            Hit(
+                chunk=chunks[ids[p]],
+                score=score,
+                rank=rank,
+                dense_score=dense_scores[p],
+                keyword_score=keyword_scores.get(p),
             )
-        return hits
+            for rank, (p, score) in enumerate(fused[:top_k], start=1)
+        ]
 
     def documents(self) -> list[Document]:
         """Every indexed document, read from Qdrant (sorted by source path)."""
@@ -289,10 +319,13 @@ class QdrantWriter:
         """Mark these sources' chunks for deletion; done at commit, after their replacements are in."""
         self.deleted.update(sources)
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Write chunks with dense and BM25 sparse vectors, in batches."""
+    def upsert(self, chunks: Sequence[Chunk], vectors: ChunkVectors) -> None:
+        """Write chunks with dense, sentence and BM25 sparse vectors, in batches."""
         from qdrant_client import models
 
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        sentences = vectors.split()
         for offset in range(0, len(chunks), UPSERT_BATCH):
             part = chunks[offset : offset + UPSERT_BATCH]
             keyword = sparse.document_vectors([embedding_text(c) for c in part])  # title and headings too
@@ -300,7 +333,8 @@ class QdrantWriter:
                 models.PointStruct(
                     id=_point_id("chunk", chunk.id),
                     vector={
-                        DENSE: vectors[offset + i].tolist(),
+                        DENSE: vectors.chunks[offset + i].tolist(),
+                        SENTENCES: sentences[offset + i].tolist(),
                         KEYWORD: models.SparseVector(indices=keyword[i][0], values=keyword[i][1]),
                     },
                     payload={"kind": "chunk", "batch": self.batch, **asdict(chunk)},

@@ -27,7 +27,7 @@ def local_ray() -> Iterator[None]:
 
 def _stored(index_dir: Path) -> tuple[list[str], np.ndarray]:
     store, _ = FaissVectors.load(index_dir)
-    return [c.id for c in store.chunks()], store.vectors()
+    return [c.id for c in store.chunks()], store.vectors().chunks
 
 
 def _more_seeds(seeds: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import HashingEmbedder, QAService, Settings
+from qa.retrieval.sentences import ChunkVectors
 from qa.schema import Chunk
 from qa.stores.faiss_store import FaissSearchIndex, FaissVectors
 from qa.stores.manifest import IndexConfig
@@ -31,8 +32,8 @@ def _chunks(n: int) -> list[Chunk]:
 def test_hnsw_recall_at_10_against_exact_search(tmp_path: Path) -> None:
     vectors = clustered_vectors(4000, seed=0)
     queries = clustered_vectors(200, seed=1)
-    exact = FaissVectors(_chunks(4000), vectors, dim=DIM, exact_max_chunks=None)
-    approximate = FaissVectors(_chunks(4000), vectors, dim=DIM, exact_max_chunks=1000)
+    exact = FaissVectors(_chunks(4000), ChunkVectors.single_sentences(vectors), dim=DIM, exact_max_chunks=None)
+    approximate = FaissVectors(_chunks(4000), ChunkVectors.single_sentences(vectors), dim=DIM, exact_max_chunks=1000)
     assert approximate.approximate and not exact.approximate
     config = IndexConfig("m", DIM, 160, 1)
     approximate.save(tmp_path, config=config, files={})
@@ -46,7 +47,7 @@ def test_hnsw_recall_at_10_against_exact_search(tmp_path: Path) -> None:
     assert np.mean(recall) >= 0.95
     positions = [p for p, _ in loaded.search(queries[0], 3)]
     assert np.allclose(loaded.similarity(queries[0], positions), vectors[positions] @ queries[0], atol=1e-5)
-    assert np.allclose(loaded.vectors(), vectors, atol=1e-6)
+    assert np.allclose(loaded.vectors().chunks, vectors, atol=1e-6)
 
 
 def test_the_service_switches_to_hnsw_past_the_threshold(fake_settings: Settings) -> None:

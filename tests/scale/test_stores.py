@@ -156,7 +156,8 @@ def test_qdrant_and_faiss_retrieve_the_same_chunks(tmp_path: Path) -> None:
         # Same dense vectors and fusion; keyword weights differ slightly (a fixed average chunk length).
         expected, got = faiss.search(question, top_k=2), qdrant.search(question, top_k=2)
         assert got[0].chunk.id == expected[0].chunk.id
-        assert got[0].dense_score == pytest.approx(expected[0].dense_score, abs=1e-5)
+        # FAISS keeps sentence vectors in float16, Qdrant in float32.
+        assert got[0].dense_score == pytest.approx(expected[0].dense_score, abs=1e-3)
         assert {h.chunk.id for h in got} == {h.chunk.id for h in expected}
     assert [d.id for d in qdrant.documents()] == [d.id for d in faiss.documents()]
 
