@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""What scoring a chunk by its best sentence would give retrieval (issue 30; measured, not built).
+"""What scoring a chunk by its best sentence gives retrieval, as a re-ranking of the top chunks (issue 30).
+
+The measurement that led to qa/retrieval/sentences.py. Since that shipped (sentence weight 1.0)
+the "shipped" order below already scores chunks by their best sentence; run it with
+``QA_FUSION_SENTENCE_WEIGHT=0`` to re-rank the chunk-vector fusion as it was measured.
 
 For every question of a ``bench_retrieval`` set, the shipped ``QAService.search`` returns its top
 ``--depth`` chunks; each sentence of those chunks is embedded alone by the same embedder, and a
@@ -7,7 +11,7 @@ chunk's best-sentence cosine with the question is added to its fused score with 
 ``--weights``, or used alone. Printed: hit@1 / hit@5 of the shipped order, of each weighted order,
 of the best-sentence cosine alone and of the chunk's own cosine alone, all over the same chunks.
 Choose the weight on ``--sets heldout-fit`` (the articles the fusion weights were fitted on) and
-read it on the others (docs/EVALUATION.md, issue 30, "Sentence max-sim, measured, not built").
+read it on the others (docs/EVALUATION.md, issue 30, "Sentence max-sim" and "Sentence vectors, built").
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_sentence_rerank \\
         --squad2 ../shared/data/squad-v2.0-dev.json --reader-train ../shared/data/reader-train \\
