@@ -328,6 +328,12 @@ def is_price(text: str) -> bool:
     return money and is_quantity(text)
 
 
+def is_currency(token: str) -> bool:
+    """A currency word or sign on its own ("EUR", "euros", "$"; not "free")."""
+    lowered = token.lower()
+    return (lowered in _CURRENCIES and lowered != "free") or (len(token) == 1 and token in _CURRENCY_SIGNS)
+
+
 def is_date(text: str) -> bool:
     """The text holds a date or time: a digit, a month, a weekday or a word of time ("century", "after")."""
     return any(_has_digit(t) or _month(t) or _singular(t) in _TIME_WORDS for t in _tokens(text))

@@ -31,6 +31,7 @@ from qa.answering.agreement import (
     term_features,
 )
 from qa.answering.base import BaseAnswerer
+from qa.answering.units import with_unit
 from qa.errors import ConfigurationError
 from qa.ingest.chunking import ReaderPassage, reader_passage
 from qa.reader.prediction import SpanPrediction
@@ -375,8 +376,13 @@ class ReaderAnswerer(BaseAnswerer):
         chunk = best.hit.chunk
         evidence = tuple(Evidence(chunk=chunk, start=s, end=e, score=best.confidence) for s, e in pieces)
         quotes = " ".join(ev.quote for ev in evidence)
+        answer = quotes
+        if short:  # "EUR 1,200", not "1,200"
+            at = (best.start - chunk.start, best.end - chunk.start)
+            widened = with_unit(chunk.text, *at)
+            answer = best.text if widened == at else chunk.text[widened[0] : widened[1]]
         yield Draft(
-            answer=best.text if short else quotes,
+            answer=answer,
             sentence=quotes,
             evidence=evidence,
             confidence=best.confidence,
