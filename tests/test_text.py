@@ -8,6 +8,7 @@ import pytest
 from qa.text import (
     block_spans,
     clip_to_block,
+    in_heading_line,
     is_item_label,
     join_wrapped_lines,
     section_number,
@@ -105,3 +106,23 @@ def test_an_item_label_is_the_number_that_opens_a_section_or_list_item(label: st
     text = "Intro\n6.1 Every document is in a class:\n4. Stop work.\n12 months of support\nVersion 2.2.\n10 Main St."
     start = text.index(label)
     assert is_item_label(text, start, start + len(label)) is expected
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("Data classification", True),  # "## 6. Data classification"
+        ("Control panel", True),  # "3.2 Control panel"
+        ("four classes", False),  # "6.1 Every document ... four classes:": an item, not a heading
+        ("Restricted", False),  # a table cell
+        ("EUR 12", False),  # a sentence
+        ("10 GB", False),  # "10 GB storage": a bullet, not a numbered heading
+    ],
+)
+def test_a_span_on_a_heading_line_is_found(phrase: str, expected: bool) -> None:
+    text = (
+        "## 6. Data classification\n\n6.1 Every document belongs to one of four classes:\n"
+        "| Restricted | Salaries |\n3.2 Control panel\nPlus costs EUR 12.\n10 GB storage"
+    )
+    start = text.index(phrase)
+    assert in_heading_line(text, start, start + len(phrase)) is expected

@@ -36,7 +36,7 @@ from qa.errors import ConfigurationError
 from qa.ingest.chunking import ReaderPassage, reader_passage
 from qa.reader.prediction import SpanPrediction
 from qa.schema import Chunk, Draft, Evidence, Hit
-from qa.text import WORD, content_words, is_item_label, sentence_spans, snap_to_words, tidy_span
+from qa.text import WORD, content_words, in_heading_line, is_item_label, sentence_spans, snap_to_words, tidy_span
 
 
 class SpanReader(Protocol):
@@ -290,8 +290,8 @@ class ReaderAnswerer(BaseAnswerer):
                 start = complete_date(chunk.text, start, end)
             if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
                 continue  # a span of the wrong type (a place for "how many") is never the answer
-            if is_item_label(chunk.text, start, end):
-                continue  # "6.1" of "6.1 Every document belongs to ...": a section's number
+            if is_item_label(chunk.text, start, end) or in_heading_line(chunk.text, start, end):
+                continue  # "6.1" of "6.1 Every document belongs to ...", "Data classification" of its heading
             around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
             sentence_start = min([start, *(s for s, _ in around)])
             sentence_end = max([end, *(e for _, e in around)])
