@@ -26,6 +26,7 @@
     │   └── IndexBuildingError   503 index_building
     ├── IndexCorruptError        500 index_corrupt
     ├── IndexMismatchError       409 index_mismatch
+    │   └── IndexFormatError     409 index_mismatch (an older seed-qa's format; serving rebuilds it)
     ├── SessionError             404 session_not_found
     │   └── SessionStoreUnavailableError  503 session_store_unavailable
     └── ServerUnavailableError   503 server_unavailable
@@ -119,6 +120,10 @@ class IndexMismatchError(QAError):
 
     status_code = 409
     code = "index_mismatch"
+
+
+class IndexFormatError(IndexMismatchError):
+    """The index was written by an older seed-qa in a format this one does not read."""
 
 
 class SessionError(QAError):

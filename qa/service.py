@@ -21,6 +21,7 @@ from qa.embedding import Embedder, build_embedder
 from qa.errors import (
     DocumentNotFoundError,
     IndexCorruptError,
+    IndexFormatError,
     IndexMismatchError,
     IndexNotReadyError,
 )
@@ -125,10 +126,14 @@ class QAService:
         return loaded.manifest
 
     def ensure_index(self, *, show_progress: bool = False) -> None:
-        """Load the index, building it first when there is none on disk."""
+        """Load the index, building it first when there is none on disk or an older seed-qa wrote
+        it in a format this one does not read (an upgrade needs no `qa ingest --rebuild`)."""
         try:
             self.load()
         except IndexNotReadyError:
+            self.ingest(show_progress=show_progress)
+        except IndexFormatError as exc:
+            logger.warning("Rebuilding the index: %s", exc.message)
             self.ingest(show_progress=show_progress)
 
     def ingest(

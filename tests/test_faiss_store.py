@@ -190,3 +190,27 @@ def test_keyword_search_reads_the_heading_path(tmp_path: Path) -> None:
     assert top.chunk.text.startswith("Storage is five") and top.chunk.headings == ("Premium",)
     # Only the heading says "premium": BM25 scored it through the embedded text.
     assert top.keyword_score and top.keyword_score > max(h.keyword_score or 0.0 for h in hits[1:])
+
+
+def test_serving_rebuilds_an_index_an_older_version_wrote(fake_settings: Settings) -> None:
+    """`qa serve` after an upgrade: an index in the old format is rebuilt, not refused."""
+    import json
+
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    path = fake_settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["format_version"] = 2
+    path.write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexMismatchError, match="format 2"):
+        QAService(fake_settings, embedder=HashingEmbedder()).load()
+    service = QAService(fake_settings, embedder=HashingEmbedder())
+    service.ensure_index()
+    assert read_manifest(fake_settings.index_dir).format_version == FORMAT_VERSION
+    assert service.search("drone", top_k=1)
+
+
+def test_serving_still_refuses_an_index_of_another_configuration(fake_settings: Settings) -> None:
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    other = fake_settings.model_copy(update={"chunk_max_tokens": fake_settings.chunk_max_tokens + 8})
+    with pytest.raises(IndexMismatchError, match="chunk_max_tokens"):
+        QAService(other, embedder=HashingEmbedder()).ensure_index()

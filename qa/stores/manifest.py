@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
+from qa.errors import IndexCorruptError, IndexFormatError, IndexMismatchError, IndexNotReadyError
 from qa.ingest.chunking import CHUNKING_VERSION
 
 #: 2: chunks carry ``page`` and follow paragraphs (line-wrapped text joined), documents carry ``pages``.
@@ -73,7 +73,7 @@ class Manifest:
         except (ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(f"The index manifest is unreadable ({exc}). {REBUILD_HINT}") from None
         if manifest.format_version != FORMAT_VERSION:
-            raise IndexMismatchError(
+            raise IndexFormatError(
                 f"The index is in format {manifest.format_version}; this version reads format {FORMAT_VERSION} "
                 f"(every chunk now keeps a vector per sentence). {REBUILD_HINT}"
             )
