@@ -131,6 +131,10 @@ def test_registry_creates_lists_and_retires_collections_sharing_the_models(tmp_p
         registry.get("hr")
     with pytest.raises(ConflictError):
         registry.delete("default")
+    # A name no collection can have is not found, never a path (the API fuzzer sent 5,000 characters).
+    for name in ("../eng", "x" * 5000, "Eng", ""):
+        with pytest.raises(CollectionNotFoundError):
+            registry.get(name)
 
 
 def test_roles_and_collections_of_a_key(tmp_path: Path) -> None:

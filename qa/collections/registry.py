@@ -55,6 +55,14 @@ def check_collection_name(name: str) -> str:
     return name
 
 
+def _is_valid_name(name: str) -> bool:
+    try:
+        check_collection_name(name)
+    except InvalidCollectionNameError:
+        return False
+    return True
+
+
 @dataclass(eq=False)
 class Collection:
     """One knowledge base: its files, its service (index), and the jobs that keep the index current."""
@@ -151,7 +159,9 @@ class CollectionRegistry:
             opened = self._open.get(name)
             if opened is not None:
                 return opened
-            if name != DEFAULT_COLLECTION and not (self.root / name / _MARKER).is_file():
+            # A name no collection can have ("../x", 5,000 characters) names none: no path is built from it.
+            valid = name == DEFAULT_COLLECTION or _is_valid_name(name)
+            if name != DEFAULT_COLLECTION and not (valid and (self.root / name / _MARKER).is_file()):
                 raise CollectionNotFoundError(
                     f"No collection is named {name[:60]!r}. "
                     "List them with GET /api/collections or `qa collections list`."
