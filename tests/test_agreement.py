@@ -93,6 +93,8 @@ def test_sentence_questions_are_how_to_why_yes_no_and_two_part_questions() -> No
         (Expected.QUANTITY, "every 6 months", True),
         (Expected.QUANTITY, "less than a year", True),
         (Expected.QUANTITY, "annually", True),
+        (Expected.QUANTITY, "once a year", True),
+        (Expected.QUANTITY, "at once", False),  # immediately, not a frequency
         (Expected.PRICE, "EUR 19", True),
         (Expected.PRICE, "$5 million", True),
         (Expected.PRICE, "40 euros a year", True),

@@ -314,8 +314,15 @@ def is_sentence_question(question: str) -> bool:
 
 def is_quantity(text: str) -> bool:
     """The text holds a number, an amount or a duration: digits, a number word, a frequency
-    ("annually", "twice") or a unit of time ("a year" for "how long")."""
-    return any(_has_digit(t) or t.lower() in _NUMBER_WORDS or _singular(t) in _UNITS for t in _tokens(text))
+    ("annually", "twice") or a unit of time ("a year" for "how long"). "at once" means
+    immediately: no count."""
+    tokens = _tokens(text)
+    return any(
+        _has_digit(t)
+        or (t.lower() in _NUMBER_WORDS and not (t.lower() == "once" and i and tokens[i - 1].lower() == "at"))
+        or _singular(t) in _UNITS
+        for i, t in enumerate(tokens)
+    )
 
 
 def is_price(text: str) -> bool:
