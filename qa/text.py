@@ -233,22 +233,14 @@ def is_item_label(text: str, start: int, end: int) -> bool:
     return "." in label and section_number(line) > 0 and text[start:end].rstrip(".") == label.rstrip(".")
 
 
-_TITLE_MAX_CHARS = 120
-
-
-def in_heading_line(text: str, start: int, end: int, *, document_start: bool = False) -> bool:
+def in_heading_line(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` lies on a heading's line: a Markdown heading ("## 6. Data
-    classification"), a numbered one without a closing stop ("3.2 Control panel"), or, when
-    ``text`` opens its document (``document_start``), a short first line without a closing stop
-    above more text (the title: "AquaPure 500 - User Manual"). A heading names a section; it
-    states nothing that answers a question."""
+    classification") or a numbered one without a closing stop ("3.2 Control panel"). A heading
+    names a section; it states nothing that answers a question."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end < 0 else line_end].strip()
     if is_heading(line):
-        return True
-    opening = document_start and not text[:line_start].strip() and line_end >= 0 and text[line_end:].strip()
-    if opening and len(line) <= _TITLE_MAX_CHARS and not line.endswith((".", "!", "?", ":", ";", ",")):
         return True
     # "3.2 Control panel" or "6. Data classification"; "10 GB storage" is a slide's bullet.
     numbered = "." in line.partition(" ")[0] and section_number(line) > 0

@@ -126,16 +126,3 @@ def test_a_span_on_a_heading_line_is_found(phrase: str, expected: bool) -> None:
     )
     start = text.index(phrase)
     assert in_heading_line(text, start, start + len(phrase)) is expected
-
-
-def test_a_document_s_first_short_line_is_its_title() -> None:
-    text = "AquaPure 500 - User Manual\nKeep this manual near the unit.\n"
-    title = text.index("AquaPure 500")
-    assert in_heading_line(text, title, title + 12, document_start=True)
-    assert not in_heading_line(text, title, title + 12)  # a chunk further down the document
-    sentence = text.index("Keep")
-    assert not in_heading_line(text, sentence, sentence + 4, document_start=True)
-    alone = "Storage is 5 TB"  # a whole document of one line is content
-    assert not in_heading_line(alone, 11, 15, document_start=True)
-    opening = "The plan costs EUR 9. It includes 10 GB.\nMore text."  # a first line that is prose
-    assert not in_heading_line(opening, 15, 20, document_start=True)

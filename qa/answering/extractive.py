@@ -290,8 +290,7 @@ class ReaderAnswerer(BaseAnswerer):
                 start = complete_date(chunk.text, start, end)
             if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
                 continue  # a span of the wrong type (a place for "how many") is never the answer
-            heading = in_heading_line(chunk.text, start, end, document_start=chunk.start == 0)
-            if is_item_label(chunk.text, start, end) or heading:
+            if is_item_label(chunk.text, start, end) or in_heading_line(chunk.text, start, end):
                 continue  # "6.1" of "6.1 Every document belongs to ...", "Data classification" of its heading
             around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
             sentence_start = min([start, *(s for s, _ in around)])
