@@ -387,6 +387,15 @@ def test_steps_after_a_heading_line_join_the_answer_and_a_full_sentence_takes_no
     assert [ev.quote for ev in draft.evidence] == ["If you discover a fire, press the alarm call point."]
 
 
+def test_a_markdown_heading_opens_the_steps_of_a_how_to_answer_but_answers_no_short_question() -> None:
+    text = "## If you discover a fire\n1. Press the alarm call point.\n2. Call 112."
+    answerer = ReaderAnswerer(PhraseReader("If you discover a fire"), threshold=0.5, max_passages=1)
+    draft = answerer.answer("What should I do if I discover a fire?", _hits(text))
+    assert [ev.quote for ev in draft.evidence][1:] == ["1. Press the alarm call point.", "2. Call 112."]
+    short = ReaderAnswerer(PhraseReader("discover a fire"), threshold=0.5, max_passages=1)
+    assert short.answer("Which section covers fires?", _hits(text)).abstained
+
+
 def test_a_two_part_question_cites_both_adjacent_sentences() -> None:
     answerer = ReaderAnswerer(PhraseReader("Up to 5"), threshold=0.5, max_passages=1)
     draft = answerer.answer("How many unused leave days can be carried over, and when do they expire?", _hits(HANDBOOK))

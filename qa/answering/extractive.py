@@ -281,6 +281,7 @@ class ReaderAnswerer(BaseAnswerer):
         parts = question_parts(question)
         terms = question_terms(question)
         typed = float(parts[0] in (Expected.QUANTITY, Expected.PRICE, Expected.DATE))
+        short = not is_sentence_question(question)
         chunk_terms: dict[str, TermIndex] = {}  # each chunk's terms (with its title and headings), indexed once
         found: list[tuple[ReadSpan, str]] = []
         for hit, best, prediction in _with_alternatives(reads):
@@ -290,8 +291,10 @@ class ReaderAnswerer(BaseAnswerer):
                 start = complete_date(chunk.text, start, end)
             if start >= end or not any(agrees(part, chunk.text[start:end]) for part in parts):
                 continue  # a span of the wrong type (a place for "how many") is never the answer
-            if is_item_label(chunk.text, start, end) or in_heading_line(chunk.text, start, end):
-                continue  # "6.1" of "6.1 Every document belongs to ...", "Data classification" of its heading
+            if is_item_label(chunk.text, start, end) or (short and in_heading_line(chunk.text, start, end)):
+                # "6.1" of "6.1 Every document belongs to ...", "Data classification" of its heading;
+                # a how-to question's heading line opens the steps below it (``answer_sentences``).
+                continue
             around = [(s, e) for s, e in sentence_spans(chunk.text) if s < end and start < e]
             sentence_start = min([start, *(s for s, _ in around)])
             sentence_end = max([end, *(e for _, e in around)])
