@@ -45,3 +45,13 @@ def test_a_span_that_is_not_a_bare_number_is_left_alone() -> None:
     text = "Pay EUR 19 monthly."
     assert with_unit(text, 4, 10) == (4, 10)  # "EUR 19"
     assert with_unit(text, 0, 3) == (0, 3)
+
+
+def test_a_huge_word_beside_a_number_is_read_only_a_few_characters_far() -> None:
+    import time
+
+    text = "1 " + "x" * 10_000_000 + " " + "y" * 10_000_000 + " 2"  # a 20 MB document's worth
+    started = time.perf_counter()
+    assert with_unit(text, 0, 1) == (0, 1)
+    assert with_unit(text, len(text) - 1, len(text)) == (len(text) - 1, len(text))
+    assert time.perf_counter() - started < 0.5  # 10 s when the scan followed the whole word

@@ -2,7 +2,8 @@
 
 The reader's span sometimes stops at the digits; a number alone does not say whether it is euros
 or dollars, days or months. ``with_unit`` widens such a span by the currency or unit of measure
-written right beside it, and leaves every other span as it is. One pass over a few characters.
+written right beside it, and leaves every other span as it is. It reads at most a dozen
+characters on either side.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ _MEASURES = (
 #: Units of measure and time that follow a number ("30 days", "6 bar", "5 TB", "20 %").
 UNITS = frozenset((*_TIME, *(f"{unit}s" for unit in _TIME), *_MEASURES.split()))
 _SEPARATORS = ",."
+# The longest currency or unit word looked at ("sterling"): a longer word beside a number is
+# neither, so no scan goes further, whatever the document holds.
+_LONGEST_WORD = 12
 
 
 def with_unit(text: str, start: int, end: int) -> tuple[int, int]:
@@ -50,6 +54,8 @@ def _word_before(text: str, start: int) -> int | None:
     begin = start - 1
     while begin > 0 and not text[begin - 1].isspace():
         begin -= 1
+        if start - begin > _LONGEST_WORD + 1:
+            return None
     return begin
 
 
@@ -63,6 +69,8 @@ def _word_after(text: str, end: int) -> int | None:
     stop = end + 1
     while stop < len(text) and not text[stop].isspace():
         stop += 1
+        if stop - end > _LONGEST_WORD + 2:  # the word and its closing punctuation
+            return None
     while stop > end + 1 and text[stop - 1] in ".,;:!?)":
         stop -= 1
     return stop

@@ -64,7 +64,7 @@ class ChunkVectors:
 
     def offsets(self) -> np.ndarray:
         """(n + 1,) row offsets: chunk i's sentences are ``sentences[offsets[i]:offsets[i + 1]]``."""
-        return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+        return sentence_offsets(self.counts)
 
     def split(self) -> list[np.ndarray]:
         """Each chunk's sentence vectors, in chunk order."""
@@ -110,6 +110,11 @@ def embed_chunks(chunks: Sequence[Chunk], embed: EmbedTexts, *, dim: int) -> Chu
         embedded[[row[s] for group in sentences for s in group]].astype(np.float32).reshape(-1, dim),
         np.asarray([len(group) for group in sentences], dtype=np.int64),
     )
+
+
+def sentence_offsets(counts: np.ndarray) -> np.ndarray:
+    """(n + 1,) row offsets of ``n`` chunks' sentences laid out one chunk after another."""
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 def best_sentence_cosines(

@@ -35,7 +35,7 @@ from qa.errors import IndexCorruptError
 from qa.ingest.chunking import embedding_text
 from qa.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from qa.retrieval.keyword import KeywordIndex
-from qa.retrieval.sentences import ChunkVectors, best_sentence_cosines
+from qa.retrieval.sentences import ChunkVectors, best_sentence_cosines, sentence_offsets
 from qa.schema import Chunk, Document, Hit
 from qa.stores.files import atomic_write_bytes, file_sha256, read_artifact, remove_stale_generations
 from qa.stores.manifest import (
@@ -100,7 +100,7 @@ class FaissVectors:
         self._index = index
         self._sentences = np.asarray(sentences, dtype=np.float16).reshape(-1, dim)
         self._counts = np.asarray(counts, dtype=np.int64)
-        self._offsets = np.concatenate([[0], np.cumsum(self._counts)]).astype(np.int64)
+        self._offsets = sentence_offsets(self._counts)
 
     @classmethod
     def _from_index(
