@@ -15,6 +15,7 @@ quantifiers and lookbehinds keep them linear (tests/hardening/test_regex_dos.py)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 #: A word: letters, digits and underscores (Unicode-aware).
 WORD = re.compile(r"\w+")
@@ -60,6 +61,8 @@ _WORD_BEFORE_DOT = re.compile(r"[\w.]+$")
 # A line at least this fraction of its paragraph's widest line was wrapped (a single newline
 # inside a sentence); a shorter one without a final stop is a headline or a label.
 _WRAPPED_WIDTH = 0.6
+_SENTENCE_ENDS = (".", "!", "?", ":")
+_CLAUSE_ENDS = (".", "!", "?", ":", ";", ",")
 _LIST_MARKERS = ("- ", "* ", "+ ", "• ", "– ", "|")
 _FENCES = ("```", "~~~")
 
@@ -120,12 +123,27 @@ def _prose_segments(text: str) -> list[tuple[int, int]]:
                     or following.startswith(_FENCES)
                     # A line that starts in lower case continues a sentence: never a headline.
                     or (len(line) < _WRAPPED_WIDTH * widest and not line[0].islower() and not following[0].islower())
+                    # A finished sentence, then a headline: PDF pages give "... June 2027.\nPurpose\n".
+                    or (line.endswith(_SENTENCE_ENDS) and _is_headline(block, i + 1, widest))
                 )
             if hard:
                 segments.append((seg_start, end))
                 if i + 1 < len(block):
                     seg_start = block[i + 1][0]
     return segments
+
+
+def _is_headline(block: Sequence[tuple[int, int, str]], i: int, widest: int) -> bool:
+    """Whether line ``i`` of a block reads as a headline: short, no closing punctuation, not a
+    continuation (it and the line after it start in upper case)."""
+    line = block[i][2]
+    after = block[i + 1][2] if i + 1 < len(block) else ""
+    return (
+        len(line) < _WRAPPED_WIDTH * widest
+        and not line[0].islower()
+        and not line.endswith(_CLAUSE_ENDS)
+        and not after[:1].islower()
+    )
 
 
 def block_spans(text: str) -> list[tuple[int, int]]:

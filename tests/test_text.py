@@ -45,6 +45,29 @@ def test_windows_line_ends_join_too() -> None:
     assert join_wrapped_lines(text).startswith("The filter is made by Clearstream  Technologies GmbH,")
 
 
+def test_a_headline_after_a_finished_sentence_keeps_its_own_line() -> None:
+    # A PDF page has no blank lines: an unnumbered heading follows the last line of the paragraph above.
+    page = (
+        "Issued 2 June 2026 by the Facilities team. Review is due in June of the\n"
+        "following year.\n"
+        "Purpose\n"
+        "This procedure tells everyone in the office how to leave the building\n"
+        "when the alarm sounds.\n"
+        "The big\n"
+        "red door on the ground floor stays shut at all times unless the fire brigade opens it.\n"
+    )
+    sentences = [page[s:e].replace("\n", " ") for s, e in sentence_spans(page)]
+    assert sentences == [
+        "Issued 2 June 2026 by the Facilities team.",
+        "Review is due in June of the following year.",
+        "Purpose",
+        "This procedure tells everyone in the office how to leave the building when the alarm sounds.",
+        # a short line that the next line continues is no headline
+        "The big red door on the ground floor stays shut at all times unless the fire brigade opens it.",
+    ]
+    assert "\nPurpose\nThis procedure" in join_wrapped_lines(page)
+
+
 def test_sentences_stop_at_items_and_numbered_sections() -> None:
     sentences = [MANUAL[s:e] for s, e in sentence_spans(join_wrapped_lines(MANUAL))]
     assert sentences == [
