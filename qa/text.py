@@ -118,7 +118,8 @@ def _prose_segments(text: str) -> list[tuple[int, int]]:
                 following = block[i + 1][2]
                 hard = (
                     is_heading(line)
-                    or line.startswith("|")
+                    or is_table_row(line)
+                    or is_table_row(following)
                     or _starts_item(following)
                     or following.startswith(_FENCES)
                     # A line that starts in lower case continues a sentence: never a headline.
@@ -197,7 +198,7 @@ def _clip_to_cell(text: str, start: int, end: int) -> tuple[int, int]:
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     line = text[line_start:line_end]
-    if not (line.lstrip().startswith("|") or " | " in line):
+    if not is_table_row(line.lstrip()):
         return start, end  # a "|" in prose, not a table row
     best = (start, start)
     cell_start = line_start
@@ -227,6 +228,12 @@ def _clip_to_line_block(text: str, start: int, end: int) -> tuple[int, int]:
 def is_heading(line: str) -> bool:
     """A Markdown ATX heading line ("## Fees")."""
     return line.startswith("#") and line.lstrip("#")[:1] in ("", " ", "\t")
+
+
+def is_table_row(line: str) -> bool:
+    """A table row: Markdown rows start with "|"; Word rows and plain-text tables are cells joined
+    by " | " ("Basic | EUR 9 | 10 GB")."""
+    return line.startswith("|") or " | " in line
 
 
 def section_number(line: str) -> int:

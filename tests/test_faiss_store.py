@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qa import HashingEmbedder, QAService, Settings
-from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotReadyError
+from qa.errors import IndexCorruptError, IndexFormatError, IndexMismatchError, IndexNotReadyError
 from qa.retrieval.sentences import ChunkVectors
 from qa.schema import Chunk
 from qa.stores.faiss_store import FaissVectors
@@ -164,11 +164,28 @@ def test_an_index_from_before_heading_paths_is_refused_then_rebuilt(fake_setting
     data = json.loads(path.read_text())
     del data["config"]["chunking_version"]  # written before chunks carried heading paths
     path.write_text(json.dumps(data))
-    expected = f"chunking_version: index has 1, configuration has {CHUNKING_VERSION}"
-    with pytest.raises(IndexMismatchError, match=expected):
+    expected = f"chunked by an older seed-qa \\(chunking version 1; this one chunks with version {CHUNKING_VERSION}\\)"
+    with pytest.raises(IndexFormatError, match=expected):
         QAService(fake_settings, embedder=HashingEmbedder()).load()
     report = QAService(fake_settings, embedder=HashingEmbedder()).ingest()
     assert report.rebuilt and read_manifest(fake_settings.index_dir).config.chunking_version == CHUNKING_VERSION
+
+
+def test_serving_rebuilds_an_index_an_older_chunker_wrote(fake_settings: Settings) -> None:
+    """A fix to how documents are read reaches an existing index at the next `qa serve`."""
+    import json
+
+    from qa.ingest.chunking import CHUNKING_VERSION
+
+    QAService(fake_settings, embedder=HashingEmbedder()).ingest()
+    path = fake_settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["config"]["chunking_version"] = CHUNKING_VERSION - 1
+    path.write_text(json.dumps(manifest), "utf-8")
+    service = QAService(fake_settings, embedder=HashingEmbedder())
+    service.ensure_index()
+    assert read_manifest(fake_settings.index_dir).config.chunking_version == CHUNKING_VERSION
+    assert service.search("drone", top_k=1)
 
 
 def test_keyword_search_reads_the_heading_path(tmp_path: Path) -> None:

@@ -68,6 +68,18 @@ def test_a_headline_after_a_finished_sentence_keeps_its_own_line() -> None:
     assert "\nPurpose\nThis procedure" in join_wrapped_lines(page)
 
 
+def test_a_plain_text_table_keeps_a_line_per_row() -> None:
+    # No leading "|": cells joined by " | ", as a .txt file or a Word table gives them.
+    text = "Prices per plan are below.\nPlan  | Price | Storage\nBasic | EUR 9 | 10 GB\nPlus  | EUR 19 | 100 GB\n"
+    assert join_wrapped_lines(text) == text
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Prices per plan are below.",
+        "Plan  | Price | Storage",
+        "Basic | EUR 9 | 10 GB",
+        "Plus  | EUR 19 | 100 GB",
+    ]
+
+
 def test_sentences_stop_at_items_and_numbered_sections() -> None:
     sentences = [MANUAL[s:e] for s, e in sentence_spans(join_wrapped_lines(MANUAL))]
     assert sentences == [

@@ -11,12 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.schema import Chunk, Document
-from qa.text import is_heading, section_number, sentence_spans
+from qa.text import is_heading, is_table_row, section_number, sentence_spans
 
 #: What a chunk is made of changed: 2 added heading paths (``Chunk.headings``), embedded and
 #: keyword-indexed with the title, and spans that stop at headings, list items and table rows.
+#: 3: a headline after a finished sentence (PDF pages) and the rows of a plain-text table ("Basic | EUR 9")
+#: keep lines of their own (``qa.text.sentence_spans``).
 #: An index built with another version is rebuilt (``qa.stores.manifest.check_compatible``).
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 
 # A paragraph of one sentence this short without a final stop is a heading.
 _HEADING_MAX_CHARS = 120
@@ -145,7 +147,7 @@ def _is_heading_paragraph(text: str, spans: Sequence[tuple[int, int]], para: Seq
     line = text[start:end]
     if line.startswith("#"):
         return True
-    if _is_table_row(line) or line.startswith(_ITEM_MARKERS):
+    if is_table_row(line) or line.startswith(_ITEM_MARKERS):
         return False
     return end - start <= _HEADING_MAX_CHARS and not line.endswith((".", "!", "?", ":", ";", ","))
 
@@ -208,7 +210,7 @@ def _table_headers(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[in
     header: tuple[int, str] | None = None
     for i, (start, end) in enumerate(spans):
         line = text[start:end]
-        if not _is_table_row(line):
+        if not is_table_row(line):
             header = None
             headers.append(None)
         elif header is None:
@@ -234,11 +236,6 @@ def _chunk_headings(
     if header is not None and header[0] < first and not _is_separator(header[1]):
         names.append(header[1])
     return tuple(names)
-
-
-def _is_table_row(line: str) -> bool:
-    # Markdown rows start with "|"; Word rows are cells joined by " | " (qa.ingest.formats).
-    return line.startswith("|") or " | " in line
 
 
 def _is_separator(row: str) -> bool:

@@ -100,7 +100,8 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
-    """Raise IndexMismatchError naming what differs between the saved and configured index."""
+    """Raise IndexMismatchError naming what differs between the saved and configured index
+    (IndexFormatError, a kind of it, when only the chunking version does: an upgrade)."""
     differences = [
         f"{name}: index has {getattr(found, name)!r}, configuration has {getattr(expected, name)!r}"
         for name in (
@@ -116,6 +117,15 @@ def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
     ]
     if found.embedding_backend != expected.embedding_backend:
         differences.append(f"or set QA_EMBEDDING_BACKEND={found.embedding_backend} to query it as built")
+    if differences == [
+        f"chunking_version: index has {found.chunking_version!r}, configuration has {expected.chunking_version!r}"
+    ]:
+        # No setting of the user's differs, only how this seed-qa reads documents: an upgrade,
+        # rebuilt like an old format (QAService.ensure_index).
+        raise IndexFormatError(
+            f"The index was chunked by an older seed-qa (chunking version {found.chunking_version}; this one "
+            f"chunks with version {expected.chunking_version}). {REBUILD_HINT}"
+        )
     if differences:
         raise IndexMismatchError(
             "The index was built with a different configuration (" + "; ".join(differences) + "). " + REBUILD_HINT
