@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Fit the fusion's sentence weight, dense weight and identifier bonus (qa/retrieval/fusion.py) on held-out questions.
+"""Fit the fusion's sentence weight, dense weight, identifier bonus and lexical weight (qa/retrieval/fusion.py)
+on held-out questions.
 
     cd /work/i30 && export PYTHONPATH=$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     nice -n 5 .venv/bin/python -m scripts.fit_fusion --reader-train /work/shared/data/reader-train \
@@ -10,8 +11,9 @@ the embedder was never trained on and that no benchmark reports (never SQuAD 2.0
 articles are ingested with the shipped settings and embedder; for every question the dense and
 keyword candidates (``QA_RETRIEVAL_CANDIDATES`` each) are kept with each candidate's chunk and
 best-sentence cosines, then every (sentence weight, dense weight) on a grid (identifier bonus
-0.2), and then every bonus at the best pair, is scored by MRR@20 of the chunk holding the gold
-answer span (ties: recall@1, then the weights nearer 0.5). The best values go into qa/config.py's
+0.2), then every bonus at the best pair, then every lexical weight at the best three, is scored
+by MRR@20 of the chunk holding the gold answer span (ties: recall@1, then the weights nearer 0.5;
+the lexical weight: the smaller). The best values go into qa/config.py's
 defaults by hand, with this run's figures beside them.
 """
 
@@ -27,6 +29,7 @@ from benchmarks.bench_retrieval import first_rank, heldout_set, metrics
 WEIGHTS = [round(0.05 * i, 2) for i in range(21)]
 SENTENCE_WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 BONUSES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
+LEXICAL_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,6 +115,17 @@ def main(argv: list[str] | None = None) -> None:
             )
             grid.append({**pair, "identifier_bonus": bonus, **score(config)})
     best = max(grid, key=lambda g: (*ranked(g), -g["identifier_bonus"]))
+    # Then the lexical weight (the best sentence's share of the question's words), the rest fixed.
+    lexical = []
+    for lexical_weight in LEXICAL_WEIGHTS:
+        config = FusionConfig(
+            dense_weight=best["dense_weight"],
+            identifier_bonus=best["identifier_bonus"],
+            sentence_weight=best["sentence_weight"],
+            lexical_weight=lexical_weight,
+        )
+        lexical.append({**best, "lexical_weight": lexical_weight, **score(config)})
+    best = max(lexical, key=lambda g: (g["mrr"], g["recall@1"], -g["lexical_weight"]))
     rrf = score(FusionConfig(method="rrf"))
     from qa.retrieval.fusion import identifier_tokens
 
@@ -121,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         if g["identifier_bonus"] == best["identifier_bonus"] and g["sentence_weight"] in (0.0, best["sentence_weight"]):
             shown = {k: g[k] for k in ("mrr", "recall@1", "recall@5")}
             print(f"sentence_weight {g['sentence_weight']:.1f} dense_weight {g['dense_weight']:.2f}: {shown}")
+    for g in lexical:
+        print(f"lexical_weight {g['lexical_weight']:.1f}: { ({k: g[k] for k in ('mrr', 'recall@1', 'recall@5')}) }")
     print(f"best: {best}  ({with_ids} of {len(rows)} questions hold an identifier)")
     if args.json:
         payload = {
@@ -133,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             "rrf": rrf,
             "best": best,
             "grid": grid,
+            "lexical": lexical,
         }
         args.json.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
 

@@ -1,6 +1,10 @@
 import pytest
 
-from qa.retrieval.fusion import FusionConfig, contains_any_token, fuse, identifier_tokens
+import math
+import time
+
+from qa.retrieval.fusion import LEXICAL_DEPTH, FusionConfig, contains_any_token, fuse, identifier_tokens
+from qa.retrieval.lexical import best_sentence_coverage
 
 DENSE = [(0, 0.9), (1, 0.7), (2, 0.5)]
 KEYWORD = [(2, 10.0), (3, 4.0), (0, 2.0)]
@@ -78,3 +82,57 @@ def test_fusion_config_rejects_bad_values() -> None:
         FusionConfig(dense_weight=1.5)
     with pytest.raises(ValueError, match="identifier_bonus must be 0 or more"):
         FusionConfig(identifier_bonus=-0.1)
+    with pytest.raises(ValueError, match="lexical_weight must be 0 or more"):
+        FusionConfig(lexical_weight=-0.1)
+
+
+SCATTERED = "Baykar builds drones. The company is privately owned. Shells are made elsewhere."
+TOGETHER = "The privately owned Baykar company manufactures the Bayraktar TB2 drone. It exports them."
+UNRELATED = "Zelensky flew to Istanbul on Friday."
+
+
+def test_the_best_sentence_holding_the_question_words_together_covers_most() -> None:
+    question = "Which privately owned company manufactures the TB2 drone?"
+    scattered, together, unrelated = best_sentence_coverage(question, [SCATTERED, TOGETHER, UNRELATED])
+    assert together == pytest.approx(1.0)  # every question word in one sentence
+    assert 0.0 < scattered < together  # "privately owned" and "drone(s)" sit in different sentences
+    assert unrelated == 0.0
+    # Words weigh by their rarity among the candidates: "drone" (in two of three) counts less than "TB2" (one).
+    n = 3
+    idf = {word: math.log((n + 1) / (0.5 + count)) for word, count in {"drone": 2, "tb2": 1}.items()}
+    assert best_sentence_coverage("TB2 drone?", [SCATTERED, TOGETHER, UNRELATED])[0] == pytest.approx(
+        idf["drone"] / (idf["drone"] + idf["tb2"])
+    )
+    assert best_sentence_coverage("Which of them?", [SCATTERED]) == [0.0]  # no content word
+    assert best_sentence_coverage("drone", []) == []
+
+
+def test_lexical_weight_reorders_the_top_candidates_by_their_best_sentence() -> None:
+    texts = [SCATTERED, TOGETHER, UNRELATED]
+    dense = [(0, 0.80), (1, 0.78), (2, 0.50)]
+    keyword = [(0, 3.0), (1, 2.9), (2, 1.0)]
+    query = "Which privately owned company manufactures the TB2 drone?"
+    plain = fuse(dense, keyword, FusionConfig(dense_weight=0.5), query=query, text_of=texts.__getitem__)
+    assert [p for p, _ in plain] == [0, 1, 2]
+    config = FusionConfig(dense_weight=0.5, lexical_weight=0.4)
+    lifted = fuse(dense, keyword, config, query=query, text_of=texts.__getitem__)
+    coverage = best_sentence_coverage(query, [texts[p] for p, _ in plain])
+    assert lifted == approx(
+        sorted(((p, s + 0.4 * c) for (p, s), c in zip(plain, coverage, strict=True)), key=lambda item: -item[1])
+    )
+    assert [p for p, _ in lifted] == [1, 0, 2]
+    # Only the top LEXICAL_DEPTH are re-scored; the rest keep their place below them.
+    many = [(i, 1.0 - i / 100) for i in range(LEXICAL_DEPTH + 5)]
+    deep = fuse(many, [], config, query=query, text_of=lambda p: TOGETHER if p == LEXICAL_DEPTH + 2 else UNRELATED)
+    assert [p for p, _ in deep][LEXICAL_DEPTH:] == list(range(LEXICAL_DEPTH, LEXICAL_DEPTH + 5))
+
+
+def test_coverage_is_linear_on_long_input() -> None:
+    def timed(n: int) -> float:
+        text = "The drone company. " * n
+        started = time.perf_counter()
+        best_sentence_coverage("drone company " * 50, [text, text[: len(text) // 2]])
+        return time.perf_counter() - started
+
+    small, large = timed(1_000), timed(20_000)
+    assert large < 60 * max(small, 1e-4)

@@ -8,6 +8,9 @@ v2.3.1, INC-20417) exactly gets ``identifier_bonus`` on top, so a code is not dr
 that are merely similar in meaning. ``rrf`` is the earlier reciprocal-rank fusion,
 ``1 / (rrf_k + rank)`` summed over the rankings.
 
+Then the top ``LEXICAL_DEPTH`` candidates get ``lexical_weight`` times their best sentence's share of
+the question's words (``qa.retrieval.lexical.best_sentence_coverage``) and are ranked again.
+
 The dense score of a candidate is ``blend_dense``: ``sentence_weight`` times the cosine of its best
 sentence (qa/retrieval/sentences.py) plus the rest times the chunk vector's cosine, computed for
 every candidate of either ranking (so a chunk found by its keywords alone still gets its dense
@@ -20,9 +23,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from qa.retrieval.lexical import best_sentence_coverage
+
 Ranking = Sequence[tuple[int, float]]  # (position, score), best first
 FusionMethod = Literal["weighted", "rrf"]
 
+# Candidates re-scored by their best sentence's words: the top of the fused ranking, deeper than any
+# answerer reads (QA_READER_PASSAGES, 10 by default) and than a page shows.
+LEXICAL_DEPTH = 30
 # Characters that may join the parts of an identifier: "CF-300", "v2.3.1", "PN_4471/22".
 _JOINERS = frozenset("-._/")
 
@@ -30,13 +38,14 @@ _JOINERS = frozenset("-._/")
 @dataclass(frozen=True, slots=True)
 class FusionConfig:
     """How the two rankings combine (QA_FUSION, QA_FUSION_DENSE_WEIGHT, QA_FUSION_IDENTIFIER_BONUS, QA_RRF_K,
-    QA_FUSION_SENTENCE_WEIGHT)."""
+    QA_FUSION_SENTENCE_WEIGHT, QA_FUSION_LEXICAL_WEIGHT)."""
 
     method: FusionMethod = "weighted"
     dense_weight: float = 0.5
     identifier_bonus: float = 0.0
     rrf_k: int = 60
     sentence_weight: float = 0.0
+    lexical_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.dense_weight <= 1.0:
@@ -45,6 +54,8 @@ class FusionConfig:
             raise ValueError(f"sentence_weight must be between 0 and 1, got {self.sentence_weight}.")
         if self.identifier_bonus < 0:
             raise ValueError(f"identifier_bonus must be 0 or more, got {self.identifier_bonus}.")
+        if self.lexical_weight < 0:
+            raise ValueError(f"lexical_weight must be 0 or more, got {self.lexical_weight}.")
 
 
 def fuse(
@@ -73,7 +84,16 @@ def fuse(
             for position in fused:
                 if contains_any_token(text_of(position), wanted):
                     fused[position] += config.identifier_bonus
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    if config.lexical_weight and text_of is not None and ranked:
+        top = ranked[:LEXICAL_DEPTH]
+        coverage = best_sentence_coverage(query, [text_of(position) for position, _ in top])
+        rescored = [
+            (position, score + config.lexical_weight * share)
+            for (position, score), share in zip(top, coverage, strict=True)
+        ]
+        ranked = sorted(rescored, key=lambda item: (-item[1], item[0])) + ranked[LEXICAL_DEPTH:]
+    return ranked
 
 
 def blend_dense(

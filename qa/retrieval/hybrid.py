@@ -30,6 +30,7 @@ class RetrievalConfig:
             identifier_bonus=settings.fusion_identifier_bonus,
             rrf_k=settings.rrf_k,
             sentence_weight=settings.fusion_sentence_weight,
+            lexical_weight=settings.fusion_lexical_weight,
         )
         return cls(candidates=settings.retrieval_candidates, fusion=fusion)
 

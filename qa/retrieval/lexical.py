@@ -1,0 +1,35 @@
+"""The lexical side of a candidate's best sentence: how much of the question it says in words.
+
+The dense score already takes a chunk's best sentence (qa/retrieval/sentences.py); BM25 counts the
+question's words anywhere in the chunk. A question is usually answered by one sentence that repeats
+most of its rarer words ("Which company manufactures the TB2?" -> "...the Baykar company, which
+manufactures the Bayraktar TB2 drone..."), so a chunk whose words come together in one sentence is
+likelier than one that scatters them. ``best_sentence_coverage`` scores that, and the fusion adds it
+to the top candidates (``qa.retrieval.fusion.fuse``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from qa.text import content_words, sentence_spans
+
+
+def best_sentence_coverage(query: str, texts: Sequence[str]) -> list[float]:
+    """For each text, the share of the query's content words that its best sentence holds, each word
+    weighed by its rarity among ``texts`` (inverse document frequency over the candidates, smoothed:
+    a word every candidate holds tells them apart least). 0.0 for a query without content words."""
+    words = content_words(query)
+    if not words or not texts:
+        return [0.0] * len(texts)
+    found = [[content_words(text[start:end]) & words for start, end in sentence_spans(text)] for text in texts]
+    holding = {word: sum(any(word in sentence for sentence in sentences) for sentences in found) for word in words}
+    weight = {word: math.log((len(texts) + 1) / (0.5 + count)) for word, count in holding.items()}
+    total = sum(weight.values())
+    if total <= 0:
+        return [0.0] * len(texts)
+    return [
+        max((sum(weight[word] for word in sentence) for sentence in sentences), default=0.0) / total
+        for sentences in found
+    ]
