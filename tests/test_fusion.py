@@ -1,7 +1,7 @@
-import pytest
-
 import math
 import time
+
+import pytest
 
 from qa.retrieval.fusion import LEXICAL_DEPTH, FusionConfig, contains_any_token, fuse, identifier_tokens
 from qa.retrieval.lexical import best_sentence_coverage
@@ -103,6 +103,12 @@ def test_the_best_sentence_holding_the_question_words_together_covers_most() -> 
     assert best_sentence_coverage("TB2 drone?", [SCATTERED, TOGETHER, UNRELATED])[0] == pytest.approx(
         idf["drone"] / (idf["drone"] + idf["tb2"])
     )
+    # A sentence is read under its heading path: "Premium" above "Storage is five terabytes".
+    sections = ["Storage is five terabytes.", "The plan for teams. Storage is one terabyte."]
+    under_premium, under_basic = best_sentence_coverage(
+        "premium storage", sections, ["Plans > Premium", "Plans > Basic"]
+    )
+    assert under_premium == pytest.approx(1.0) and under_basic < under_premium
     assert best_sentence_coverage("Which of them?", [SCATTERED]) == [0.0]  # no content word
     assert best_sentence_coverage("drone", []) == []
 

@@ -65,8 +65,10 @@ def fuse(
     *,
     query: str = "",
     text_of: Callable[[int], str] | None = None,
+    context_of: Callable[[int], str] | None = None,
 ) -> list[tuple[int, float]]:
-    """Every candidate (position, fused score), best first; ties by position."""
+    """Every candidate (position, fused score), best first; ties by position. ``text_of`` gives a
+    candidate's text (for identifiers and its sentences), ``context_of`` its title and heading path."""
     fused: dict[int, float] = {}
     if config.method == "rrf":
         for ranking in (dense, keyword):
@@ -87,7 +89,11 @@ def fuse(
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     if config.lexical_weight and text_of is not None and ranked:
         top = ranked[:LEXICAL_DEPTH]
-        coverage = best_sentence_coverage(query, [text_of(position) for position, _ in top])
+        coverage = best_sentence_coverage(
+            query,
+            [text_of(position) for position, _ in top],
+            [context_of(position) for position, _ in top] if context_of is not None else (),
+        )
         rescored = [
             (position, score + config.lexical_weight * share)
             for (position, score), share in zip(top, coverage, strict=True)

@@ -66,7 +66,14 @@ class HybridRetriever:
             self._store.sentence_similarity(vector, union),
             self._config.fusion,
         )
-        fused = fuse(dense, keyword, self._config.fusion, query=query, text_of=lambda p: chunks[p].text)[:top_k]
+        fused = fuse(
+            dense,
+            keyword,
+            self._config.fusion,
+            query=query,
+            text_of=lambda p: chunks[p].text,
+            context_of=lambda p: chunks[p].context,
+        )[:top_k]
         dense_scores, keyword_scores = dict(dense), dict(keyword)
         return [
             Hit(

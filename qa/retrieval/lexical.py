@@ -16,14 +16,22 @@ from collections.abc import Sequence
 from qa.text import content_words, sentence_spans
 
 
-def best_sentence_coverage(query: str, texts: Sequence[str]) -> list[float]:
+def best_sentence_coverage(query: str, texts: Sequence[str], contexts: Sequence[str] = ()) -> list[float]:
     """For each text, the share of the query's content words that its best sentence holds, each word
     weighed by its rarity among ``texts`` (inverse document frequency over the candidates, smoothed:
-    a word every candidate holds tells them apart least). 0.0 for a query without content words."""
+    a word every candidate holds tells them apart least). 0.0 for a query without content words.
+
+    ``contexts`` (one per text: its title and heading path) are read with every sentence: "Storage
+    is five terabytes" under the heading "Premium" answers "premium storage".
+    """
     words = content_words(query)
     if not words or not texts:
         return [0.0] * len(texts)
-    found = [[content_words(text[start:end]) & words for start, end in sentence_spans(text)] for text in texts]
+    around = [content_words(context) & words for context in contexts] if contexts else [set()] * len(texts)
+    found = [
+        [(content_words(text[start:end]) & words) | context for start, end in sentence_spans(text)] or [context]
+        for text, context in zip(texts, around, strict=True)
+    ]
     holding = {word: sum(any(word in sentence for sentence in sentences) for sentences in found) for word in words}
     weight = {word: math.log((len(texts) + 1) / (0.5 + count)) for word, count in holding.items()}
     total = sum(weight.values())

@@ -268,7 +268,14 @@ class QdrantSearchIndex:
         )
         position = {point_id: p for p, point_id in enumerate(ids)}
         keyword = [(position[i], score) for i, score in rankings[1]] if len(rankings) > 1 else []
-        fused = fuse(dense, keyword, store.retrieval.fusion, query=query, text_of=lambda p: chunks[ids[p]].text)
+        fused = fuse(
+            dense,
+            keyword,
+            store.retrieval.fusion,
+            query=query,
+            text_of=lambda p: chunks[ids[p]].text,
+            context_of=lambda p: chunks[ids[p]].context,
+        )
         dense_scores, keyword_scores = dict(dense), dict(keyword)
         return [
             Hit(
