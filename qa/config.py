@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # Added, times its best sentence's share of the question's rarer words, to each of the top 30
     # fused candidates (qa/retrieval/lexical.py), which are then ranked again. Fitted by
     # scripts/fit_fusion.py on the same "fit" questions, the other weights fixed: MRR@20 0.7267 at 0,
-    # 0.7410 at 0.3, 0.7428 at 0.6 (recall@1 0.650 -> 0.674), 0.7401 at 1.0. 0 turns it off.
+    # 0.7411 at 0.3, 0.7418 at 0.6 (recall@1 0.650 -> 0.671), 0.7385 at 1.0. 0 turns it off.
     fusion_lexical_weight: float = Field(default=0.6, ge=0.0)
     rrf_k: int = Field(default=60, ge=1)
     # Chunks each retriever (dense, keyword) puts forward before the fusion; also how deep the
