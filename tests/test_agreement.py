@@ -84,6 +84,8 @@ def test_sentence_questions_are_how_to_why_yes_no_and_two_part_questions() -> No
         (Expected.CODE, "2.4.0", True),
         (Expected.CODE, "Bank feeds for 12 more banks", False),
         (Expected.CODE, "extension 4400", True),
+        (Expected.CODE, "14 February 2026", False),  # a day and a year, no version
+        (Expected.CODE, "Version 2.4.0 (28 April 2026)", True),
         (Expected.CODE, "- Dark mode for the web app", False),
         (Expected.PLACE, "112", False),
         (Expected.EMAIL, "servicedesk@northgate.example", True),

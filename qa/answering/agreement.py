@@ -37,10 +37,10 @@ DATE -- a year, month, weekday, time of day, a digit or a word of time ("century
 not a bare number or date and holds a capitalised word, a word for people or an agent noun
 ("manager", "defendants"); PLACE -- it is not a bare number or date; CODE -- it holds a token with a
 digit or two capitals (2.4.0, E3, 300-0142, +49 421 555 0190, 4400; a bare number under 1000 is
-a count); EMAIL -- it holds an "@". SENTENCE
-and ANY take anything: the answer is then a sentence or the span as read (``qa.answering.extractive``). A
-question that asks two things ("How many days carry over, and when do they expire?") has one
-expected type per part (``question_parts``).
+a count, and a bare number beside a month a day or a year: "14 February 2026" is no version);
+EMAIL -- it holds an "@". SENTENCE and ANY take anything: the answer is then a sentence or the span
+as read (``qa.answering.extractive``). A question that asks two things ("How many days carry over,
+and when do they expire?") has one expected type per part (``question_parts``).
 
 **Names and identifiers.** ``question_terms`` lists the specific things a question names: codes
 and model numbers (E4, CF-300, v2.3), numbers and years, proper names not opening the question
@@ -423,8 +423,11 @@ def agrees(expected: Expected, text: str) -> bool:
         return is_price(text)
     if expected is Expected.DATE:
         return is_date(text)
-    if expected is Expected.CODE:  # "12 more banks" holds a number, not an identifier
-        return any(_is_code(t) and not (t.isdigit() and len(t) < 4) for t in _tokens(text))
+    if expected is Expected.CODE:
+        # "12 more banks" holds a number, not an identifier; so does "14 February 2026" (a day, a year)
+        tokens = _tokens(text)
+        dated = any(_month(t) for t in tokens)
+        return any(_is_code(t) and not (t.isdigit() and (len(t) < 4 or dated)) for t in tokens)
     if expected is Expected.EMAIL:
         return any("@" in t for t in _tokens(text))
     if expected in (Expected.PERSON, Expected.PLACE):
