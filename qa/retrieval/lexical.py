@@ -10,10 +10,21 @@ to the top candidates (``qa.retrieval.fusion.fuse``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 from qa.text import content_words, sentence_spans
+
+# Chunks whose sentences' words are kept between queries: a few megabytes.
+SENTENCE_CACHE = 8192
+
+
+@functools.lru_cache(maxsize=SENTENCE_CACHE)
+def sentence_words(text: str) -> tuple[frozenset[str], ...]:
+    """The content words of each sentence of ``text`` (a chunk's: the same chunks come back query after
+    query, so they are split once while they stay among the ``SENTENCE_CACHE`` last used)."""
+    return tuple(frozenset(content_words(text[start:end])) for start, end in sentence_spans(text))
 
 
 def best_sentence_coverage(query: str, texts: Sequence[str], contexts: Sequence[str] = ()) -> list[float]:
@@ -27,9 +38,11 @@ def best_sentence_coverage(query: str, texts: Sequence[str], contexts: Sequence[
     words = content_words(query)
     if not words or not texts:
         return [0.0] * len(texts)
-    around = [content_words(context) & words for context in contexts] if contexts else [set()] * len(texts)
+    around: list[frozenset[str]] = (
+        [frozenset(content_words(context) & words) for context in contexts] if contexts else [frozenset()] * len(texts)
+    )
     found = [
-        [(content_words(text[start:end]) & words) | context for start, end in sentence_spans(text)] or [context]
+        [(sentence & words) | context for sentence in sentence_words(text)] or [context]
         for text, context in zip(texts, around, strict=True)
     ]
     holding = {word: sum(any(word in sentence for sentence in sentences) for sentences in found) for word in words}
