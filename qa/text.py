@@ -62,7 +62,8 @@ _WORD_BEFORE_DOT = re.compile(r"[\w.]+$")
 # inside a sentence); a shorter one without a final stop is a headline or a label.
 _WRAPPED_WIDTH = 0.6
 _SENTENCE_ENDS = (".", "!", "?", ":")
-_CLAUSE_ENDS = (".", "!", "?", ":", ";", ",")
+#: What closes a sentence or clause: a line ending in one is no heading.
+CLAUSE_ENDS = (".", "!", "?", ":", ";", ",")
 _LIST_MARKERS = ("- ", "* ", "+ ", "• ", "– ", "|")
 _FENCES = ("```", "~~~")
 
@@ -142,7 +143,7 @@ def _is_headline(block: Sequence[tuple[int, int, str]], i: int, widest: int) -> 
     return (
         len(line) < _WRAPPED_WIDTH * widest
         and not line[0].islower()
-        and not line.endswith(_CLAUSE_ENDS)
+        and not line.endswith(CLAUSE_ENDS)
         and not after[:1].islower()
     )
 
@@ -269,7 +270,7 @@ def in_heading_line(text: str, start: int, end: int) -> bool:
         return True
     # "3.2 Control panel" or "6. Data classification"; "10 GB storage" is a slide's bullet.
     numbered = "." in line.partition(" ")[0] and section_number(line) > 0
-    return numbered and not line.endswith((".", "!", "?", ":", ";", ","))
+    return numbered and not line.endswith(CLAUSE_ENDS)
 
 
 def _starts_item(line: str) -> bool:

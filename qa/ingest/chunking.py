@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.schema import Chunk, Document
-from qa.text import is_heading, is_table_row, section_number, sentence_spans
+from qa.text import CLAUSE_ENDS, is_heading, is_table_row, section_number, sentence_spans
 
 #: What a chunk is made of changed: 2 added heading paths (``Chunk.headings``), embedded and
 #: keyword-indexed with the title, and spans that stop at headings, list items and table rows.
@@ -149,7 +149,7 @@ def _is_heading_paragraph(text: str, spans: Sequence[tuple[int, int]], para: Seq
         return True
     if is_table_row(line) or line.startswith(_ITEM_MARKERS):
         return False
-    return end - start <= _HEADING_MAX_CHARS and not line.endswith((".", "!", "?", ":", ";", ","))
+    return end - start <= _HEADING_MAX_CHARS and not line.endswith(CLAUSE_ENDS)
 
 
 def _is_section_line(text: str, start: int, end: int) -> bool:
@@ -159,7 +159,7 @@ def _is_section_line(text: str, start: int, end: int) -> bool:
     return (
         whole_line
         and end - start <= _HEADING_MAX_CHARS
-        and not line.endswith((".", "!", "?", ":", ";", ","))
+        and not line.endswith(CLAUSE_ENDS)
         and (is_heading(line) or section_number(line) > 0)
     )
 

@@ -102,8 +102,8 @@ def read_manifest(index_dir: Path) -> Manifest:
 def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
     """Raise IndexMismatchError naming what differs between the saved and configured index
     (IndexFormatError, a kind of it, when only the chunking version does: an upgrade)."""
-    differences = [
-        f"{name}: index has {getattr(found, name)!r}, configuration has {getattr(expected, name)!r}"
+    differing = [
+        name
         for name in (
             "model_id",
             "embedding_backend",
@@ -115,17 +115,19 @@ def check_compatible(found: IndexConfig, expected: IndexConfig) -> None:
         )
         if getattr(found, name) != getattr(expected, name)
     ]
-    if found.embedding_backend != expected.embedding_backend:
-        differences.append(f"or set QA_EMBEDDING_BACKEND={found.embedding_backend} to query it as built")
-    if differences == [
-        f"chunking_version: index has {found.chunking_version!r}, configuration has {expected.chunking_version!r}"
-    ]:
+    if differing == ["chunking_version"]:
         # No setting of the user's differs, only how this seed-qa reads documents: an upgrade,
         # rebuilt like an old format (QAService.ensure_index).
         raise IndexFormatError(
             f"The index was chunked by an older seed-qa (chunking version {found.chunking_version}; this one "
             f"chunks with version {expected.chunking_version}). {REBUILD_HINT}"
         )
+    differences = [
+        f"{name}: index has {getattr(found, name)!r}, configuration has {getattr(expected, name)!r}"
+        for name in differing
+    ]
+    if found.embedding_backend != expected.embedding_backend:
+        differences.append(f"or set QA_EMBEDDING_BACKEND={found.embedding_backend} to query it as built")
     if differences:
         raise IndexMismatchError(
             "The index was built with a different configuration (" + "; ".join(differences) + "). " + REBUILD_HINT
